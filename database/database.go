@@ -1,0 +1,186 @@
+// Package database opens the SQL database Absender keeps its event store and
+// read models in: an embedded SQLite file by default, PostgreSQL in
+// production. Everything above this package talks to bun and, where SQL
+// really differs, switches on Kind.
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/driver/sqliteshim"
+)
+
+// Kind names the database engine.
+type Kind string
+
+const (
+	SQLite   Kind = "sqlite"
+	Postgres Kind = "postgres"
+)
+
+// DB is an open database. Write takes every transaction that writes; Read
+// serves queries. On PostgreSQL both are the same pool. On SQLite, Write is
+// a single connection whose transactions begin IMMEDIATE (one writer: a
+// read-to-write upgrade would fail with SQLITE_BUSY whatever the busy
+// timeout), and Read is a pool of connections that see the WAL snapshot.
+type DB struct {
+	Kind  Kind
+	Write *bun.DB
+	Read  *bun.DB
+	// Path is the SQLite file (empty for PostgreSQL).
+	Path string
+	// URL is the PostgreSQL connection string (empty for SQLite); LISTEN
+	// connections are opened from it.
+	URL string
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	if db.Read != db.Write {
+		return errors.Join(db.Write.Close(), db.Read.Close())
+	}
+	return db.Write.Close()
+}
+
+// Options tune the pools; zero values take defaults.
+type Options struct {
+	// MaxConns caps the PostgreSQL pool (default 20) and the SQLite read
+	// pool (default 8).
+	MaxConns int
+}
+
+// Open opens the database named by raw: a postgres:// or postgresql:// URL,
+// or a SQLite file path (optionally prefixed with sqlite: or file:).
+func Open(ctx context.Context, raw string, opt Options) (*DB, error) {
+	kind, target, err := Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	var db *DB
+	switch kind {
+	case Postgres:
+		db, err = openPostgres(target, opt)
+	case SQLite:
+		db, err = openSQLite(target, opt)
+	default:
+		err = fmt.Errorf("database: unsupported kind %q", kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.Write.PingContext(pingCtx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("database: connect to %s: %w", Redact(raw), err)
+	}
+	return db, nil
+}
+
+// Parse tells the kind of database a URL names and the driver's target.
+func Parse(raw string) (Kind, string, error) {
+	raw = strings.TrimSpace(raw)
+	switch {
+	case raw == "":
+		return "", "", errors.New("database URL is empty")
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		if _, err := pgx.ParseConfig(raw); err != nil {
+			return "", "", fmt.Errorf("database URL %s: %w", Redact(raw), err)
+		}
+		return Postgres, raw, nil
+	case strings.HasPrefix(raw, "sqlite://"):
+		return SQLite, strings.TrimPrefix(raw, "sqlite://"), nil
+	case strings.HasPrefix(raw, "sqlite:"):
+		return SQLite, strings.TrimPrefix(raw, "sqlite:"), nil
+	case strings.HasPrefix(raw, "file:"):
+		return SQLite, strings.TrimPrefix(raw, "file:"), nil
+	case strings.Contains(raw, "://"):
+		return "", "", fmt.Errorf("database URL %s: unsupported scheme (use postgres:// or a SQLite file path)", Redact(raw))
+	default:
+		return SQLite, raw, nil
+	}
+}
+
+// Redact hides the password of a database URL for logs and errors.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func openPostgres(target string, opt Options) (*DB, error) {
+	cfg, err := pgx.ParseConfig(target)
+	if err != nil {
+		return nil, fmt.Errorf("database URL %s: %w", Redact(target), err)
+	}
+	sqldb := stdlib.OpenDB(*cfg)
+	n := opt.MaxConns
+	if n <= 0 {
+		n = 20
+	}
+	sqldb.SetMaxOpenConns(n)
+	sqldb.SetMaxIdleConns(n)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	db := bun.NewDB(sqldb, pgdialect.New())
+	return &DB{Kind: Postgres, Write: db, Read: db, URL: target}, nil
+}
+
+// sqlitePragmas hold under concurrent use: WAL lets readers run beside the
+// writer, the busy timeout covers other processes (a CLI beside serve), and
+// foreign keys are on.
+const sqlitePragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+
+func openSQLite(path string, opt Options) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("database: SQLite path is empty")
+	}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	w, err := sql.Open(sqliteshim.ShimName, "file:"+abs+"?"+sqlitePragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("database: open %s: %w", abs, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open(sqliteshim.ShimName, "file:"+abs+"?"+sqlitePragmas)
+	if err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("database: open %s: %w", abs, err)
+	}
+	n := opt.MaxConns
+	if n <= 0 {
+		n = 8
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	return &DB{
+		Kind:  SQLite,
+		Write: bun.NewDB(w, sqlitedialect.New()),
+		Read:  bun.NewDB(r, sqlitedialect.New()),
+		Path:  abs,
+	}, nil
+}

@@ -1,0 +1,78 @@
+package eventstore
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// signal is a broadcast without lost wake-ups: take the channel with Wait
+// before looking for work, and it is closed by the next Broadcast after
+// that.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func newSignal() *signal { return &signal{ch: make(chan struct{})} }
+
+// Wait returns a channel closed by the next Broadcast.
+func (s *signal) Wait() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ch
+}
+
+// Broadcast wakes every waiter.
+func (s *signal) Broadcast() {
+	s.mu.Lock()
+	close(s.ch)
+	s.ch = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// notifyChannel is the PostgreSQL channel every append notifies, so that
+// consumers in other processes wake without waiting for a poll.
+const notifyChannel = "absender_events"
+
+// Listen wakes this process's consumers whenever another process appends
+// (PostgreSQL LISTEN/NOTIFY). It returns when ctx ends and reconnects after
+// errors; polling stays the fallback while it is down. On SQLite it returns
+// at once: there the only writers are in this process or poll.
+func (s *Store) Listen(ctx context.Context) {
+	if s.dbURL == "" {
+		return
+	}
+	for ctx.Err() == nil {
+		err := s.listenOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("event notifications interrupted; consumers poll until they return", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+func (s *Store) listenOnce(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, s.dbURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	s.changed.Broadcast() // catch up on what was appended while we were away
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		s.changed.Broadcast()
+	}
+}

@@ -1,0 +1,280 @@
+package eventstore
+
+import (
+	stdsql "database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// Topic is the one watermill topic: the events table.
+const Topic = "events"
+
+// Message metadata keys that carry an event's stream columns between the
+// store and watermill. They live in their own columns, not in the metadata
+// JSON; consumers find them in msg.Metadata.
+const (
+	keyStreamType    = "stream_type"
+	keyStreamID      = "stream_id"
+	keyVersion       = "version"
+	keyEventType     = "event_type"
+	keySchemaVersion = "schema_version"
+	keyRecordedAt    = "recorded_at"
+	keyOffset        = "offset"
+	keyTxID          = "transaction_id"
+)
+
+var columnKeys = []string{keyStreamType, keyStreamID, keyVersion, keyEventType, keySchemaVersion, keyRecordedAt, keyOffset, keyTxID}
+
+const selectColumns = `"offset", transaction_id, uuid, payload, metadata, created_at, stream_type, stream_id, version, event_type, schema_version`
+
+// insertArgs turns messages into the column values of the events table, in
+// the order: uuid, payload, metadata, created_at, stream_type, stream_id,
+// version, event_type, schema_version.
+func insertArgs(msgs message.Messages) ([]any, error) {
+	args := make([]any, 0, len(msgs)*9)
+	for _, msg := range msgs {
+		md := make(map[string]string, len(msg.Metadata))
+		for k, v := range msg.Metadata {
+			md[k] = v
+		}
+		for _, k := range columnKeys {
+			delete(md, k)
+		}
+		mdJSON, err := json.Marshal(md)
+		if err != nil {
+			return nil, fmt.Errorf("eventstore: metadata of %s: %w", msg.UUID, err)
+		}
+		version, err := strconv.ParseInt(msg.Metadata.Get(keyVersion), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("eventstore: version of %s: %w", msg.UUID, err)
+		}
+		schemaVersion, err := strconv.Atoi(msg.Metadata.Get(keySchemaVersion))
+		if err != nil {
+			return nil, fmt.Errorf("eventstore: schema version of %s: %w", msg.UUID, err)
+		}
+		streamID := msg.Metadata.Get(keyStreamID)
+		if streamID == "" {
+			return nil, fmt.Errorf("eventstore: message %s has no stream: %w", msg.UUID, ErrInvalidAppend)
+		}
+		args = append(args, msg.UUID, []byte(msg.Payload), mdJSON, msg.Metadata.Get(keyRecordedAt),
+			msg.Metadata.Get(keyStreamType), streamID, version,
+			msg.Metadata.Get(keyEventType), schemaVersion)
+	}
+	return args, nil
+}
+
+// unmarshalRow scans a row selected with selectColumns into a watermill
+// message that carries the stream columns in its metadata.
+func unmarshalRow(row wsql.Scanner, txScan any, txString func() string) (wsql.Row, error) {
+	var (
+		r                         wsql.Row
+		createdAt                 any
+		streamType, streamID, typ string
+		version                   int64
+		schemaVersion             int
+	)
+	if err := row.Scan(&r.Offset, txScan, &r.UUID, &r.Payload, &r.Metadata, &createdAt,
+		&streamType, &streamID, &version, &typ, &schemaVersion); err != nil {
+		return wsql.Row{}, fmt.Errorf("eventstore: scan event: %w", err)
+	}
+	msg := message.NewMessage(string(r.UUID), r.Payload)
+	if len(r.Metadata) > 0 {
+		if err := json.Unmarshal(r.Metadata, &msg.Metadata); err != nil {
+			return wsql.Row{}, fmt.Errorf("eventstore: metadata of %s: %w", r.UUID, err)
+		}
+	}
+	if msg.Metadata == nil {
+		msg.Metadata = message.Metadata{}
+	}
+	msg.Metadata.Set(keyStreamType, streamType)
+	msg.Metadata.Set(keyStreamID, streamID)
+	msg.Metadata.Set(keyVersion, strconv.FormatInt(version, 10))
+	msg.Metadata.Set(keyEventType, typ)
+	msg.Metadata.Set(keySchemaVersion, strconv.Itoa(schemaVersion))
+	msg.Metadata.Set(keyRecordedAt, formatTime(createdAt))
+	msg.Metadata.Set(keyOffset, strconv.FormatInt(r.Offset, 10))
+	msg.Metadata.Set(keyTxID, txString())
+	r.Msg = msg
+	return r, nil
+}
+
+// formatTime renders a scanned timestamp (time.Time from PostgreSQL, text
+// from SQLite) as RFC 3339 with nanoseconds in UTC.
+func formatTime(v any) string {
+	switch t := v.(type) {
+	case time.Time:
+		return t.UTC().Format(time.RFC3339Nano)
+	case string:
+		return t
+	case []byte:
+		return string(t)
+	}
+	return ""
+}
+
+// postgresSchema is the watermill-sql schema adapter for the events table on
+// PostgreSQL: DefaultPostgreSQLSchema's commit-order reading (transaction_id
+// below the oldest running transaction, so an event that commits late is
+// never skipped) with the event store's extra columns.
+type postgresSchema struct {
+	wsql.DefaultPostgreSQLSchema
+	batch int
+}
+
+func (s postgresSchema) MessagesTable(string) string { return "events" }
+
+func (s postgresSchema) SchemaInitializingQueries(wsql.SchemaInitializingQueriesParams) ([]wsql.Query, error) {
+	return nil, nil // the migrations own the schema
+}
+
+func (s postgresSchema) InsertQuery(p wsql.InsertQueryParams) (wsql.Query, error) {
+	args, err := insertArgs(p.Msgs)
+	if err != nil {
+		return wsql.Query{}, err
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO events (uuid, payload, metadata, created_at, stream_type, stream_id, version, event_type, schema_version, transaction_id) VALUES `)
+	for i := range p.Msgs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		n := i * 9
+		fmt.Fprintf(&b, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,pg_current_xact_id())",
+			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
+	}
+	return wsql.Query{Query: b.String(), Args: args}, nil
+}
+
+func (s postgresSchema) SelectQuery(p wsql.SelectQueryParams) (wsql.Query, error) {
+	next, err := p.OffsetsAdapter.NextOffsetQuery(wsql.NextOffsetQueryParams{Topic: p.Topic, ConsumerGroup: p.ConsumerGroup})
+	if err != nil {
+		return wsql.Query{}, err
+	}
+	q := `SELECT * FROM (
+		WITH last_processed AS (` + next.Query + `)
+		SELECT ` + selectColumns + ` FROM events
+		WHERE (
+			(transaction_id = (SELECT last_processed_transaction_id FROM last_processed)
+				AND "offset" > (SELECT offset_acked FROM last_processed))
+			OR transaction_id > (SELECT last_processed_transaction_id FROM last_processed)
+		)
+		AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+	) AS messages
+	ORDER BY transaction_id ASC, "offset" ASC
+	LIMIT ` + strconv.Itoa(batchSize(s.batch))
+	return wsql.Query{Query: q, Args: next.Args}, nil
+}
+
+func (s postgresSchema) UnmarshalMessage(p wsql.UnmarshalMessageParams) (wsql.Row, error) {
+	var tx wsql.XID8
+	r, err := unmarshalRow(p.Row, &tx, func() string { return strconv.FormatUint(uint64(tx), 10) })
+	if err != nil {
+		return r, err
+	}
+	r.ExtraData = map[string]any{"transaction_id": tx}
+	return r, nil
+}
+
+func (s postgresSchema) SubscribeIsolationLevel() stdsql.IsolationLevel {
+	return stdsql.LevelRepeatableRead
+}
+
+// postgresOffsets is watermill's PostgreSQL offsets adapter on our table.
+type postgresOffsets struct {
+	wsql.DefaultPostgreSQLOffsetsAdapter
+}
+
+func newPostgresOffsets() postgresOffsets {
+	return postgresOffsets{wsql.DefaultPostgreSQLOffsetsAdapter{
+		GenerateMessagesOffsetsTableName: func(string) string { return "events_offsets" },
+	}}
+}
+
+func (postgresOffsets) SchemaInitializingQueries(wsql.OffsetsSchemaInitializingQueriesParams) ([]wsql.Query, error) {
+	return nil, nil
+}
+
+// sqliteSchema is the same adapter for SQLite, which watermill-sql lacks.
+// One writer connection serialises every write transaction, so "offset"
+// order is commit order and the consumer reads by "offset" alone.
+type sqliteSchema struct{ batch int }
+
+func (sqliteSchema) SchemaInitializingQueries(wsql.SchemaInitializingQueriesParams) ([]wsql.Query, error) {
+	return nil, nil
+}
+
+func (sqliteSchema) InsertQuery(p wsql.InsertQueryParams) (wsql.Query, error) {
+	args, err := insertArgs(p.Msgs)
+	if err != nil {
+		return wsql.Query{}, err
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO events (uuid, payload, metadata, created_at, stream_type, stream_id, version, event_type, schema_version) VALUES `)
+	for i := range p.Msgs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?,?,?)")
+	}
+	return wsql.Query{Query: b.String(), Args: args}, nil
+}
+
+func (s sqliteSchema) SelectQuery(p wsql.SelectQueryParams) (wsql.Query, error) {
+	q := `SELECT ` + selectColumns + ` FROM events
+		WHERE "offset" > COALESCE((SELECT offset_acked FROM events_offsets WHERE consumer_group = ?), 0)
+		ORDER BY "offset" ASC
+		LIMIT ` + strconv.Itoa(batchSize(s.batch))
+	return wsql.Query{Query: q, Args: []any{p.ConsumerGroup}}, nil
+}
+
+func (sqliteSchema) UnmarshalMessage(p wsql.UnmarshalMessageParams) (wsql.Row, error) {
+	var tx int64
+	return unmarshalRow(p.Row, &tx, func() string { return "0" })
+}
+
+func (sqliteSchema) SubscribeIsolationLevel() stdsql.IsolationLevel { return stdsql.LevelDefault }
+
+type sqliteOffsets struct{}
+
+func (sqliteOffsets) AckMessageQuery(p wsql.AckMessageQueryParams) (wsql.Query, error) {
+	return wsql.Query{
+		Query: `INSERT INTO events_offsets (consumer_group, offset_acked, last_processed_transaction_id) VALUES (?, ?, 0)
+			ON CONFLICT (consumer_group) DO UPDATE SET offset_acked = excluded.offset_acked`,
+		Args: []any{p.ConsumerGroup, p.LastRow.Offset},
+	}, nil
+}
+
+func (sqliteOffsets) ConsumedMessageQuery(wsql.ConsumedMessageQueryParams) (wsql.Query, error) {
+	return wsql.Query{}, nil
+}
+
+func (sqliteOffsets) NextOffsetQuery(p wsql.NextOffsetQueryParams) (wsql.Query, error) {
+	return wsql.Query{
+		Query: `SELECT offset_acked, last_processed_transaction_id FROM events_offsets WHERE consumer_group = ?`,
+		Args:  []any{p.ConsumerGroup},
+	}, nil
+}
+
+func (sqliteOffsets) SchemaInitializingQueries(wsql.OffsetsSchemaInitializingQueriesParams) ([]wsql.Query, error) {
+	return nil, nil
+}
+
+func (sqliteOffsets) BeforeSubscribingQueries(p wsql.BeforeSubscribingQueriesParams) ([]wsql.Query, error) {
+	return []wsql.Query{{
+		Query: `INSERT INTO events_offsets (consumer_group, offset_acked, last_processed_transaction_id) VALUES (?, 0, 0) ON CONFLICT DO NOTHING`,
+		Args:  []any{p.ConsumerGroup},
+	}}, nil
+}
+
+func batchSize(n int) int {
+	if n <= 0 {
+		return 100
+	}
+	return n
+}

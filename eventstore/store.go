@@ -1,0 +1,513 @@
+// Package eventstore appends events to streams with optimistic concurrency
+// and delivers them to consumer groups, on PostgreSQL and SQLite through one
+// code path.
+//
+// Publishing is the append: the events table is both the store and the
+// watermill-sql topic. Append publishes through watermill's SQL publisher
+// inside the command's transaction, so an event exists for consumers exactly
+// when it is committed. A unique violation on (stream_id, version) is the
+// concurrency conflict. Consumers are watermill-sql subscribers in consumer
+// groups (see NewSubscriber): on PostgreSQL they read in (transaction_id,
+// offset) order below the oldest running transaction, so an event that
+// commits late is never skipped; on SQLite a single writer connection makes
+// offset order commit order.
+//
+// No network I/O and no expensive work happens inside an append's
+// transaction: a long transaction on PostgreSQL holds back every consumer.
+package eventstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/absender/absender/database"
+)
+
+// Store is the event store.
+type Store struct {
+	db       *database.DB
+	registry *Registry
+	schema   wsql.SchemaAdapter
+	offsets  wsql.OffsetsAdapter
+	now      func() time.Time
+	log      *slog.Logger
+	dbURL    string // PostgreSQL: for LISTEN
+	notify   bool   // PostgreSQL: NOTIFY other processes on append
+
+	// changed is broadcast after every local append and every consumer
+	// batch commit; consumers and waiters wake on it.
+	changed *signal
+}
+
+// Options configure a Store.
+type Options struct {
+	Registry *Registry
+	Logger   *slog.Logger
+	// Now is the clock for recorded-at times (default time.Now).
+	Now func() time.Time
+	// NoNotify turns off PostgreSQL NOTIFY on append (other processes'
+	// consumers then find new events by polling).
+	NoNotify bool
+	// BatchSize is how many events a consumer reads per transaction
+	// (default 100).
+	BatchSize int
+}
+
+// New returns a store on an open, migrated database.
+func New(db *database.DB, opt Options) *Store {
+	s := &Store{
+		db:       db,
+		registry: opt.Registry,
+		now:      opt.Now,
+		log:      opt.Logger,
+		changed:  newSignal(),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	switch db.Kind {
+	case database.Postgres:
+		s.schema = postgresSchema{batch: opt.BatchSize}
+		s.offsets = newPostgresOffsets()
+		s.dbURL = db.URL
+		s.notify = !opt.NoNotify
+	default:
+		s.schema = sqliteSchema{batch: opt.BatchSize}
+		s.offsets = sqliteOffsets{}
+	}
+	return s
+}
+
+// DB returns the database the store writes to.
+func (s *Store) DB() *database.DB { return s.db }
+
+// Registry returns the event registry used for decoding.
+func (s *Store) Registry() *Registry { return s.registry }
+
+// Append appends events to one or more streams in one transaction. Every
+// stream's ExpectedVersion must hold, or nothing is written and the error
+// matches ErrConflict. Appending events whose IDs are already stored at the
+// same places is an idempotent no-op that reports their positions.
+func (s *Store) Append(ctx context.Context, appends ...StreamAppend) (AppendResult, error) {
+	msgs, err := s.messages(ctx, appends)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	var res AppendResult
+	err = s.db.Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		res, err = s.appendTx(ctx, tx, appends, msgs)
+		return err
+	})
+	if err != nil {
+		if constraint(err) == "events_uuid_key" || errors.Is(err, ErrConflict) {
+			// A retried append conflicts with itself: if its events are
+			// stored where it meant them, it already happened.
+			if res, found, idErr := s.idempotentResult(ctx, appends, msgs); idErr != nil || found {
+				return res, idErr
+			}
+		}
+		return AppendResult{}, err
+	}
+	s.changed.Broadcast()
+	return res, nil
+}
+
+// AppendTx appends inside a transaction the caller owns, for writes that
+// must commit together with the events. The caller commits; consumers in
+// this process wake at the next append or poll. Conflicts are reported as
+// by Append.
+func (s *Store) AppendTx(ctx context.Context, tx bun.Tx, appends ...StreamAppend) (AppendResult, error) {
+	msgs, err := s.messages(ctx, appends)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	return s.appendTx(ctx, tx, appends, msgs)
+}
+
+// Changed wakes local consumers, e.g. after a caller committed AppendTx.
+func (s *Store) Changed() { s.changed.Broadcast() }
+
+// messages turns appends into watermill messages with versions assigned.
+// Streams are sorted by id so that two transactions touching the same
+// streams insert in the same order and do not deadlock.
+func (s *Store) messages(ctx context.Context, appends []StreamAppend) ([]*message.Message, error) {
+	if len(appends) == 0 {
+		return nil, fmt.Errorf("no streams: %w", ErrInvalidAppend)
+	}
+	sort.SliceStable(appends, func(i, j int) bool { return appends[i].StreamID < appends[j].StreamID })
+	now := s.now().UTC().Format(time.RFC3339Nano)
+	var msgs []*message.Message
+	seen := map[string]bool{}
+	for _, a := range appends {
+		switch {
+		case a.StreamID == "" || a.StreamType == "":
+			return nil, fmt.Errorf("stream id and type are required: %w", ErrInvalidAppend)
+		case seen[a.StreamID]:
+			return nil, fmt.Errorf("stream %s appears twice: %w", a.StreamID, ErrInvalidAppend)
+		case a.ExpectedVersion < Any:
+			return nil, fmt.Errorf("stream %s: expected version %d: %w", a.StreamID, a.ExpectedVersion, ErrInvalidAppend)
+		case len(a.Events) == 0:
+			return nil, fmt.Errorf("stream %s: no events: %w", a.StreamID, ErrInvalidAppend)
+		}
+		seen[a.StreamID] = true
+		for i, e := range a.Events {
+			if e.Event == nil {
+				return nil, fmt.Errorf("stream %s: nil event: %w", a.StreamID, ErrInvalidAppend)
+			}
+			typ, ver, err := SplitName(e.Event.EventName())
+			if err != nil {
+				return nil, err
+			}
+			payload, err := json.Marshal(e.Event)
+			if err != nil {
+				return nil, fmt.Errorf("encode %s: %w", e.Event.EventName(), err)
+			}
+			id := e.ID
+			if id == "" {
+				id = uuid.NewString()
+			}
+			msg := message.NewMessage(id, payload)
+			msg.SetContext(ctx)
+			md, err := metadataMap(e.Metadata)
+			if err != nil {
+				return nil, err
+			}
+			msg.Metadata = md
+			msg.Metadata.Set(keyStreamType, a.StreamType)
+			msg.Metadata.Set(keyStreamID, a.StreamID)
+			msg.Metadata.Set(keyVersion, strconv.FormatInt(a.ExpectedVersion+1+int64(i), 10)) // fixed up for Any
+			msg.Metadata.Set(keyEventType, typ)
+			msg.Metadata.Set(keySchemaVersion, strconv.Itoa(ver))
+			msg.Metadata.Set(keyRecordedAt, now)
+			msgs = append(msgs, msg)
+		}
+	}
+	return msgs, nil
+}
+
+func metadataMap(m Metadata) (message.Metadata, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	out := message.Metadata{}
+	if err := json.Unmarshal(b, (*map[string]string)(&out)); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Store) appendTx(ctx context.Context, tx bun.Tx, appends []StreamAppend, msgs []*message.Message) (AppendResult, error) {
+	versions, err := s.checkVersions(ctx, tx, appends, msgs)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	pub, err := wsql.NewPublisher(wsql.TxFromStdSQL(tx.Tx), wsql.PublisherConfig{SchemaAdapter: s.schema}, nil)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	if err := pub.Publish(Topic, msgs...); err != nil {
+		return AppendResult{}, s.appendError(err, appends)
+	}
+	res := AppendResult{Versions: versions}
+	switch s.db.Kind {
+	case database.Postgres:
+		// One round trip: the last offset of this session's insert, the
+		// transaction id, a wake-up for other processes, and a check that no
+		// expected version pointed past a stream's end (which the unique
+		// constraint cannot see).
+		ids := make([]string, 0, len(appends))
+		exp := make([]int64, 0, len(appends))
+		for _, a := range appends {
+			ids = append(ids, a.StreamID)
+			exp = append(exp, a.ExpectedVersion)
+		}
+		notify := "NULL"
+		if s.notify {
+			notify = "(SELECT 1 FROM pg_notify('" + notifyChannel + "', ''))"
+		}
+		var txid string
+		var gaps int
+		err := tx.Tx.QueryRowContext(ctx, `SELECT currval('events_offset_seq'), pg_current_xact_id()::text, `+notify+` IS NULL,
+			(SELECT count(*) FROM unnest($1::text[], $2::bigint[]) AS s(id, v)
+			 WHERE s.v > 0 AND NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = s.id AND e.version = s.v))`,
+			ids, exp).Scan(&res.Last.Offset, &txid, new(bool), &gaps)
+		if err != nil {
+			return AppendResult{}, fmt.Errorf("eventstore: append: %w", err)
+		}
+		if gaps > 0 {
+			return AppendResult{}, &ConflictError{}
+		}
+		res.Last.TxID, _ = strconv.ParseUint(txid, 10, 64)
+	default:
+		if err := tx.Tx.QueryRowContext(ctx, `SELECT last_insert_rowid()`).Scan(&res.Last.Offset); err != nil {
+			return AppendResult{}, fmt.Errorf("eventstore: append: %w", err)
+		}
+	}
+	return res, nil
+}
+
+// checkVersions resolves Any expectations to the stream's current version
+// and, on SQLite (one writer, so the check cannot race), verifies every
+// expectation before writing. On PostgreSQL a stale expectation surfaces as
+// the unique violation on (stream_id, version), and one that points past the
+// end as the gap check after the insert.
+func (s *Store) checkVersions(ctx context.Context, tx bun.Tx, appends []StreamAppend, msgs []*message.Message) (map[string]int64, error) {
+	versions := make(map[string]int64, len(appends))
+	i := 0
+	for _, a := range appends {
+		expected := a.ExpectedVersion
+		if expected == Any || s.db.Kind == database.SQLite {
+			var current int64
+			if err := tx.Tx.QueryRowContext(ctx, rebind(s.db.Kind, `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?`), a.StreamID).Scan(&current); err != nil {
+				return nil, fmt.Errorf("eventstore: version of %s: %w", a.StreamID, err)
+			}
+			if expected != Any && current != expected {
+				return nil, &ConflictError{StreamID: a.StreamID, Expected: expected}
+			}
+			if expected == Any {
+				for j := range a.Events {
+					msgs[i+j].Metadata.Set(keyVersion, strconv.FormatInt(current+1+int64(j), 10))
+				}
+				expected = current
+			}
+		}
+		versions[a.StreamID] = expected + int64(len(a.Events))
+		i += len(a.Events)
+	}
+	return versions, nil
+}
+
+func (s *Store) appendError(err error, appends []StreamAppend) error {
+	switch c := constraint(err); c {
+	case "events_stream_version_key", "retry":
+		if len(appends) == 1 {
+			return &ConflictError{StreamID: appends[0].StreamID, Expected: appends[0].ExpectedVersion}
+		}
+		return &ConflictError{}
+	case "events_uuid_key":
+		return err // Append turns this into an idempotent result
+	}
+	return fmt.Errorf("eventstore: append: %w", err)
+}
+
+// idempotentResult answers a retried append whose event IDs are stored: if
+// every event is stored at the same stream and version, the append already
+// happened; otherwise the IDs were reused for something else.
+func (s *Store) idempotentResult(ctx context.Context, appends []StreamAppend, msgs []*message.Message) (AppendResult, bool, error) {
+	res := AppendResult{Versions: map[string]int64{}}
+	for i, m := range msgs {
+		var streamID string
+		var version int64
+		var pos Position
+		err := s.db.Read.DB.QueryRowContext(ctx, rebind(s.db.Kind,
+			`SELECT stream_id, version, "offset", `+txidText(s.db.Kind)+` FROM events WHERE uuid = ?`), m.UUID).
+			Scan(&streamID, &version, &pos.Offset, &pos.TxID)
+		if errors.Is(err, sql.ErrNoRows) {
+			if i == 0 {
+				return AppendResult{}, false, nil // not a retry: a real conflict
+			}
+			return AppendResult{}, false, &ConflictError{}
+		}
+		if err != nil {
+			return AppendResult{}, false, fmt.Errorf("eventstore: idempotent append: %w", err)
+		}
+		if streamID != m.Metadata.Get(keyStreamID) || (strconv.FormatInt(version, 10) != m.Metadata.Get(keyVersion) && !isAny(appends, streamID)) {
+			return AppendResult{}, false, fmt.Errorf("eventstore: event id %s is already used by %s v%d: %w", m.UUID, streamID, version, ErrInvalidAppend)
+		}
+		if res.Last.Less(pos) {
+			res.Last = pos
+		}
+		if version > res.Versions[streamID] {
+			res.Versions[streamID] = version
+		}
+	}
+	return res, true, nil
+}
+
+func isAny(appends []StreamAppend, streamID string) bool {
+	for _, a := range appends {
+		if a.StreamID == streamID {
+			return a.ExpectedVersion == Any
+		}
+	}
+	return false
+}
+
+func txidText(k database.Kind) string {
+	if k == database.Postgres {
+		return "transaction_id::text::bigint"
+	}
+	return "transaction_id"
+}
+
+// rebind turns ? placeholders into $n for PostgreSQL.
+func rebind(k database.Kind, q string) string {
+	if k != database.Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Load reads one stream from its first event.
+func (s *Store) Load(ctx context.Context, streamID string) ([]Record, error) {
+	return s.LoadFrom(ctx, streamID, 0)
+}
+
+// LoadFrom reads the events of a stream after version afterVersion.
+func (s *Store) LoadFrom(ctx context.Context, streamID string, afterVersion int64) ([]Record, error) {
+	rows, err := s.db.Read.DB.QueryContext(ctx, rebind(s.db.Kind,
+		`SELECT `+recordColumns(s.db.Kind)+` FROM events WHERE stream_id = ? AND version > ? ORDER BY version`),
+		streamID, afterVersion)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: load %s: %w", streamID, err)
+	}
+	return s.scanRecords(rows)
+}
+
+// ReadAll reads the global log after position from, in commit order, at
+// most limit events. On PostgreSQL it stops below the oldest running
+// transaction, so a later call never finds an event before one it returned.
+func (s *Store) ReadAll(ctx context.Context, from Position, limit int) ([]Record, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	var rows *sql.Rows
+	var err error
+	switch s.db.Kind {
+	case database.Postgres:
+		rows, err = s.db.Read.DB.QueryContext(ctx, `SELECT `+recordColumns(s.db.Kind)+` FROM events
+			WHERE ((transaction_id = $1::text::xid8 AND "offset" > $2) OR transaction_id > $1::text::xid8)
+			  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+			ORDER BY transaction_id, "offset" LIMIT $3`, strconv.FormatUint(from.TxID, 10), from.Offset, limit)
+	default:
+		rows, err = s.db.Read.DB.QueryContext(ctx, `SELECT `+recordColumns(s.db.Kind)+` FROM events
+			WHERE "offset" > ? ORDER BY "offset" LIMIT ?`, from.Offset, limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: read log: %w", err)
+	}
+	return s.scanRecords(rows)
+}
+
+func recordColumns(k database.Kind) string {
+	return `"offset", ` + txidText(k) + `, uuid, payload, metadata, created_at, stream_type, stream_id, version, event_type, schema_version`
+}
+
+func (s *Store) scanRecords(rows *sql.Rows) ([]Record, error) {
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		var (
+			r         Record
+			payload   []byte
+			md        []byte
+			createdAt any
+		)
+		if err := rows.Scan(&r.Position.Offset, &r.Position.TxID, &r.ID, &payload, &md, &createdAt,
+			&r.StreamType, &r.StreamID, &r.Version, &r.Type, &r.SchemaVersion); err != nil {
+			return nil, fmt.Errorf("eventstore: scan: %w", err)
+		}
+		r.Data = payload
+		if len(md) > 0 {
+			if err := json.Unmarshal(md, &r.Metadata); err != nil {
+				return nil, fmt.Errorf("eventstore: metadata of %s: %w", r.ID, err)
+			}
+		}
+		r.RecordedAt, _ = time.Parse(time.RFC3339Nano, formatTime(createdAt))
+		ev, err := s.registry.Decode(r.Type, r.SchemaVersion, r.Data)
+		if err != nil {
+			return nil, err
+		}
+		r.Event = ev
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Decode turns a message delivered to a consumer into a Record.
+func (s *Store) Decode(msg *message.Message) (Record, error) {
+	md := msg.Metadata
+	r := Record{
+		ID:         msg.UUID,
+		StreamType: md.Get(keyStreamType),
+		StreamID:   md.Get(keyStreamID),
+		Type:       md.Get(keyEventType),
+		Data:       json.RawMessage(msg.Payload),
+		Metadata: Metadata{
+			Actor:          md.Get("actor"),
+			TenantID:       md.Get("tenant_id"),
+			CorrelationID:  md.Get("correlation_id"),
+			CausationID:    md.Get("causation_id"),
+			IdempotencyKey: md.Get("idempotency_key"),
+			TraceParent:    md.Get("traceparent"),
+		},
+	}
+	var err error
+	if r.Version, err = strconv.ParseInt(md.Get(keyVersion), 10, 64); err != nil {
+		return Record{}, fmt.Errorf("eventstore: message %s is not an event: %w", msg.UUID, err)
+	}
+	if r.SchemaVersion, err = strconv.Atoi(md.Get(keySchemaVersion)); err != nil {
+		return Record{}, fmt.Errorf("eventstore: message %s is not an event: %w", msg.UUID, err)
+	}
+	r.Position.Offset, _ = strconv.ParseInt(md.Get(keyOffset), 10, 64)
+	r.Position.TxID, _ = strconv.ParseUint(md.Get(keyTxID), 10, 64)
+	r.RecordedAt, _ = time.Parse(time.RFC3339Nano, md.Get(keyRecordedAt))
+	if r.Event, err = s.registry.Decode(r.Type, r.SchemaVersion, r.Data); err != nil {
+		return Record{}, err
+	}
+	return r, nil
+}
+
+// Head is the position of the newest event consumers can see (zero for an
+// empty log).
+func (s *Store) Head(ctx context.Context) (Position, error) {
+	var p Position
+	var err error
+	switch s.db.Kind {
+	case database.Postgres:
+		err = s.db.Read.DB.QueryRowContext(ctx, `SELECT "offset", transaction_id::text::bigint FROM events
+			WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+			ORDER BY transaction_id DESC, "offset" DESC LIMIT 1`).Scan(&p.Offset, &p.TxID)
+	default:
+		err = s.db.Read.DB.QueryRowContext(ctx, `SELECT "offset" FROM events ORDER BY "offset" DESC LIMIT 1`).Scan(&p.Offset)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return Position{}, nil
+	}
+	return p, err
+}
+
+// Count is the number of stored events.
+func (s *Store) Count(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.Read.DB.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n)
+	return n, err
+}

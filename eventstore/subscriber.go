@@ -1,0 +1,181 @@
+package eventstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+
+	"github.com/absender/absender/database"
+)
+
+// SubscriberOptions configure a consumer group.
+type SubscriberOptions struct {
+	// ConsumerGroup names the consumer; its position is stored under this
+	// name. Required.
+	ConsumerGroup string
+	// PollInterval is the fallback when no wake-up arrives (default 1s).
+	PollInterval time.Duration
+	// RetryInterval is the pause after a failing batch (default 1s).
+	RetryInterval time.Duration
+	// AckDeadline bounds one event's handling (default 30s).
+	AckDeadline time.Duration
+	Logger      watermill.LoggerAdapter
+}
+
+// NewSubscriber returns a watermill-sql subscriber of the events topic for
+// one consumer group. Every batch of events is handled in one transaction
+// that also advances the group's offset; a handler writes its read-model
+// change through wsql.TxFromContext(msg.Context()) (or Handle) so the change
+// and the offset commit together. A nacked event is delivered again in the
+// same transaction, so handlers either write idempotently or use Handle,
+// which rolls their writes back to a savepoint on error (watermill#224).
+func (s *Store) NewSubscriber(opt SubscriberOptions) (*wsql.Subscriber, error) {
+	if opt.ConsumerGroup == "" {
+		return nil, errors.New("eventstore: consumer group is required")
+	}
+	if opt.PollInterval <= 0 {
+		opt.PollInterval = time.Second
+	}
+	if opt.RetryInterval <= 0 {
+		opt.RetryInterval = time.Second
+	}
+	if opt.AckDeadline <= 0 {
+		opt.AckDeadline = 30 * time.Second
+	}
+	ack := opt.AckDeadline
+	return wsql.NewSubscriber(wsql.BeginnerFromStdSQL(s.db.Write.DB), wsql.SubscriberConfig{
+		ConsumerGroup:  opt.ConsumerGroup,
+		AckDeadline:    &ack,
+		PollInterval:   opt.PollInterval,
+		ResendInterval: 10 * time.Millisecond,
+		RetryInterval:  opt.RetryInterval,
+		BackoffManager: &wakeBackoff{store: s, poll: opt.PollInterval, retry: opt.RetryInterval, next: s.changed.Wait()},
+		SchemaAdapter:  s.schema,
+		OffsetsAdapter: s.offsets,
+	}, opt.Logger)
+}
+
+// wakeBackoff replaces watermill's fixed poll sleep: a consumer that found
+// nothing sleeps until the next local append or consumer commit (or a
+// PostgreSQL notification), with the poll interval as the fallback. The
+// subscriber calls it right after each batch transaction ends, which is also
+// when waiters for the group's position must look again.
+type wakeBackoff struct {
+	store *Store
+	poll  time.Duration
+	retry time.Duration
+	// next was taken before the query that just ran, so a commit between
+	// that query and this wait is not lost.
+	next     <-chan struct{}
+	failures atomic.Int32
+}
+
+func (b *wakeBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
+	if err != nil {
+		n := b.failures.Add(1)
+		logger.Error("event consumer batch failed", err, watermill.LogFields{"failures": n})
+		b.next = b.store.changed.Wait()
+		d := b.retry * time.Duration(min(n, 30))
+		return d
+	}
+	b.failures.Store(0)
+	if !noMsg {
+		// A batch committed: wake position waiters and other consumers
+		// (this transaction may have held back their snapshot horizon).
+		b.next = b.store.changed.Wait()
+		b.store.changed.Broadcast()
+		return 0
+	}
+	select {
+	case <-b.next:
+	case <-time.After(b.poll):
+	}
+	b.next = b.store.changed.Wait()
+	return 0
+}
+
+// Handle runs fn with the consumer transaction of msgCtx inside a
+// savepoint: if fn fails, its writes are undone and the event can be
+// redelivered in the same transaction without leaving anything behind.
+func Handle(msgCtx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	wtx, ok := wsql.TxFromContext(msgCtx)
+	if !ok {
+		return errors.New("eventstore: no consumer transaction in context")
+	}
+	std, ok := wtx.(*wsql.StdSQLTx)
+	if !ok {
+		return fmt.Errorf("eventstore: consumer transaction is %T, not database/sql", wtx)
+	}
+	if _, err := std.ExecContext(msgCtx, "SAVEPOINT handler"); err != nil {
+		return fmt.Errorf("eventstore: savepoint: %w", err)
+	}
+	if err := fn(std.Tx); err != nil {
+		if _, rbErr := std.ExecContext(msgCtx, "ROLLBACK TO SAVEPOINT handler"); rbErr != nil {
+			return errors.Join(err, fmt.Errorf("eventstore: rollback to savepoint: %w", rbErr))
+		}
+		return err
+	}
+	if _, err := std.ExecContext(msgCtx, "RELEASE SAVEPOINT handler"); err != nil {
+		return fmt.Errorf("eventstore: release savepoint: %w", err)
+	}
+	return nil
+}
+
+// Checkpoint is the position a consumer group has committed (zero before
+// its first batch).
+func (s *Store) Checkpoint(ctx context.Context, group string) (Position, error) {
+	var p Position
+	var off sql.NullInt64
+	var tx string
+	err := s.db.Read.DB.QueryRowContext(ctx, rebind(s.db.Kind,
+		`SELECT offset_acked, last_processed_transaction_id`+castText(s.db.Kind)+` FROM events_offsets WHERE consumer_group = ?`), group).
+		Scan(&off, &tx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Position{}, nil
+	}
+	if err != nil {
+		return Position{}, fmt.Errorf("eventstore: checkpoint of %s: %w", group, err)
+	}
+	p.Offset = off.Int64
+	p.TxID, _ = strconv.ParseUint(tx, 10, 64)
+	return p, nil
+}
+
+func castText(k database.Kind) string {
+	if k == database.Postgres {
+		return "::text"
+	}
+	return ""
+}
+
+// WaitFor returns once every group has consumed the event at pos, or with
+// ctx's error. It wakes on this process's commits and rechecks at least
+// every 100 ms for consumers in other processes.
+func (s *Store) WaitFor(ctx context.Context, pos Position, groups ...string) error {
+	for _, g := range groups {
+		for {
+			wake := s.changed.Wait()
+			cp, err := s.Checkpoint(ctx, g)
+			if err != nil {
+				return err
+			}
+			if cp.Reached(pos) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("eventstore: waiting for %s to reach %s (at %s): %w", g, pos, cp, ctx.Err())
+			case <-wake:
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}

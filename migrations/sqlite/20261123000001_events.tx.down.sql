@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS events_offsets;
+DROP TABLE IF EXISTS events;
