@@ -46,6 +46,9 @@ type Store struct {
 	log      *slog.Logger
 	dbURL    string // PostgreSQL: for LISTEN
 	notify   bool   // PostgreSQL: NOTIFY other processes on append
+	// appended holds a pending NOTIFY for other processes; Listen sends
+	// it outside the append's transaction (see notifyLoop).
+	appended chan struct{}
 
 	// changed is broadcast after every local append and every consumer
 	// batch commit; consumers and waiters wake on it.
@@ -58,7 +61,7 @@ type Options struct {
 	Logger   *slog.Logger
 	// Now is the clock for recorded-at times (default time.Now).
 	Now func() time.Time
-	// NoNotify turns off PostgreSQL NOTIFY on append (other processes'
+	// NoNotify turns off PostgreSQL NOTIFY after appends (other processes'
 	// consumers then find new events by polling).
 	NoNotify bool
 	// BatchSize is how many events a consumer reads per transaction
@@ -74,6 +77,7 @@ func New(db *database.DB, opt Options) *Store {
 		now:      opt.Now,
 		log:      opt.Logger,
 		changed:  newSignal(),
+		appended: make(chan struct{}, 1),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -125,7 +129,7 @@ func (s *Store) Append(ctx context.Context, appends ...StreamAppend) (AppendResu
 		}
 		return AppendResult{}, err
 	}
-	s.changed.Broadcast()
+	s.Changed()
 	return res, nil
 }
 
@@ -141,8 +145,16 @@ func (s *Store) AppendTx(ctx context.Context, tx bun.Tx, appends ...StreamAppend
 	return s.appendTx(ctx, tx, appends, msgs)
 }
 
-// Changed wakes local consumers, e.g. after a caller committed AppendTx.
-func (s *Store) Changed() { s.changed.Broadcast() }
+// Changed wakes consumers after a commit that appended: those of this
+// process at once, those of other processes through Listen's NOTIFY. Append
+// calls it; callers of AppendTx call it after their commit.
+func (s *Store) Changed() {
+	s.changed.Broadcast()
+	select {
+	case s.appended <- struct{}{}:
+	default: // a NOTIFY is already pending; it covers this commit too
+	}
+}
 
 // messages turns appends into watermill messages with versions assigned.
 // Streams are sorted by id so that two transactions touching the same
@@ -230,25 +242,20 @@ func (s *Store) appendTx(ctx context.Context, tx bun.Tx, appends []StreamAppend,
 	switch s.db.Kind {
 	case database.Postgres:
 		// One round trip: the last offset of this session's insert, the
-		// transaction id, a wake-up for other processes, and a check that no
-		// expected version pointed past a stream's end (which the unique
-		// constraint cannot see).
+		// transaction id, and a check that no expected version pointed past
+		// a stream's end (which the unique constraint cannot see).
 		ids := make([]string, 0, len(appends))
 		exp := make([]int64, 0, len(appends))
 		for _, a := range appends {
 			ids = append(ids, a.StreamID)
 			exp = append(exp, a.ExpectedVersion)
 		}
-		notify := "NULL"
-		if s.notify {
-			notify = "(SELECT 1 FROM pg_notify('" + notifyChannel + "', ''))"
-		}
 		var txid string
 		var gaps int
-		err := tx.Tx.QueryRowContext(ctx, `SELECT currval('events_offset_seq'), pg_current_xact_id()::text, `+notify+` IS NULL,
+		err := tx.Tx.QueryRowContext(ctx, `SELECT currval('events_offset_seq'), pg_current_xact_id()::text,
 			(SELECT count(*) FROM unnest($1::text[], $2::bigint[]) AS s(id, v)
 			 WHERE s.v > 0 AND NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = s.id AND e.version = s.v))`,
-			ids, exp).Scan(&res.Last.Offset, &txid, new(bool), &gaps)
+			ids, exp).Scan(&res.Last.Offset, &txid, &gaps)
 		if err != nil {
 			return AppendResult{}, fmt.Errorf("eventstore: append: %w", err)
 		}

@@ -542,3 +542,40 @@ func TestUnknownEventTypesAreDeliverable(t *testing.T) {
 		}
 	})
 }
+
+// Two stores on one PostgreSQL database stand for two processes: a consumer
+// in one wakes on an append in the other through LISTEN/NOTIFY, long before
+// its poll interval.
+func TestOtherProcessWakesConsumer(t *testing.T) {
+	db := dbtest.Postgres(t)
+	other, err := database.Open(t.Context(), db.URL, database.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	writer, reader := newStore(t, other), newStore(t, db)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go writer.Listen(ctx)
+	go reader.Listen(ctx)
+
+	sub, err := reader.NewSubscriber(eventstore.SubscriberOptions{ConsumerGroup: "remote", PollInterval: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	msgs, err := sub.Subscribe(ctx, eventstore.Topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // both listeners connected; the consumer polled once and sleeps
+	if _, err := writer.Append(ctx, add("remote-1", 0, "hello")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case msg := <-msgs:
+		msg.Ack()
+	case <-time.After(20 * time.Second):
+		t.Fatal("consumer did not wake on another process's append (poll interval is a minute)")
+	}
+}

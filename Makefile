@@ -1,0 +1,55 @@
+# Absender — the two commands a newcomer needs are `make run` and `make test`.
+
+GO      ?= go
+BIN     := bin/absender
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+# Extra flags for `go test`, e.g. TESTFLAGS=-run=TestR10 or TESTFLAGS=-count=1.
+TESTFLAGS ?=
+# Benchmarks: BENCH selects, BENCHTIME sets the duration of each.
+BENCH     ?= .
+BENCHTIME ?= 2s
+
+.PHONY: all build run test bench generate lint fmt tidy clean
+
+all: lint test
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/absender
+
+## run: build and serve on the embedded SQLite database ./absender.db
+run: build
+	./$(BIN) serve
+
+## test: every test; the PostgreSQL suites run when ABSENDER_TEST_POSTGRES_URL is set
+test:
+	@if [ -z "$$ABSENDER_TEST_POSTGRES_URL" ]; then \
+		echo "NOTE: ABSENDER_TEST_POSTGRES_URL is not set: the PostgreSQL suites are SKIPPED; only SQLite runs."; \
+		echo "      e.g. ABSENDER_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres make test  (or run .ci/run)"; \
+	else \
+		echo "PostgreSQL suites: ON (each test creates its own database on $$ABSENDER_TEST_POSTGRES_URL)"; \
+	fi
+	$(GO) test -race -timeout 20m $(TESTFLAGS) ./...
+
+## bench: benchmarks with their baselines (see docs/BENCHMARKS.md)
+bench:
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem ./...
+
+## generate: regenerate generated code (gqlgen)
+generate:
+	$(GO) generate ./...
+
+## lint: formatting, vet and the dependency rules
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+tidy:
+	$(GO) mod tidy
+
+clean:
+	rm -rf bin

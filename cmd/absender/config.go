@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/absender/absender/database"
+	"github.com/absender/absender/keyring"
+)
+
+// dbConfig is how every subcommand that opens the database finds it and
+// the key that encrypts secrets.
+type dbConfig struct {
+	URL           string
+	SecretKeyFile string
+}
+
+func (c *dbConfig) register(fs *flagSet) {
+	fs.StringVar(&c.URL, "database-url", "./absender.db", "database: a SQLite file path, or postgres://user:pass@host:5432/db")
+	fs.StringVar(&c.SecretKeyFile, "secret-key-file", "", "SQLite only: key file for secrets (default: <database>.key beside the database, created with mode 0600 on first run); with PostgreSQL set ABSENDER_SECRET_KEY instead")
+}
+
+// Validate names the setting that is wrong.
+func (c dbConfig) Validate() error {
+	if _, _, err := database.Parse(c.URL); err != nil {
+		return fmt.Errorf("--database-url (ABSENDER_DATABASE_URL): %w", err)
+	}
+	return nil
+}
+
+func (c dbConfig) open(ctx context.Context) (*database.DB, error) {
+	if err := c.Validate(); err != nil {
+		return nil, usageError{err.Error()}
+	}
+	return database.Open(ctx, c.URL, database.Options{})
+}
+
+// keyring loads the key ring for secrets: ABSENDER_SECRET_KEY when set
+// (required with PostgreSQL, where several processes must share it), else a
+// key file beside the SQLite database, created on first run.
+func (c dbConfig) keyring(db *database.DB) (*keyring.Ring, error) {
+	if spec := os.Getenv("ABSENDER_SECRET_KEY"); spec != "" {
+		ring, err := keyring.Parse(spec)
+		if err != nil {
+			return nil, fmt.Errorf("ABSENDER_SECRET_KEY: %w", err)
+		}
+		return ring, nil
+	}
+	if db.Kind == database.Postgres {
+		example, _ := keyring.GenerateSpec(nil)
+		return nil, usageError{"ABSENDER_SECRET_KEY is required with PostgreSQL; every process must use the same key ring, e.g. ABSENDER_SECRET_KEY=" + example}
+	}
+	path := c.SecretKeyFile
+	if path == "" {
+		path = db.Path + ".key"
+	}
+	ring, _, err := keyring.LoadOrCreateFile(path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("--secret-key-file (ABSENDER_SECRET_KEY_FILE): %w", err)
+	}
+	return ring, nil
+}
+
+// logConfig chooses the log format and level.
+type logConfig struct {
+	Format string
+	Level  string
+}
+
+func (c *logConfig) register(fs *flagSet) {
+	fs.StringVar(&c.Format, "log-format", "auto", "log format: auto (text on a terminal, JSON otherwise), json or text")
+	fs.StringVar(&c.Level, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+func (c logConfig) Validate() error {
+	var errs []error
+	switch c.Format {
+	case "auto", "json", "text":
+	default:
+		errs = append(errs, fmt.Errorf("--log-format (ABSENDER_LOG_FORMAT): %q is not auto, json or text", c.Format))
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.Level)); err != nil {
+		errs = append(errs, fmt.Errorf("--log-level (ABSENDER_LOG_LEVEL): %q is not debug, info, warn or error", c.Level))
+	}
+	return errors.Join(errs...)
+}
+
+func (c logConfig) logger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	format := c.Format
+	if format == "auto" {
+		format = "json"
+		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			format = "text"
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// displayPath shortens a path for messages.
+func displayPath(p string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(rel, "..") {
+			return rel
+		}
+	}
+	return p
+}

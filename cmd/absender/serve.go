@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/absender/absender/database"
+	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/migrations"
+	"github.com/absender/absender/server"
+)
+
+type serveConfig struct {
+	db          dbConfig
+	log         logConfig
+	Listen      string
+	AutoMigrate bool
+}
+
+func (c serveConfig) Validate() error {
+	var errs []error
+	errs = append(errs, c.db.Validate(), c.log.Validate())
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("--listen (ABSENDER_LISTEN): %q is not host:port", c.Listen))
+	}
+	return errors.Join(errs...)
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c serveConfig
+	fs := newFlagSet("serve", "Run the Absender server: opens the database, applies migrations, and serves HTTP until SIGINT or SIGTERM.")
+	c.db.register(fs)
+	c.log.register(fs)
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address to serve HTTP on")
+	fs.BoolVar(&c.AutoMigrate, "auto-migrate", true, "apply pending migrations on start (false: refuse to become ready until `absender migrate up` ran)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+	log := c.log.logger(stderr)
+
+	db, err := c.db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if c.AutoMigrate {
+		applied, err := migrations.Up(ctx, db)
+		if err != nil {
+			return err
+		}
+		if len(applied) > 0 {
+			log.Info("applied migrations", "migrations", applied)
+		}
+	}
+	ring, err := c.db.keyring(db)
+	if err != nil {
+		return err
+	}
+	store := eventstore.New(db, eventstore.Options{Logger: log})
+	listenCtx, stopListen := context.WithCancel(ctx)
+	defer stopListen()
+	go store.Listen(listenCtx)
+
+	srv := &http.Server{
+		Addr:              c.Listen,
+		Handler:           server.New(db, log).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("--listen (ABSENDER_LISTEN): %w", err)
+	}
+	where := db.Path
+	if db.Kind == database.Postgres {
+		where = database.Redact(db.URL)
+	} else {
+		where = displayPath(where)
+	}
+	log.Info("absender serving", "version", version, "listen", ln.Addr().String(), "database", string(db.Kind), "at", where, "keyring", ring.String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
