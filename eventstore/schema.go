@@ -27,9 +27,11 @@ const (
 	keyRecordedAt    = "recorded_at"
 	keyOffset        = "offset"
 	keyTxID          = "transaction_id"
+	// keyAppendGroup numbers an append on SQLite (its transaction_id).
+	keyAppendGroup = "append_group"
 )
 
-var columnKeys = []string{keyStreamType, keyStreamID, keyVersion, keyEventType, keySchemaVersion, keyRecordedAt, keyOffset, keyTxID}
+var columnKeys = []string{keyStreamType, keyStreamID, keyVersion, keyEventType, keySchemaVersion, keyRecordedAt, keyOffset, keyTxID, keyAppendGroup}
 
 const selectColumns = `"offset", transaction_id, uuid, payload, metadata, created_at, stream_type, stream_id, version, event_type, schema_version`
 
@@ -156,18 +158,28 @@ func (s postgresSchema) SelectQuery(p wsql.SelectQueryParams) (wsql.Query, error
 	if err != nil {
 		return wsql.Query{}, err
 	}
-	q := `SELECT * FROM (
-		WITH last_processed AS (` + next.Query + `)
-		SELECT ` + selectColumns + ` FROM events
+	// A batch ends on a transaction boundary: it takes the next batchSize
+	// events and then the rest of the last transaction among them, so a
+	// consumer never commits half of a command (queries never see a
+	// half-applied command).
+	q := `WITH last_processed AS (` + next.Query + `),
+	pending AS (
+		SELECT "offset", transaction_id FROM events
 		WHERE (
 			(transaction_id = (SELECT last_processed_transaction_id FROM last_processed)
 				AND "offset" > (SELECT offset_acked FROM last_processed))
 			OR transaction_id > (SELECT last_processed_transaction_id FROM last_processed)
 		)
 		AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-	) AS messages
-	ORDER BY transaction_id ASC, "offset" ASC
-	LIMIT ` + strconv.Itoa(batchSize(s.batch))
+	),
+	page_end AS (
+		SELECT max(transaction_id) AS tx FROM (
+			SELECT transaction_id FROM pending ORDER BY transaction_id, "offset" LIMIT ` + strconv.Itoa(batchSize(s.batch)) + `
+		) AS page
+	)
+	SELECT ` + selectColumns + ` FROM events
+	WHERE (transaction_id, "offset") IN (SELECT transaction_id, "offset" FROM pending WHERE transaction_id <= (SELECT tx FROM page_end))
+	ORDER BY transaction_id ASC, "offset" ASC`
 	return wsql.Query{Query: q, Args: next.Args}, nil
 }
 
@@ -215,27 +227,46 @@ func (sqliteSchema) InsertQuery(p wsql.InsertQueryParams) (wsql.Query, error) {
 		return wsql.Query{}, err
 	}
 	var b strings.Builder
-	b.WriteString(`INSERT INTO events (uuid, payload, metadata, created_at, stream_type, stream_id, version, event_type, schema_version) VALUES `)
+	b.WriteString(`INSERT INTO events (uuid, payload, metadata, created_at, stream_type, stream_id, version, event_type, schema_version, transaction_id) VALUES `)
+	// transaction_id groups the events of one append (see SelectQuery).
+	group := p.Msgs[0].Metadata.Get(keyAppendGroup)
+	full := make([]any, 0, len(args)+len(p.Msgs))
 	for i := range p.Msgs {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?,?,?,?,?,?,?,?,?)")
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?)")
+		full = append(full, args[i*9:i*9+9]...)
+		full = append(full, group)
 	}
-	return wsql.Query{Query: b.String(), Args: args}, nil
+	return wsql.Query{Query: b.String(), Args: full}, nil
 }
 
 func (s sqliteSchema) SelectQuery(p wsql.SelectQueryParams) (wsql.Query, error) {
-	q := `SELECT ` + selectColumns + ` FROM events
-		WHERE "offset" > COALESCE((SELECT offset_acked FROM events_offsets WHERE consumer_group = ?), 0)
-		ORDER BY "offset" ASC
-		LIMIT ` + strconv.Itoa(batchSize(s.batch))
+	// As on PostgreSQL, a batch ends on an append boundary: transaction_id
+	// groups the events of one append here.
+	q := `WITH after AS (
+		SELECT COALESCE((SELECT offset_acked FROM events_offsets WHERE consumer_group = ?), 0) AS o
+	),
+	page AS (
+		SELECT "offset", transaction_id FROM events WHERE "offset" > (SELECT o FROM after) ORDER BY "offset" LIMIT ` + strconv.Itoa(batchSize(s.batch)) + `
+	),
+	page_end AS (
+		SELECT MAX(e."offset") AS o FROM events e
+		WHERE e.transaction_id = (SELECT transaction_id FROM page ORDER BY "offset" DESC LIMIT 1)
+		   OR e."offset" = (SELECT MAX("offset") FROM page)
+	)
+	SELECT ` + selectColumns + ` FROM events
+	WHERE "offset" > (SELECT o FROM after) AND "offset" <= (SELECT o FROM page_end)
+	ORDER BY "offset" ASC`
 	return wsql.Query{Query: q, Args: []any{p.ConsumerGroup}}, nil
 }
 
 func (sqliteSchema) UnmarshalMessage(p wsql.UnmarshalMessageParams) (wsql.Row, error) {
-	var tx int64
-	return unmarshalRow(p.Row, &tx, func() string { return "0" })
+	var group int64
+	// The position on SQLite is the offset alone; the append group is not
+	// part of it.
+	return unmarshalRow(p.Row, &group, func() string { return "0" })
 }
 
 func (sqliteSchema) SubscribeIsolationLevel() stdsql.IsolationLevel { return stdsql.LevelDefault }

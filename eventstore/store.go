@@ -23,6 +23,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"math/rand/v2"
 	"sort"
 	"strconv"
 	"strings"
@@ -165,6 +167,7 @@ func (s *Store) messages(ctx context.Context, appends []StreamAppend) ([]*messag
 	}
 	sort.SliceStable(appends, func(i, j int) bool { return appends[i].StreamID < appends[j].StreamID })
 	now := s.now().UTC().Format(time.RFC3339Nano)
+	group := strconv.FormatInt(rand.Int64N(math.MaxInt64-1)+1, 10)
 	var msgs []*message.Message
 	seen := map[string]bool{}
 	for _, a := range appends {
@@ -208,6 +211,7 @@ func (s *Store) messages(ctx context.Context, appends []StreamAppend) ([]*messag
 			msg.Metadata.Set(keyEventType, typ)
 			msg.Metadata.Set(keySchemaVersion, strconv.Itoa(ver))
 			msg.Metadata.Set(keyRecordedAt, now)
+			msg.Metadata.Set(keyAppendGroup, group)
 			msgs = append(msgs, msg)
 		}
 	}
@@ -358,11 +362,14 @@ func isAny(appends []StreamAppend, streamID string) bool {
 	return false
 }
 
+// txidText selects the transaction id of a position: PostgreSQL's xid8;
+// on SQLite positions are offsets alone (transaction_id only groups an
+// append's events there).
 func txidText(k database.Kind) string {
 	if k == database.Postgres {
 		return "transaction_id::text::bigint"
 	}
-	return "transaction_id"
+	return "0"
 }
 
 // rebind turns ? placeholders into $n for PostgreSQL.

@@ -75,7 +75,14 @@ type wakeBackoff struct {
 	// that query and this wait is not lost.
 	next     <-chan struct{}
 	failures atomic.Int32
+	// eager counts quick re-polls after a wake-up. On PostgreSQL a woken
+	// consumer may find nothing because some other transaction of the
+	// server still holds back the snapshot horizon; it looks again soon
+	// (2 ms, 4 ms, … about 1 s in all) instead of sleeping a poll interval.
+	eager int
 }
+
+const eagerPolls = 9
 
 func (b *wakeBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
 	if err != nil {
@@ -93,9 +100,15 @@ func (b *wakeBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, er
 		b.store.changed.Broadcast()
 		return 0
 	}
+	wait := b.poll
+	if b.eager > 0 {
+		wait = min(b.poll, time.Millisecond<<(eagerPolls-b.eager+1))
+		b.eager--
+	}
 	select {
 	case <-b.next:
-	case <-time.After(b.poll):
+		b.eager = eagerPolls
+	case <-time.After(wait):
 	}
 	b.next = b.store.changed.Wait()
 	return 0
