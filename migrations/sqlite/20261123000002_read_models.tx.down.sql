@@ -1,0 +1,11 @@
+DROP TABLE IF EXISTS rm_audit_fields;
+DROP TABLE IF EXISTS rm_audit;
+DROP TABLE IF EXISTS rm_tokens;
+DROP TABLE IF EXISTS rm_access;
+DROP TABLE IF EXISTS rm_mailbox_grants;
+DROP TABLE IF EXISTS rm_mailboxes;
+DROP TABLE IF EXISTS rm_group_members;
+DROP TABLE IF EXISTS rm_groups;
+DROP TABLE IF EXISTS rm_users;
+DROP TABLE IF EXISTS rm_tenants;
+DROP TABLE IF EXISTS rm_system;
