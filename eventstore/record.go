@@ -3,6 +3,8 @@ package eventstore
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -73,6 +75,23 @@ func (p Position) String() string {
 		return fmt.Sprintf("%d", p.Offset)
 	}
 	return fmt.Sprintf("%d@%d", p.Offset, p.TxID)
+}
+
+// ParsePosition reads a position written by Position.String: "offset" or
+// "offset@txid".
+func ParsePosition(s string) (Position, error) {
+	var p Position
+	off, tx, found := strings.Cut(s, "@")
+	var err error
+	if p.Offset, err = strconv.ParseInt(off, 10, 64); err != nil || p.Offset < 0 {
+		return Position{}, fmt.Errorf("eventstore: position %q is not a position", s)
+	}
+	if found {
+		if p.TxID, err = strconv.ParseUint(tx, 10, 64); err != nil {
+			return Position{}, fmt.Errorf("eventstore: position %q is not a position", s)
+		}
+	}
+	return p, nil
 }
 
 // Record is a stored event.

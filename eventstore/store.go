@@ -158,6 +158,10 @@ func (s *Store) Changed() {
 	}
 }
 
+// Notify returns a channel closed at the next local append or consumer
+// commit (take it before looking for new events, then wait on it).
+func (s *Store) Notify() <-chan struct{} { return s.changed.Wait() }
+
 // messages turns appends into watermill messages with versions assigned.
 // Streams are sorted by id so that two transactions touching the same
 // streams insert in the same order and do not deadlock.

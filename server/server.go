@@ -1,5 +1,5 @@
-// Package server is Absender's HTTP surface: health and readiness now, the
-// GraphQL API and metrics as they arrive.
+// Package server assembles Absender: the event store, the command layer,
+// the projections and the HTTP surface (GraphQL API, playground, health).
 package server
 
 import (
@@ -10,33 +10,78 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/absender/absender/app"
 	"github.com/absender/absender/database"
+	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/graph"
+	"github.com/absender/absender/keyring"
 	"github.com/absender/absender/migrations"
+	"github.com/absender/absender/projections"
 )
 
-// Server holds what the HTTP handlers need.
+// Options configure a Server.
+type Options struct {
+	DB      *database.DB
+	Keyring *keyring.Ring
+	Log     *slog.Logger
+	// WaitTimeout bounds read-your-writes (default 10 s).
+	WaitTimeout time.Duration
+}
+
+// Server is one Absender process.
 type Server struct {
 	db  *database.DB
 	log *slog.Logger
 	// migrated is set once every migration was seen applied; migrations
 	// are never unapplied by a running system.
 	migrated atomic.Bool
+
+	Store   *eventstore.Store
+	App     *app.Service
+	Reader  *projections.Reader
+	Runner  *projections.Runner
+	handler http.Handler
 }
 
-// New returns the server for an open database.
-func New(db *database.DB, log *slog.Logger) *Server {
-	if log == nil {
-		log = slog.Default()
+// New assembles a server on an open, migrated database.
+func New(opt Options) (*Server, error) {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
 	}
-	return &Server{db: db, log: log}
-}
-
-// Handler routes the server's endpoints.
-func (s *Server) Handler() http.Handler {
+	s := &Server{db: opt.DB, log: opt.Log}
+	reg, err := app.NewRegistry()
+	if err != nil {
+		return nil, err
+	}
+	s.Store = eventstore.New(opt.DB, eventstore.Options{Registry: reg, Logger: opt.Log})
+	if opt.Keyring != nil {
+		if s.App, err = app.New(app.Config{Store: s.Store, Keyring: opt.Keyring}); err != nil {
+			return nil, err
+		}
+	}
+	s.Reader = projections.NewReader(opt.DB.Read)
+	s.Runner = projections.NewRunner(s.Store, opt.Log, projections.Directory{}, projections.Audit{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	return mux
+	if s.App != nil {
+		mux.Handle("/graphql", graph.Handler(graph.Deps{App: s.App, Reader: s.Reader, Runner: s.Runner, Store: s.Store,
+			Log: opt.Log, WaitTimeout: opt.WaitTimeout}))
+		mux.Handle("GET /{$}", graph.Playground())
+	}
+	s.handler = mux
+	return s, nil
+}
+
+// Handler routes the server's endpoints: /graphql, the playground at /,
+// /healthz and /readyz.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Run runs the projections and the cross-process wake-ups until ctx ends.
+// running is closed once the projections consume.
+func (s *Server) Run(ctx context.Context, running chan<- struct{}) error {
+	go s.Store.Listen(ctx)
+	return s.Runner.Run(ctx, running)
 }
 
 // healthz answers while the process runs.

@@ -27,7 +27,7 @@ func get(t *testing.T, h http.Handler, path string) (int, map[string]any) {
 
 func TestHealthAndReadiness(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
-		h := server.New(db, nil).Handler()
+		h := newServer(t, db).Handler()
 		if code, _ := get(t, h, "/healthz"); code != http.StatusOK {
 			t.Errorf("/healthz: got %d, want 200", code)
 		}
@@ -46,7 +46,7 @@ func TestReadinessNamesFailingPart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := server.New(db, nil).Handler()
+	h := newServer(t, db).Handler()
 	code, body := get(t, h, "/readyz")
 	checks, _ := body["checks"].(map[string]any)
 	if code != http.StatusServiceUnavailable || checks["migrations"] == "ok" || checks["database"] != "ok" {
@@ -64,4 +64,13 @@ func TestReadinessNamesFailingPart(t *testing.T) {
 	if code != http.StatusServiceUnavailable || checks["database"] == "ok" {
 		t.Errorf("closed database: got %d %v, want 503 naming the database", code, body)
 	}
+}
+
+func newServer(t *testing.T, db *database.DB) *server.Server {
+	t.Helper()
+	s, err := server.New(server.Options{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -23,8 +23,9 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "run the server (GraphQL API comes with the API issue; health endpoints now)", runServe},
+		{"serve", "run the server: GraphQL API at /graphql, playground at /, /healthz, /readyz", runServe},
 		{"migrate", "apply or list database migrations: migrate up|status", runMigrate},
+		{"token", "issue an API token: token issue --system-admin|--auditor|--mail-server --name NAME", runToken},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/migrations"
 	"github.com/absender/absender/server"
 )
@@ -64,14 +63,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	store := eventstore.New(db, eventstore.Options{Logger: log})
-	listenCtx, stopListen := context.WithCancel(ctx)
-	defer stopListen()
-	go store.Listen(listenCtx)
+	app, err := server.New(server.Options{DB: db, Keyring: ring, Log: log})
+	if err != nil {
+		return err
+	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	runErr := make(chan error, 1)
+	go func() { runErr <- app.Run(runCtx, nil) }()
 
 	srv := &http.Server{
 		Addr:              c.Listen,
-		Handler:           server.New(db, log).Handler(),
+		Handler:           app.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", c.Listen)
@@ -90,6 +93,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	select {
 	case err := <-errc:
 		return err
+	case err := <-runErr:
+		return fmt.Errorf("projections stopped: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
@@ -97,6 +102,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	stopRun()
+	if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("projections: %w", err)
 	}
 	return nil
 }

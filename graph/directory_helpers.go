@@ -1,0 +1,57 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/absender/absender/authz"
+	"github.com/absender/absender/domain/options"
+	"github.com/absender/absender/graph/model"
+)
+
+func (r *Resolver) readUser(ctx context.Context, id string) (*model.User, error) {
+	u, err := r.deps.Reader.User(ctx, id)
+	if err != nil {
+		return nil, notFound(err, "user")
+	}
+	return userModel(u), nil
+}
+func (r *Resolver) readGroup(ctx context.Context, id string) (*model.Group, error) {
+	g, err := r.deps.Reader.Group(ctx, id)
+	if err != nil {
+		return nil, notFound(err, "group")
+	}
+	return groupModel(g), nil
+}
+func (r *mutationResolver) membership(ctx context.Context, op authz.Op, groupID, userID string, run func(context.Context, string, string) (appResult, error)) (*model.Group, error) {
+	t, _, err := r.groupTarget(ctx, groupID)
+	if err != nil {
+		return nil, err
+	}
+	if ctx, err = r.allow(ctx, op, t); err != nil {
+		return nil, err
+	}
+	res, err := run(ctx, groupID, userID)
+	if err := r.wrote(ctx, res, err); err != nil {
+		return nil, err
+	}
+	return r.readGroup(ctx, groupID)
+}
+func (r *Resolver) options(ctx context.Context, op authz.Op, kind options.Kind, userID string) ([]model.AddressOption, error) {
+	t, _, err := r.userTarget(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.allow(ctx, op, t); err != nil {
+		return nil, err
+	}
+	opts, err := r.deps.Reader.Options(ctx, kind, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.AddressOption, len(opts))
+	for i, o := range opts {
+		out[i] = model.AddressOption{Address: o.Address, DisplayName: o.DisplayName, Source: model.OptionSource(o.Source.String()),
+			MailboxID: optional(o.MailboxID), Transport: model.TransportKind(o.Transport.String())}
+	}
+	return out, nil
+}

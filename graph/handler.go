@@ -1,0 +1,149 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/google/uuid"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/absender/absender/app"
+	"github.com/absender/absender/domain"
+	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/projections"
+)
+
+// Deps are what the API needs.
+type Deps struct {
+	App    *app.Service
+	Reader *projections.Reader
+	Runner *projections.Runner
+	Store  *eventstore.Store
+	Log    *slog.Logger
+	// WaitTimeout bounds read-your-writes: how long a mutation waits for
+	// the read models (default 10 s); past it the mutation fails instead of
+	// returning stale data.
+	WaitTimeout time.Duration
+}
+
+// Handler serves POST/GET /graphql and the graphql-transport-ws
+// subscriptions; mount Playground at "/".
+func Handler(d Deps) http.Handler {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.WaitTimeout <= 0 {
+		d.WaitTimeout = 10 * time.Second
+	}
+	auth := Authenticator{App: d.App, Reader: d.Reader}
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{deps: d, auth: auth}}))
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: 15 * time.Second,
+		InitFunc: func(ctx context.Context, init transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			tok := bearerToken(init.Authorization())
+			if tok == "" {
+				tok = init.GetString("token")
+			}
+			p, err := auth.Authenticate(ctx, tok)
+			if err != nil || !p.Authenticated() {
+				return nil, nil, errors.New("UNAUTHENTICATED: a valid token is required in connection_init")
+			}
+			ctx = WithPrincipal(ctx, p)
+			ctx = context.WithValue(ctx, tokenKey{}, tok)
+			return ctx, nil, nil
+		},
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.Use(extension.Introspection{})
+	srv.SetErrorPresenter(presentError(d.Log))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		d.Log.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(v), "correlation_id", app.RequestFrom(ctx).CorrelationID)
+		return errInternal
+	})
+	return withRequest(auth, d.Log, srv)
+}
+
+// Playground is the GraphiQL page for "/".
+func Playground() http.Handler { return playground.Handler("Absender", "/graphql") }
+
+type tokenKey struct{}
+
+var errInternal = errors.New("internal error")
+
+// withRequest authenticates the bearer token and gives the request a
+// correlation id (X-Correlation-ID when the client sends one).
+func withRequest(auth Authenticator, log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		corr := r.Header.Get("X-Correlation-ID")
+		if corr == "" || len(corr) > 100 {
+			corr = uuid.NewString()
+		}
+		w.Header().Set("X-Correlation-ID", corr)
+		ctx = app.WithRequest(ctx, app.Request{CorrelationID: corr})
+		if tok := bearerToken(r.Header.Get("Authorization")); tok != "" {
+			p, err := auth.Authenticate(ctx, tok)
+			switch {
+			case errors.Is(err, ErrBadToken):
+				// the zero principal: every operation answers UNAUTHENTICATED
+			case err != nil:
+				log.ErrorContext(ctx, "authenticate", "err", err, "correlation_id", corr)
+				http.Error(w, `{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`, http.StatusInternalServerError)
+				return
+			default:
+				ctx = WithPrincipal(ctx, p)
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// presentError maps typed errors to extensions.code (and field); anything
+// unexpected becomes INTERNAL, logged once with the correlation id, with
+// no internals in the response.
+func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		var derr *domain.Error
+		switch {
+		case errors.As(err, &derr):
+			gerr.Message = derr.Error()
+			gerr.Extensions = map[string]any{"code": string(derr.Code)}
+			if derr.Field != "" {
+				gerr.Extensions["field"] = derr.Field
+			}
+		case errors.Is(err, projections.ErrNotFound):
+			gerr.Message = "not found"
+			gerr.Extensions = map[string]any{"code": string(domain.CodeNotFound)}
+		case isGraphQLError(err):
+			// validation and parse errors from gqlgen keep their message
+			if gerr.Extensions == nil {
+				gerr.Extensions = map[string]any{}
+			}
+			if _, ok := gerr.Extensions["code"]; !ok {
+				gerr.Extensions["code"] = string(domain.CodeInvalidInput)
+			}
+		default:
+			log.ErrorContext(ctx, "graphql request failed", "err", err, "correlation_id", app.RequestFrom(ctx).CorrelationID)
+			gerr.Message = "internal error (correlation id " + app.RequestFrom(ctx).CorrelationID + ")"
+			gerr.Extensions = map[string]any{"code": string(domain.CodeInternal)}
+		}
+		return gerr
+	}
+}
+
+func isGraphQLError(err error) bool {
+	var gerr *gqlerror.Error
+	return errors.As(err, &gerr) && gerr.Err == nil
+}

@@ -1,0 +1,177 @@
+package projections
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/absender/absender/eventstore"
+)
+
+// Audit is the audit log: one entry per event with position, time, actor,
+// tenant, action, stream and the changed fields (from → to). It remembers
+// each stream's last known field values to tell what changed. Secrets are
+// shown as changed, never as values (SPEC §3).
+type Audit struct{}
+
+// Name is the consumer group.
+func (Audit) Name() string { return "audit" }
+
+// FieldChange is one changed field of an audit entry.
+type FieldChange struct {
+	Field string  `json:"field"`
+	From  *string `json:"from"`
+	To    *string `json:"to"`
+}
+
+// SecretShown is what the audit log shows in place of a secret's value.
+const SecretShown = "(secret)"
+
+// isSecret tells the fields whose values never appear: encrypted server
+// secrets and token hashes.
+func isSecret(field string) bool {
+	last := field[strings.LastIndexByte(field, '.')+1:]
+	switch last {
+	case "password", "graphClientSecret", "secretHash":
+		return true
+	}
+	return false
+}
+
+// Apply records one event.
+func (Audit) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error {
+	fields := map[string]*string{}
+	if err := flatten("", rec.Data, fields); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	var stored []struct {
+		Field string  `bun:"field"`
+		Value *string `bun:"value"`
+	}
+	if err := tx.Scan(ctx, &stored, `SELECT field, value FROM rm_audit_fields WHERE stream_id = ?`, rec.StreamID); err != nil {
+		return err
+	}
+	before := make(map[string]*string, len(stored))
+	for _, f := range stored {
+		before[f.Field] = f.Value
+	}
+	// A removal clears what it removes: the settings, or the whole stream.
+	switch {
+	case strings.HasSuffix(rec.Type, "SettingsRemoved") || rec.Type == "TenantServerRemoved":
+		for f := range before {
+			if strings.HasPrefix(f, "settings.") {
+				if _, set := fields[f]; !set {
+					fields[f] = nil
+				}
+			}
+		}
+	case strings.HasSuffix(rec.Type, "Deleted") || strings.HasSuffix(rec.Type, "Removed") || strings.HasSuffix(rec.Type, "Revoked"):
+		// Keep the memory: the entry itself says what happened.
+	}
+	var changes []FieldChange
+	names := make([]string, 0, len(fields))
+	for f := range fields {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	ownID := rec.StreamID[strings.IndexByte(rec.StreamID, '-')+1:]
+	for _, f := range names {
+		to, from := fields[f], before[f]
+		switch {
+		case strings.HasSuffix(f, "Key"), f == "tenantId", to != nil && *to == ownID:
+			continue // derived comparison keys and the stream's own ids say nothing new
+		case strings.HasSuffix(f, "Id") || strings.HasPrefix(f, "revoked"):
+			// A reference (the mailbox granted, the group joined): shown,
+			// not remembered, so the next one is not read as a replacement.
+			changes = append(changes, FieldChange{Field: f, To: to})
+			continue
+		}
+		if eq(from, to) {
+			continue
+		}
+		ch := FieldChange{Field: f, From: from, To: to}
+		if isSecret(f) {
+			ch.From, ch.To = shownSecret(from), shownSecret(to)
+		}
+		changes = append(changes, ch)
+		if err := tx.Exec(ctx, `INSERT INTO rm_audit_fields (stream_id, field, value) VALUES (?, ?, ?)
+			ON CONFLICT (stream_id, field) DO UPDATE SET value = excluded.value`, rec.StreamID, f, to); err != nil {
+			return err
+		}
+	}
+	if changes == nil {
+		changes = []FieldChange{}
+	}
+	b, err := json.Marshal(changes)
+	if err != nil {
+		return err
+	}
+	return tx.Exec(ctx, `INSERT INTO rm_audit (position, at, actor, tenant_id, action, stream_id, event_id, changes)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (position) DO NOTHING`,
+		rec.Position.Offset, rec.RecordedAt.UTC().Format(TimeFormat), rec.Metadata.Actor, nullString(rec.Metadata.TenantID),
+		rec.Type, rec.StreamID, rec.ID, string(b))
+}
+
+func eq(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+func shownSecret(v *string) *string {
+	if v == nil || *v == "" {
+		return nil
+	}
+	s := SecretShown
+	return &s
+}
+
+// flatten turns event JSON into dotted fields with string values; arrays
+// stay JSON. Secret values are replaced by a digest of their ciphertext at
+// once, so not even ciphertext reaches the audit tables.
+func flatten(prefix string, data json.RawMessage, out map[string]*string) error {
+	var v any
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	walk(prefix, v, out)
+	return nil
+}
+
+func walk(prefix string, v any, out map[string]*string) {
+	set := func(s string) {
+		if isSecret(prefix) {
+			sum := sha256.Sum256([]byte(s))
+			s = hex.EncodeToString(sum[:8])
+		}
+		out[prefix] = &s
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			key := k
+			if prefix != "" {
+				key = prefix + "." + k
+			}
+			walk(key, val, out)
+		}
+	case nil:
+		out[prefix] = nil
+	case string:
+		set(x)
+	case json.Number:
+		set(x.String())
+	case bool:
+		set(fmt.Sprint(x))
+	default:
+		b, _ := json.Marshal(x)
+		set(string(b))
+	}
+}

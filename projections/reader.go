@@ -1,0 +1,430 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/absender/absender/domain"
+	"github.com/absender/absender/domain/options"
+	"github.com/absender/absender/domain/system"
+	"github.com/absender/absender/domain/tenant"
+)
+
+// Reader answers queries from the read models.
+type Reader struct {
+	db *bun.DB
+}
+
+// NewReader reads through db (the read pool).
+func NewReader(db *bun.DB) *Reader { return &Reader{db: db} }
+
+// SystemRow is the system mail server.
+type SystemRow struct {
+	Configured         bool    `bun:"configured"`
+	Enabled            bool    `bun:"enabled"`
+	Settings           *string `bun:"settings"`
+	SupportAddress     *string `bun:"support_address"`
+	AllowTenantAddress bool    `bun:"allow_tenant_address"`
+	AttachSystemInfo   bool    `bun:"attach_system_info"`
+}
+
+// Facts are the R1 facts.
+func (s SystemRow) Facts() system.Facts {
+	return system.Facts{Configured: s.Configured, Enabled: s.Enabled}
+}
+
+// System reads the system server (the zero row before any configuration).
+func (r *Reader) System(ctx context.Context) (SystemRow, error) {
+	var rows []SystemRow
+	if err := r.db.NewRaw(`SELECT configured, enabled, settings, support_address, allow_tenant_address, attach_system_info FROM rm_system WHERE id = 1`).Scan(ctx, &rows); err != nil {
+		return SystemRow{}, err
+	}
+	if len(rows) == 0 {
+		return SystemRow{}, nil
+	}
+	return rows[0], nil
+}
+
+// ParseSettings decodes a stored settings view (nil for NULL).
+func ParseSettings(raw *string) (*Settings, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	var s Settings
+	if err := json.Unmarshal([]byte(*raw), &s); err != nil {
+		return nil, fmt.Errorf("projections: settings: %w", err)
+	}
+	return &s, nil
+}
+
+// TenantRow is a tenant.
+type TenantRow struct {
+	ID                  string  `bun:"id"`
+	Name                string  `bun:"name"`
+	AllowSystemServer   bool    `bun:"allow_system_server"`
+	AllowOwnServer      bool    `bun:"allow_own_server"`
+	MailboxQuota        int     `bun:"mailbox_quota"`
+	UserAddressAsSender bool    `bun:"user_address_as_sender"`
+	DuplicatePolicy     string  `bun:"duplicate_policy"`
+	BulkLimitLifted     bool    `bun:"bulk_limit_lifted"`
+	Server              *string `bun:"server"`
+	SupportAddress      *string `bun:"support_address"`
+}
+
+// Policy is the tenant's policy as the domain knows it.
+func (t TenantRow) Policy() tenant.Policy {
+	dp, err := tenant.ParseDuplicatePolicy(t.DuplicatePolicy)
+	if err != nil {
+		dp = tenant.PreferUser
+	}
+	return tenant.Policy{AllowSystemServer: t.AllowSystemServer, AllowOwnServer: t.AllowOwnServer, MailboxQuota: t.MailboxQuota,
+		UserAddressAsSender: t.UserAddressAsSender, DuplicatePolicy: dp, BulkLimitLifted: t.BulkLimitLifted}
+}
+
+// Transport is the tenant's effective transport (R1–R3) given the system.
+func (t TenantRow) Transport(sys SystemRow) domain.TransportKind {
+	return tenant.ResolveTransport(sys.Facts(), t.Server != nil, t.Policy())
+}
+
+// SystemMailbox is the sender address and name of the server the tenant
+// resolves to (R8); empty when sending is unavailable.
+func (t TenantRow) SystemMailbox(sys SystemRow) (address, name string) {
+	var raw *string
+	switch t.Transport(sys) {
+	case domain.TransportTenantServer:
+		raw = t.Server
+	case domain.TransportSystemServer:
+		raw = sys.Settings
+	default:
+		return "", ""
+	}
+	s, err := ParseSettings(raw)
+	if err != nil || s == nil {
+		return "", ""
+	}
+	return s.SenderAddress, s.SenderName
+}
+
+const tenantColumns = `id, name, allow_system_server, allow_own_server, mailbox_quota, user_address_as_sender, duplicate_policy, bulk_limit_lifted, server, support_address`
+
+// Tenant reads one tenant (ErrNotFound when none).
+func (r *Reader) Tenant(ctx context.Context, id string) (TenantRow, error) {
+	var rows []TenantRow
+	if err := r.db.NewRaw(`SELECT `+tenantColumns+` FROM rm_tenants WHERE id = ?`, id).Scan(ctx, &rows); err != nil {
+		return TenantRow{}, err
+	}
+	if len(rows) == 0 {
+		return TenantRow{}, ErrNotFound
+	}
+	return rows[0], nil
+}
+
+// Tenants reads every tenant, oldest first.
+func (r *Reader) Tenants(ctx context.Context) ([]TenantRow, error) {
+	var rows []TenantRow
+	err := r.db.NewRaw(`SELECT `+tenantColumns+` FROM rm_tenants ORDER BY seq`).Scan(ctx, &rows)
+	return rows, err
+}
+
+// UserRow is a user.
+type UserRow struct {
+	ID          string `bun:"id"`
+	TenantID    string `bun:"tenant_id"`
+	LoginName   string `bun:"login_name"`
+	DisplayName string `bun:"display_name"`
+	Email       string `bun:"email"`
+	EmailKey    string `bun:"email_key"`
+	Role        string `bun:"role"`
+	Blocked     bool   `bun:"blocked"`
+}
+
+const userColumns = `id, tenant_id, login_name, display_name, email, email_key, role, blocked`
+
+// User reads one user (ErrNotFound when none or deleted).
+func (r *Reader) User(ctx context.Context, id string) (UserRow, error) {
+	rows, err := r.Users(ctx, []string{id})
+	if err != nil {
+		return UserRow{}, err
+	}
+	if len(rows) == 0 {
+		return UserRow{}, ErrNotFound
+	}
+	return rows[0], nil
+}
+
+// Users reads the users with the given ids (missing ones left out).
+func (r *Reader) Users(ctx context.Context, ids []string) ([]UserRow, error) {
+	var rows []UserRow
+	if len(ids) == 0 {
+		return rows, nil
+	}
+	err := r.db.NewRaw(`SELECT `+userColumns+` FROM rm_users WHERE id IN (?) ORDER BY seq`, bun.List(ids)).Scan(ctx, &rows)
+	return rows, err
+}
+
+// UsersOfTenant reads a tenant's users, oldest first.
+func (r *Reader) UsersOfTenant(ctx context.Context, tenantID string) ([]UserRow, error) {
+	var rows []UserRow
+	err := r.db.NewRaw(`SELECT `+userColumns+` FROM rm_users WHERE tenant_id = ? ORDER BY seq`, tenantID).Scan(ctx, &rows)
+	return rows, err
+}
+
+// GroupRow is a group.
+type GroupRow struct {
+	ID       string `bun:"id"`
+	TenantID string `bun:"tenant_id"`
+	Name     string `bun:"name"`
+}
+
+// Group reads one group.
+func (r *Reader) Group(ctx context.Context, id string) (GroupRow, error) {
+	var rows []GroupRow
+	if err := r.db.NewRaw(`SELECT id, tenant_id, name FROM rm_groups WHERE id = ?`, id).Scan(ctx, &rows); err != nil {
+		return GroupRow{}, err
+	}
+	if len(rows) == 0 {
+		return GroupRow{}, ErrNotFound
+	}
+	return rows[0], nil
+}
+
+// Groups reads the groups with the given ids.
+func (r *Reader) Groups(ctx context.Context, ids []string) ([]GroupRow, error) {
+	var rows []GroupRow
+	if len(ids) == 0 {
+		return rows, nil
+	}
+	err := r.db.NewRaw(`SELECT id, tenant_id, name FROM rm_groups WHERE id IN (?) ORDER BY seq`, bun.List(ids)).Scan(ctx, &rows)
+	return rows, err
+}
+
+// GroupsOfTenant reads a tenant's groups.
+func (r *Reader) GroupsOfTenant(ctx context.Context, tenantID string) ([]GroupRow, error) {
+	var rows []GroupRow
+	err := r.db.NewRaw(`SELECT id, tenant_id, name FROM rm_groups WHERE tenant_id = ? ORDER BY seq`, tenantID).Scan(ctx, &rows)
+	return rows, err
+}
+
+// GroupsOfUser reads the groups a user is a member of.
+func (r *Reader) GroupsOfUser(ctx context.Context, userID string) ([]GroupRow, error) {
+	var rows []GroupRow
+	err := r.db.NewRaw(`SELECT g.id, g.tenant_id, g.name FROM rm_groups g JOIN rm_group_members m ON m.group_id = g.id
+		WHERE m.user_id = ? ORDER BY g.seq`, userID).Scan(ctx, &rows)
+	return rows, err
+}
+
+// IsMember reports whether a user is in a group.
+func (r *Reader) IsMember(ctx context.Context, groupID, userID string) (bool, error) {
+	var found []int
+	if err := r.db.NewRaw(`SELECT 1 FROM rm_group_members WHERE group_id = ? AND user_id = ?`, groupID, userID).Scan(ctx, &found); err != nil {
+		return false, err
+	}
+	return len(found) > 0, nil
+}
+
+// MembersOf reads a group's members.
+func (r *Reader) MembersOf(ctx context.Context, groupID string) ([]UserRow, error) {
+	var rows []UserRow
+	err := r.db.NewRaw(`SELECT u.id, u.tenant_id, u.login_name, u.display_name, u.email, u.email_key, u.role, u.blocked
+		FROM rm_users u JOIN rm_group_members m ON m.user_id = u.id WHERE m.group_id = ? ORDER BY u.seq`, groupID).Scan(ctx, &rows)
+	return rows, err
+}
+
+// MailboxRow is a mailbox.
+type MailboxRow struct {
+	ID          string  `bun:"id"`
+	TenantID    string  `bun:"tenant_id"`
+	Address     string  `bun:"address"`
+	AddressKey  string  `bun:"address_key"`
+	DisplayName string  `bun:"display_name"`
+	Sender      bool    `bun:"sender"`
+	ReplyTo     bool    `bun:"reply_to"`
+	Global      bool    `bun:"global"`
+	Settings    *string `bun:"settings"`
+	GrantCount  int     `bun:"grant_count"`
+	Seq         int64   `bun:"seq"`
+}
+
+const mailboxColumns = `id, tenant_id, address, address_key, display_name, sender, reply_to, global, settings, grant_count, seq`
+
+// Mailbox reads one mailbox.
+func (r *Reader) Mailbox(ctx context.Context, id string) (MailboxRow, error) {
+	var rows []MailboxRow
+	if err := r.db.NewRaw(`SELECT `+mailboxColumns+` FROM rm_mailboxes WHERE id = ?`, id).Scan(ctx, &rows); err != nil {
+		return MailboxRow{}, err
+	}
+	if len(rows) == 0 {
+		return MailboxRow{}, ErrNotFound
+	}
+	return rows[0], nil
+}
+
+// MailboxesOfTenant reads a tenant's mailboxes, oldest first.
+func (r *Reader) MailboxesOfTenant(ctx context.Context, tenantID string) ([]MailboxRow, error) {
+	var rows []MailboxRow
+	err := r.db.NewRaw(`SELECT `+mailboxColumns+` FROM rm_mailboxes WHERE tenant_id = ? ORDER BY seq`, tenantID).Scan(ctx, &rows)
+	return rows, err
+}
+
+// GrantRow is one grant of a mailbox.
+type GrantRow struct {
+	Kind     string `bun:"grantee_kind"`
+	ID       string `bun:"grantee_id"`
+	TenantID string `bun:"grantee_tenant_id"`
+}
+
+// GrantsOf reads a mailbox's grants, oldest first.
+func (r *Reader) GrantsOf(ctx context.Context, mailboxID string) ([]GrantRow, error) {
+	var rows []GrantRow
+	err := r.db.NewRaw(`SELECT grantee_kind, grantee_id, grantee_tenant_id FROM rm_mailbox_grants WHERE mailbox_id = ? ORDER BY seq`, mailboxID).Scan(ctx, &rows)
+	return rows, err
+}
+
+// Options reads a user's sender or reply-to options (R1, R2, R8,
+// R11–R16, R20): an indexed read of the open mailboxes of the user's
+// tenant, the open global ones and the user's access rows, joined with
+// the tenant's facts, computed by the pure domain/options.
+func (r *Reader) Options(ctx context.Context, kind options.Kind, userID string) ([]options.Option, error) {
+	u, err := r.User(ctx, userID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	sys, err := r.System(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.Tenant(ctx, u.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	role, err := domain.ParseRole(u.Role)
+	if err != nil {
+		return nil, err
+	}
+	viewer := options.Viewer{UserID: u.ID, TenantID: u.TenantID, DisplayName: u.DisplayName, Email: u.Email, EmailKey: u.EmailKey, Role: role, Blocked: u.Blocked, Active: true}
+	addr, name := t.SystemMailbox(sys)
+	facts := options.Tenant{ID: t.ID, Policy: t.Policy(), Transport: t.Transport(sys), SystemMailboxAddress: addr, SystemMailboxName: name}
+	if facts.Transport == domain.TransportNone || u.Blocked {
+		return nil, nil // R1, R2, R20: nothing to read
+	}
+	var rows []struct {
+		MailboxRow
+		Granted bool `bun:"granted"`
+	}
+	err = r.db.NewRaw(`SELECT m.id, m.tenant_id, m.address, m.address_key, m.display_name, m.sender, m.reply_to, m.global,
+			m.settings, m.grant_count, m.seq,
+			EXISTS (SELECT 1 FROM rm_access a WHERE a.user_id = ? AND a.mailbox_id = m.id) AS granted
+		FROM rm_mailboxes m
+		WHERE (m.grant_count = 0 AND m.tenant_id = ?)
+		   OR (m.grant_count = 0 AND m.global = ?)
+		   OR m.id IN (SELECT a.mailbox_id FROM rm_access a WHERE a.user_id = ?)`,
+		u.ID, u.TenantID, true, u.ID).Scan(ctx, &rows)
+	if err != nil {
+		return nil, err
+	}
+	cs := make([]options.Candidate, len(rows))
+	for i, m := range rows {
+		cs[i] = options.Candidate{MailboxID: m.ID, TenantID: m.TenantID, Address: m.Address, AddressKey: m.AddressKey,
+			DisplayName: m.DisplayName, Sender: m.Sender, ReplyTo: m.ReplyTo, Global: m.Global, Authenticated: m.Settings != nil,
+			Restricted: m.GrantCount > 0, Granted: m.Granted, Seq: m.Seq}
+	}
+	return options.Compute(kind, viewer, facts, cs), nil
+}
+
+// TokenRow is an API token without its secret.
+type TokenRow struct {
+	ID         string  `bun:"id"`
+	UserID     *string `bun:"user_id"`
+	TenantID   *string `bun:"tenant_id"`
+	Role       *string `bun:"role"`
+	Name       string  `bun:"name"`
+	SecretHash string  `bun:"secret_hash"`
+	CreatedAt  string  `bun:"created_at"`
+	LastUsedAt *string `bun:"last_used_at"`
+	Revoked    bool    `bun:"revoked"`
+}
+
+const tokenColumns = `id, user_id, tenant_id, role, name, secret_hash, created_at, last_used_at, revoked`
+
+// Token reads one token.
+func (r *Reader) Token(ctx context.Context, id string) (TokenRow, error) {
+	var rows []TokenRow
+	if err := r.db.NewRaw(`SELECT `+tokenColumns+` FROM rm_tokens WHERE id = ?`, id).Scan(ctx, &rows); err != nil {
+		return TokenRow{}, err
+	}
+	if len(rows) == 0 {
+		return TokenRow{}, ErrNotFound
+	}
+	return rows[0], nil
+}
+
+// TokensOfUser reads a user's active tokens, oldest first.
+func (r *Reader) TokensOfUser(ctx context.Context, userID string) ([]TokenRow, error) {
+	var rows []TokenRow
+	err := r.db.NewRaw(`SELECT `+tokenColumns+` FROM rm_tokens WHERE user_id = ? AND revoked = ? ORDER BY created_at`, userID, false).Scan(ctx, &rows)
+	return rows, err
+}
+
+// SystemTokens reads the active tokens without a user.
+func (r *Reader) SystemTokens(ctx context.Context) ([]TokenRow, error) {
+	var rows []TokenRow
+	err := r.db.NewRaw(`SELECT `+tokenColumns+` FROM rm_tokens WHERE user_id IS NULL AND revoked = ? ORDER BY created_at`, false).Scan(ctx, &rows)
+	return rows, err
+}
+
+// AuditRow is one audit entry.
+type AuditRow struct {
+	Position int64   `bun:"position"`
+	At       string  `bun:"at"`
+	Actor    string  `bun:"actor"`
+	TenantID *string `bun:"tenant_id"`
+	Action   string  `bun:"action"`
+	StreamID string  `bun:"stream_id"`
+	Changes  string  `bun:"changes"`
+}
+
+// AuditFilter narrows the audit log.
+type AuditFilter struct {
+	TenantID string // empty: every tenant
+	StreamID string
+	Since    string // RFC 3339 in timeFormat; empty: from the start
+	Until    string
+	After    int64 // position cursor
+}
+
+// Audit reads up to limit entries oldest first, after the cursor.
+func (r *Reader) Audit(ctx context.Context, f AuditFilter, limit int) ([]AuditRow, error) {
+	var where []string
+	var args []any
+	where = append(where, "position > ?")
+	args = append(args, f.After)
+	if f.TenantID != "" {
+		where = append(where, "tenant_id = ?")
+		args = append(args, f.TenantID)
+	}
+	if f.StreamID != "" {
+		where = append(where, "stream_id = ?")
+		args = append(args, f.StreamID)
+	}
+	if f.Since != "" {
+		where = append(where, "at >= ?")
+		args = append(args, f.Since)
+	}
+	if f.Until != "" {
+		where = append(where, "at < ?")
+		args = append(args, f.Until)
+	}
+	args = append(args, limit)
+	var rows []AuditRow
+	err := r.db.NewRaw(`SELECT position, at, actor, tenant_id, action, stream_id, changes FROM rm_audit WHERE `+
+		strings.Join(where, " AND ")+` ORDER BY position LIMIT ?`, args...).Scan(ctx, &rows)
+	return rows, err
+}

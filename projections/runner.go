@@ -1,0 +1,136 @@
+// Package projections builds the read models from the event log. Each
+// projection is a watermill-sql consumer group (see eventstore.NewSubscriber)
+// whose handler writes through the consumer's transaction: the read-model
+// change and the group's offset commit together, and a handler that fails
+// leaves nothing behind (a savepoint per event). Handlers are idempotent
+// too (upserts and deletes keyed by ids), so a redelivered event changes
+// nothing.
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/uptrace/bun"
+
+	"github.com/absender/absender/eventstore"
+)
+
+// Projection is one read model.
+type Projection interface {
+	// Name is the consumer group, stable across versions.
+	Name() string
+	// Apply applies one event inside the consumer transaction. Events of
+	// types it does not handle are ignored.
+	Apply(ctx context.Context, tx Tx, rec eventstore.Record) error
+}
+
+// Tx runs bun-formatted queries (? placeholders, both dialects) on the
+// consumer transaction.
+type Tx struct {
+	db   *bun.DB
+	conn *sql.Tx
+}
+
+// NewTx wraps a transaction (for rebuilds and tests).
+func NewTx(db *bun.DB, conn *sql.Tx) Tx { return Tx{db: db, conn: conn} }
+
+// Exec runs a statement.
+func (t Tx) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := t.db.NewRaw(query, args...).Conn(t.conn).Exec(ctx)
+	return err
+}
+
+// Scan runs a query and scans its rows into dest (as bun's Scan does).
+func (t Tx) Scan(ctx context.Context, dest any, query string, args ...any) error {
+	return t.db.NewRaw(query, args...).Conn(t.conn).Scan(ctx, dest)
+}
+
+// Runner runs projections as consumer groups.
+type Runner struct {
+	store       *eventstore.Store
+	projections []Projection
+	log         *slog.Logger
+	poll        time.Duration
+}
+
+// NewRunner returns a runner for the given projections.
+func NewRunner(store *eventstore.Store, log *slog.Logger, ps ...Projection) *Runner {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Runner{store: store, projections: ps, log: log, poll: time.Second}
+}
+
+// Groups names the consumer groups, for waiting on them.
+func (r *Runner) Groups() []string {
+	out := make([]string, len(r.projections))
+	for i, p := range r.projections {
+		out[i] = p.Name()
+	}
+	return out
+}
+
+// WaitFor returns once every projection has applied the event at pos
+// (read-your-writes), or with ctx's error.
+func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
+	return r.store.WaitFor(ctx, pos, r.Groups()...)
+}
+
+// Run consumes until ctx ends. It returns once the router has started
+// (running is closed) or failed to.
+func (r *Runner) Run(ctx context.Context, running chan<- struct{}) error {
+	logger := watermill.NewSlogLogger(r.log)
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, logger)
+	if err != nil {
+		return err
+	}
+	router.AddMiddleware(
+		middleware.Recoverer,
+		middleware.Retry{MaxRetries: 3, InitialInterval: 50 * time.Millisecond, Multiplier: 2, Logger: logger}.Middleware,
+	)
+	db := r.store.DB().Write
+	for _, p := range r.projections {
+		sub, err := r.store.NewSubscriber(eventstore.SubscriberOptions{ConsumerGroup: p.Name(), PollInterval: r.poll, Logger: logger})
+		if err != nil {
+			return err
+		}
+		router.AddConsumerHandler(p.Name(), eventstore.Topic, sub, r.handler(db, p))
+	}
+	go func() {
+		<-router.Running()
+		if running != nil {
+			close(running)
+		}
+	}()
+	return router.Run(ctx)
+}
+
+func (r *Runner) handler(db *bun.DB, p Projection) message.NoPublishHandlerFunc {
+	return func(msg *message.Message) error {
+		rec, err := r.store.Decode(msg)
+		if err != nil {
+			return fmt.Errorf("projection %s: %w", p.Name(), err)
+		}
+		if rec.Event == nil {
+			return nil // a type this version does not know: skip it
+		}
+		err = eventstore.Handle(msg.Context(), func(tx *sql.Tx) error {
+			return p.Apply(msg.Context(), Tx{db: db, conn: tx}, rec)
+		})
+		if err != nil {
+			return fmt.Errorf("projection %s: %s at %s: %w", p.Name(), rec.Name(), rec.Position, err)
+		}
+		return nil
+	}
+}
+
+// ErrNotFound is returned by read-model lookups that find nothing.
+var ErrNotFound = errors.New("projections: not found")
