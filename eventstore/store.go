@@ -504,15 +504,15 @@ func (s *Store) Decode(msg *message.Message) (Record, error) {
 	return r, nil
 }
 
-// Head is the position of the newest event consumers can see (zero for an
-// empty log).
+// Head is the position of the newest committed event in consumer order
+// (zero for an empty log): waiting for a consumer to reach it waits for
+// everything committed so far.
 func (s *Store) Head(ctx context.Context) (Position, error) {
 	var p Position
 	var err error
 	switch s.db.Kind {
 	case database.Postgres:
 		err = s.db.Read.DB.QueryRowContext(ctx, `SELECT "offset", transaction_id::text::bigint FROM events
-			WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
 			ORDER BY transaction_id DESC, "offset" DESC LIMIT 1`).Scan(&p.Offset, &p.TxID)
 	default:
 		err = s.db.Read.DB.QueryRowContext(ctx, `SELECT "offset" FROM events ORDER BY "offset" DESC LIMIT 1`).Scan(&p.Offset)

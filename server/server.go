@@ -60,7 +60,7 @@ func New(opt Options) (*Server, error) {
 		}
 	}
 	s.Reader = projections.NewReader(opt.DB.Read)
-	s.Runner = projections.NewRunner(s.Store, opt.Log, projections.Directory{}, projections.Audit{})
+	s.Runner = projections.NewRunner(s.Store, opt.Log, projectionsOf(projections.All())...)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
@@ -141,4 +141,12 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+func projectionsOf(ts []projections.Tabled) []projections.Projection {
+	out := make([]projections.Projection, len(ts))
+	for i, p := range ts {
+		out[i] = p
+	}
+	return out
 }

@@ -26,6 +26,7 @@ func commands() []command {
 		{"serve", "run the server: GraphQL API at /graphql, playground at /, /healthz, /readyz", runServe},
 		{"migrate", "apply or list database migrations: migrate up|status", runMigrate},
 		{"token", "issue an API token: token issue --system-admin|--auditor|--mail-server --name NAME", runToken},
+		{"projections", "rebuild read models from the event log: projections rebuild [NAME]", runProjections},
 		{"version", "print the version", runVersion},
 	}
 }
