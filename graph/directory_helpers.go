@@ -27,6 +27,9 @@ func (r *mutationResolver) membership(ctx context.Context, op authz.Op, groupID,
 	if err != nil {
 		return nil, err
 	}
+	if err := r.ownGrantee(ctx, "user", userID); err != nil {
+		return nil, err
+	}
 	if ctx, err = r.allow(ctx, op, t); err != nil {
 		return nil, err
 	}

@@ -110,22 +110,22 @@ func (r *mutationResolver) RemoveMailbox(ctx context.Context, id string) (string
 
 // GrantUser is the resolver for the grantUser field.
 func (r *mutationResolver) GrantUser(ctx context.Context, mailboxID string, userID string) (*model.Mailbox, error) {
-	return r.grant(ctx, authz.OpGrantUser, mailboxID, userID, r.deps.App.GrantUser)
+	return r.grant(ctx, authz.OpGrantUser, "user", mailboxID, userID, r.deps.App.GrantUser)
 }
 
 // RevokeUser is the resolver for the revokeUser field.
 func (r *mutationResolver) RevokeUser(ctx context.Context, mailboxID string, userID string) (*model.Mailbox, error) {
-	return r.grant(ctx, authz.OpRevokeUser, mailboxID, userID, r.deps.App.RevokeUser)
+	return r.grant(ctx, authz.OpRevokeUser, "user", mailboxID, userID, r.deps.App.RevokeUser)
 }
 
 // GrantGroup is the resolver for the grantGroup field.
 func (r *mutationResolver) GrantGroup(ctx context.Context, mailboxID string, groupID string) (*model.Mailbox, error) {
-	return r.grant(ctx, authz.OpGrantGroup, mailboxID, groupID, r.deps.App.GrantGroup)
+	return r.grant(ctx, authz.OpGrantGroup, "group", mailboxID, groupID, r.deps.App.GrantGroup)
 }
 
 // RevokeGroup is the resolver for the revokeGroup field.
 func (r *mutationResolver) RevokeGroup(ctx context.Context, mailboxID string, groupID string) (*model.Mailbox, error) {
-	return r.grant(ctx, authz.OpRevokeGroup, mailboxID, groupID, r.deps.App.RevokeGroup)
+	return r.grant(ctx, authz.OpRevokeGroup, "group", mailboxID, groupID, r.deps.App.RevokeGroup)
 }
 
 // Mailbox is the resolver for the mailbox field.

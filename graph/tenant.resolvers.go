@@ -104,10 +104,10 @@ func (r *mutationResolver) SetTenantSupportAddress(ctx context.Context, tenantID
 
 // Tenants is the resolver for the tenants field.
 func (r *queryResolver) Tenants(ctx context.Context) ([]model.Tenant, error) {
-	if _, err := r.allow(ctx, authz.OpTenants, authz.Target{}); err != nil {
+	p := PrincipalFrom(ctx)
+	if _, err := r.allow(ctx, authz.OpTenants, authz.Target{TenantID: p.TenantID}); err != nil {
 		return nil, err
 	}
-	p := PrincipalFrom(ctx)
 	var rows []projections.TenantRow
 	if authz.ScopeOf(p, authz.OpTenants) == authz.All {
 		var err error

@@ -94,6 +94,12 @@ func checkGrantee(mb *State, exists bool, what, granteeTenant string, actor doma
 		return domain.NotFound(what)
 	}
 	if !actor.IsSystemAdmin() {
+		// R12: only a system administrator grants across tenants. For a
+		// tenant user the grantee is another tenant's object, so R19's
+		// precedence makes it NOT_FOUND (existence must not leak).
+		if actor.Role.IsTenantRole() {
+			return domain.NotFound(what)
+		}
 		return domain.Forbidden("only a system administrator grants a global mailbox across tenants")
 	}
 	return nil

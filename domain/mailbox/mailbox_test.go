@@ -147,8 +147,10 @@ func TestR11_R12_Grants(t *testing.T) {
 	global.Global = true
 	t.Run("R12 only a system administrator grants a global mailbox across tenants", func(t *testing.T) {
 		mb := Given[mailbox.State](global)
+		// The foreign user is another tenant's object: NOT_FOUND for a
+		// tenant administrator (R19's precedence), not FORBIDDEN.
 		me, ue, err := mailbox.GrantUser(mb, Given[user.State](foreigner), tenantAdmin)
-		ThenError(t, append(me, ue...), err, domain.ErrForbidden, "")
+		ThenError(t, append(me, ue...), err, domain.ErrNotFound, "")
 		Unchanged(t, mb, global)
 		me, _, err = mailbox.GrantUser(mb, Given[user.State](foreigner), sysAdmin)
 		ThenEvents(t, me, err, mailbox.MailboxUserGranted{MailboxID: "m1", TenantID: "t1", UserID: "u9", UserTenantID: "t2"})
