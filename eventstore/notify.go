@@ -3,6 +3,7 @@ package eventstore
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,8 +13,9 @@ import (
 // before looking for work, and it is closed by the next Broadcast after
 // that.
 type signal struct {
-	mu sync.Mutex
-	ch chan struct{}
+	mu  sync.Mutex
+	ch  chan struct{}
+	gen atomic.Uint64 // counts broadcasts
 }
 
 func newSignal() *signal { return &signal{ch: make(chan struct{})} }
@@ -28,6 +30,7 @@ func (s *signal) Wait() <-chan struct{} {
 // Broadcast wakes every waiter.
 func (s *signal) Broadcast() {
 	s.mu.Lock()
+	s.gen.Add(1)
 	close(s.ch)
 	s.ch = make(chan struct{})
 	s.mu.Unlock()
@@ -75,10 +78,13 @@ func (s *Store) listenOnce(ctx context.Context) error {
 	}
 	s.changed.Broadcast() // catch up on what was appended while we were away
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return err
 		}
-		s.changed.Broadcast()
+		if n.Payload != s.instance {
+			s.changed.Broadcast() // another process's; our own woke us already
+		}
 	}
 }
 
@@ -93,7 +99,7 @@ func (s *Store) notifyLoop(ctx context.Context) {
 			return
 		case <-s.appended:
 		}
-		if _, err := s.db.Write.DB.ExecContext(ctx, "SELECT pg_notify($1, '')", notifyChannel); err != nil && ctx.Err() == nil {
+		if _, err := s.db.Write.DB.ExecContext(ctx, "SELECT pg_notify($1, $2)", notifyChannel, s.instance); err != nil && ctx.Err() == nil {
 			s.log.Debug("notify other processes", "err", err)
 		}
 	}

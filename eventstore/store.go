@@ -55,6 +55,8 @@ type Store struct {
 	// changed is broadcast after every local append and every consumer
 	// batch commit; consumers and waiters wake on it.
 	changed *signal
+	// instance names this store in NOTIFY payloads, so it ignores its own.
+	instance string
 }
 
 // Options configure a Store.
@@ -80,6 +82,7 @@ func New(db *database.DB, opt Options) *Store {
 		log:      opt.Logger,
 		changed:  newSignal(),
 		appended: make(chan struct{}, 1),
+		instance: uuid.NewString(),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -157,6 +160,11 @@ func (s *Store) Changed() {
 	default: // a NOTIFY is already pending; it covers this commit too
 	}
 }
+
+// Generation moves on with every append and every consumer commit seen by
+// this process (its own, or another process's through Listen): a value
+// read from a read model while Generation stayed the same is still current.
+func (s *Store) Generation() uint64 { return s.changed.gen.Load() }
 
 // Notify returns a channel closed at the next local append or consumer
 // commit (take it before looking for new events, then wait on it).
@@ -519,6 +527,20 @@ func (s *Store) Head(ctx context.Context) (Position, error) {
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return Position{}, nil
+	}
+	return p, err
+}
+
+// PositionOf completes a global position (an offset, as the API shows
+// positions) with its transaction id, for resuming in consumer order.
+func (s *Store) PositionOf(ctx context.Context, offset int64) (Position, error) {
+	if offset <= 0 || s.db.Kind != database.Postgres {
+		return Position{Offset: max(offset, 0)}, nil
+	}
+	p := Position{Offset: offset}
+	err := s.db.Read.DB.QueryRowContext(ctx, `SELECT transaction_id::text::bigint FROM events WHERE "offset" = $1`, offset).Scan(&p.TxID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Position{}, fmt.Errorf("eventstore: no event at position %d", offset)
 	}
 	return p, err
 }

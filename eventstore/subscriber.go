@@ -99,9 +99,11 @@ func (b *wakeBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, er
 	b.failures.Store(0)
 	if !noMsg {
 		// A batch committed: wake position waiters and other consumers
-		// (this transaction may have held back their snapshot horizon).
+		// (this transaction may have held back their snapshot horizon), in
+		// this process and, through NOTIFY, in others (their read-model
+		// caches must look again).
 		b.next = b.store.changed.Wait()
-		b.store.changed.Broadcast()
+		b.store.Changed()
 		return 0
 	}
 	wait := b.poll

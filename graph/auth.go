@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 
 	"github.com/absender/absender/app"
 	"github.com/absender/absender/authz"
@@ -33,6 +34,21 @@ func PrincipalFrom(ctx context.Context) authz.Principal {
 type Authenticator struct {
 	App    *app.Service
 	Reader *projections.Reader
+	// Generation (optional) lets it remember a token's principal until
+	// the next change anywhere (a revocation, a blocked user): see
+	// eventstore.Store.Generation.
+	Generation func() uint64
+	cache      *sync.Map // token → cachedPrincipal
+}
+
+type cachedPrincipal struct {
+	p   authz.Principal
+	gen uint64
+}
+
+// NewAuthenticator returns an authenticator that caches between changes.
+func NewAuthenticator(a *app.Service, r *projections.Reader, generation func() uint64) Authenticator {
+	return Authenticator{App: a, Reader: r, Generation: generation, cache: &sync.Map{}}
 }
 
 // ErrBadToken is a token that is malformed, unknown, revoked or whose user
@@ -46,6 +62,21 @@ func (a Authenticator) Authenticate(ctx context.Context, bearer string) (authz.P
 	if raw == "" {
 		return authz.Principal{}, nil
 	}
+	if a.cache == nil || a.Generation == nil {
+		return a.authenticate(ctx, raw)
+	}
+	gen := a.Generation()
+	if c, ok := a.cache.Load(raw); ok && c.(cachedPrincipal).gen == gen {
+		return c.(cachedPrincipal).p, nil
+	}
+	p, err := a.authenticate(ctx, raw)
+	if err == nil {
+		a.cache.Store(raw, cachedPrincipal{p: p, gen: gen})
+	}
+	return p, err
+}
+
+func (a Authenticator) authenticate(ctx context.Context, raw string) (authz.Principal, error) {
 	id, secret, err := token.Parse(raw)
 	if err != nil {
 		return authz.Principal{}, ErrBadToken

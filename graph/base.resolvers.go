@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/absender/absender/authz"
 	"github.com/absender/absender/domain"
@@ -41,9 +42,12 @@ func (r *subscriptionResolver) Events(ctx context.Context, tenantID *string, aft
 	}
 	var from eventstore.Position
 	if after != nil && *after != "" {
-		var err error
-		if from, err = eventstore.ParsePosition(*after); err != nil {
-			return nil, domain.InvalidInput("after", "not a position")
+		off, err := strconv.ParseInt(*after, 10, 64)
+		if err != nil || off < 0 {
+			return nil, domain.InvalidInput("after", "not a position (a decimal string)")
+		}
+		if from, err = r.deps.Store.PositionOf(ctx, off); err != nil {
+			return nil, domain.InvalidInput("after", "no event at this position")
 		}
 	}
 	out := make(chan *model.EventEnvelope, 64)

@@ -40,14 +40,14 @@ func (r *mutationResolver) membership(ctx context.Context, op authz.Op, groupID,
 	return r.readGroup(ctx, groupID)
 }
 func (r *Resolver) options(ctx context.Context, op authz.Op, kind options.Kind, userID string) ([]model.AddressOption, error) {
-	t, _, err := r.userTarget(ctx, userID)
+	t, u, err := r.userTarget(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := r.allow(ctx, op, t); err != nil {
 		return nil, err
 	}
-	opts, err := r.deps.Reader.Options(ctx, kind, userID)
+	opts, err := r.deps.Reader.OptionsOf(ctx, kind, u)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/absender/absender/eventstore"
@@ -61,7 +62,7 @@ func (r *Resolver) streamEvents(ctx context.Context, tenant string, from eventst
 func Envelope(rec eventstore.Record) *model.EventEnvelope {
 	env := &model.EventEnvelope{
 		ID: rec.ID, Type: rec.Type, SchemaVersion: rec.SchemaVersion, StreamType: rec.StreamType, StreamID: rec.StreamID,
-		StreamVersion: int(rec.Version), Position: rec.Position.String(), At: rec.RecordedAt.UTC(),
+		StreamVersion: int(rec.Version), Position: strconv.FormatInt(rec.Position.Offset, 10), At: rec.RecordedAt.UTC(),
 		TenantID: optional(rec.Metadata.TenantID), Actor: rec.Metadata.Actor,
 		CorrelationID: optional(rec.Metadata.CorrelationID), CausationID: optional(rec.Metadata.CausationID),
 		Data: string(StripSecrets(rec.Data)),

@@ -11,9 +11,11 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/google/uuid"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/absender/absender/app"
@@ -44,7 +46,7 @@ func Handler(d Deps) http.Handler {
 	if d.WaitTimeout <= 0 {
 		d.WaitTimeout = 10 * time.Second
 	}
-	auth := Authenticator{App: d.App, Reader: d.Reader}
+	auth := NewAuthenticator(d.App, d.Reader, d.Store.Generation)
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{deps: d, auth: auth}}))
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,
@@ -55,7 +57,8 @@ func Handler(d Deps) http.Handler {
 			}
 			p, err := auth.Authenticate(ctx, tok)
 			if err != nil || !p.Authenticated() {
-				return nil, nil, errors.New("UNAUTHENTICATED: a valid token is required in connection_init")
+				// gqlgen closes the connection (graphql-transport-ws: 4403).
+				return ctx, nil, errors.New("UNAUTHENTICATED: a valid token is required in connection_init")
 			}
 			ctx = WithPrincipal(ctx, p)
 			ctx = context.WithValue(ctx, tokenKey{}, tok)
@@ -65,6 +68,7 @@ func Handler(d Deps) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000)) // parse and validate each distinct query once
 	srv.Use(extension.Introspection{})
 	srv.SetErrorPresenter(presentError(d.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {

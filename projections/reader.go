@@ -2,12 +2,15 @@ package projections
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/options"
@@ -15,13 +18,112 @@ import (
 	"github.com/absender/absender/domain/tenant"
 )
 
-// Reader answers queries from the read models.
+// Reader answers queries from the read models. Its hot queries run as
+// prepared statements (SQLite would otherwise parse every statement anew),
+// and the few per-system and per-tenant facts that every option list joins
+// (system server, tenant policy) are kept in memory until the next change
+// (see Generation).
 type Reader struct {
-	db *bun.DB
+	db    *bun.DB
+	stmts sync.Map // query text → *sql.Stmt
+
+	// generation tells whether anything may have changed since a cached
+	// value was read: it moves on every append and every projection
+	// commit, in this process or (through LISTEN/NOTIFY) another.
+	generation func() uint64
+	mu         sync.Mutex
+	factsGen   uint64
+	system     *SystemRow
+	tenants    map[string]TenantRow
 }
 
-// NewReader reads through db (the read pool).
-func NewReader(db *bun.DB) *Reader { return &Reader{db: db} }
+// NewReader reads through db (the read pool). generation, when not nil,
+// lets it keep system and tenant facts in memory between changes.
+func NewReader(db *bun.DB, generation func() uint64) *Reader {
+	return &Reader{db: db, generation: generation, tenants: map[string]TenantRow{}}
+}
+
+// scan runs a hot query as a prepared statement and scans its rows into
+// dest (a slice, as bun scans).
+func (r *Reader) scan(ctx context.Context, dest any, query string, args ...any) error {
+	q := query
+	if r.db.Dialect().Name() == dialect.PG {
+		q = pgPlaceholders(query)
+	}
+	st, ok := r.stmts.Load(q)
+	if !ok {
+		prepared, err := r.db.DB.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		if st, ok = r.stmts.LoadOrStore(q, prepared); ok {
+			_ = prepared.Close()
+		}
+	}
+	rows, err := st.(*sql.Stmt).QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return r.db.ScanRows(ctx, rows, dest)
+}
+
+// pgPlaceholders turns ? into $1, $2, … (the hot queries hold no other ?).
+func pgPlaceholders(q string) string {
+	var b strings.Builder
+	n := 0
+	for _, c := range q {
+		if c == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// facts returns the cached system row and, when tenantID is set, the
+// tenant row, reading them again after any change.
+func (r *Reader) facts(ctx context.Context, tenantID string) (SystemRow, TenantRow, error) {
+	var gen uint64
+	if r.generation != nil {
+		gen = r.generation()
+		r.mu.Lock()
+		if r.factsGen == gen && r.system != nil {
+			sys := *r.system
+			t, ok := r.tenants[tenantID]
+			r.mu.Unlock()
+			if ok || tenantID == "" {
+				return sys, t, nil
+			}
+		} else {
+			r.mu.Unlock()
+		}
+	}
+	sys, err := r.readSystem(ctx)
+	if err != nil {
+		return SystemRow{}, TenantRow{}, err
+	}
+	var t TenantRow
+	if tenantID != "" {
+		if t, err = r.readTenant(ctx, tenantID); err != nil {
+			return SystemRow{}, TenantRow{}, err
+		}
+	}
+	if r.generation != nil {
+		r.mu.Lock()
+		if r.factsGen != gen {
+			r.factsGen, r.tenants = gen, map[string]TenantRow{}
+		}
+		r.system = &sys
+		if tenantID != "" {
+			r.tenants[tenantID] = t
+		}
+		r.mu.Unlock()
+	}
+	return sys, t, nil
+}
 
 // SystemRow is the system mail server.
 type SystemRow struct {
@@ -40,8 +142,13 @@ func (s SystemRow) Facts() system.Facts {
 
 // System reads the system server (the zero row before any configuration).
 func (r *Reader) System(ctx context.Context) (SystemRow, error) {
+	sys, _, err := r.facts(ctx, "")
+	return sys, err
+}
+
+func (r *Reader) readSystem(ctx context.Context) (SystemRow, error) {
 	var rows []SystemRow
-	if err := r.db.NewRaw(`SELECT configured, enabled, settings, support_address, allow_tenant_address, attach_system_info FROM rm_system WHERE id = 1`).Scan(ctx, &rows); err != nil {
+	if err := r.scan(ctx, &rows, `SELECT configured, enabled, settings, support_address, allow_tenant_address, attach_system_info FROM rm_system WHERE id = 1`); err != nil {
 		return SystemRow{}, err
 	}
 	if len(rows) == 0 {
@@ -114,8 +221,13 @@ const tenantColumns = `id, name, allow_system_server, allow_own_server, mailbox_
 
 // Tenant reads one tenant (ErrNotFound when none).
 func (r *Reader) Tenant(ctx context.Context, id string) (TenantRow, error) {
+	_, t, err := r.facts(ctx, id)
+	return t, err
+}
+
+func (r *Reader) readTenant(ctx context.Context, id string) (TenantRow, error) {
 	var rows []TenantRow
-	if err := r.db.NewRaw(`SELECT `+tenantColumns+` FROM rm_tenants WHERE id = ?`, id).Scan(ctx, &rows); err != nil {
+	if err := r.scan(ctx, &rows, `SELECT `+tenantColumns+` FROM rm_tenants WHERE id = ?`, id); err != nil {
 		return TenantRow{}, err
 	}
 	if len(rows) == 0 {
@@ -147,7 +259,8 @@ const userColumns = `id, tenant_id, login_name, display_name, email, email_key, 
 
 // User reads one user (ErrNotFound when none or deleted).
 func (r *Reader) User(ctx context.Context, id string) (UserRow, error) {
-	rows, err := r.Users(ctx, []string{id})
+	var rows []UserRow
+	err := r.scan(ctx, &rows, `SELECT `+userColumns+` FROM rm_users WHERE id = ?`, id)
 	if err != nil {
 		return UserRow{}, err
 	}
@@ -297,11 +410,15 @@ func (r *Reader) Options(ctx context.Context, kind options.Kind, userID string) 
 	if err != nil {
 		return nil, err
 	}
-	sys, err := r.System(ctx)
-	if err != nil {
-		return nil, err
+	return r.OptionsOf(ctx, kind, u)
+}
+
+// OptionsOf is Options for a user row already read.
+func (r *Reader) OptionsOf(ctx context.Context, kind options.Kind, u UserRow) ([]options.Option, error) {
+	sys, t, err := r.facts(ctx, u.TenantID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
 	}
-	t, err := r.Tenant(ctx, u.TenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -315,26 +432,33 @@ func (r *Reader) Options(ctx context.Context, kind options.Kind, userID string) 
 	if facts.Transport == domain.TransportNone || u.Blocked {
 		return nil, nil // R1, R2, R20: nothing to read
 	}
+	// Three indexed reads: the tenant's open mailboxes, the open global
+	// ones of other tenants, and the restricted ones the user's access rows
+	// name (R11/R12). A mailbox reached through several grants comes once.
 	var rows []struct {
 		MailboxRow
 		Granted bool `bun:"granted"`
 	}
-	err = r.db.NewRaw(`SELECT m.id, m.tenant_id, m.address, m.address_key, m.display_name, m.sender, m.reply_to, m.global,
-			m.settings, m.grant_count, m.seq,
-			EXISTS (SELECT 1 FROM rm_access a WHERE a.user_id = ? AND a.mailbox_id = m.id) AS granted
-		FROM rm_mailboxes m
-		WHERE (m.grant_count = 0 AND m.tenant_id = ?)
-		   OR (m.grant_count = 0 AND m.global = ?)
-		   OR m.id IN (SELECT a.mailbox_id FROM rm_access a WHERE a.user_id = ?)`,
-		u.ID, u.TenantID, true, u.ID).Scan(ctx, &rows)
+	const cols = `m.id, m.tenant_id, m.address, m.address_key, m.display_name, m.sender, m.reply_to, m.global, m.settings, m.grant_count, m.seq`
+	err = r.scan(ctx, &rows, `SELECT `+cols+`, 0 AS granted FROM rm_mailboxes m WHERE m.tenant_id = ? AND m.grant_count = 0
+		UNION ALL
+		SELECT `+cols+`, 0 AS granted FROM rm_mailboxes m WHERE m.global = ? AND m.grant_count = 0 AND m.tenant_id <> ?
+		UNION ALL
+		SELECT `+cols+`, 1 AS granted FROM rm_access a JOIN rm_mailboxes m ON m.id = a.mailbox_id WHERE a.user_id = ?`,
+		u.TenantID, true, u.TenantID, u.ID)
 	if err != nil {
 		return nil, err
 	}
-	cs := make([]options.Candidate, len(rows))
-	for i, m := range rows {
-		cs[i] = options.Candidate{MailboxID: m.ID, TenantID: m.TenantID, Address: m.Address, AddressKey: m.AddressKey,
+	cs := make([]options.Candidate, 0, len(rows))
+	seen := make(map[string]bool, len(rows))
+	for _, m := range rows {
+		if seen[m.ID] {
+			continue
+		}
+		seen[m.ID] = true
+		cs = append(cs, options.Candidate{MailboxID: m.ID, TenantID: m.TenantID, Address: m.Address, AddressKey: m.AddressKey,
 			DisplayName: m.DisplayName, Sender: m.Sender, ReplyTo: m.ReplyTo, Global: m.Global, Authenticated: m.Settings != nil,
-			Restricted: m.GrantCount > 0, Granted: m.Granted, Seq: m.Seq}
+			Restricted: m.GrantCount > 0, Granted: m.Granted, Seq: m.Seq})
 	}
 	return options.Compute(kind, viewer, facts, cs), nil
 }

@@ -59,7 +59,7 @@ func New(opt Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.Reader = projections.NewReader(opt.DB.Read)
+	s.Reader = projections.NewReader(opt.DB.Read, s.Store.Generation)
 	s.Runner = projections.NewRunner(s.Store, opt.Log, projectionsOf(projections.All())...)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
