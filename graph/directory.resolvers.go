@@ -22,7 +22,7 @@ func (r *groupResolver) Members(ctx context.Context, obj *model.Group) ([]model.
 	if err := authz.Check(PrincipalFrom(ctx), authz.OpUser, authz.Target{TenantID: obj.TenantID}); err != nil {
 		return []model.User{}, nil
 	}
-	rows, err := r.deps.Reader.MembersOf(ctx, obj.ID)
+	rows, err := r.loadersFrom(ctx).membersOfGroup.Load(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +265,7 @@ func (r *queryResolver) APITokens(ctx context.Context, userID *string) ([]model.
 
 // Groups is the resolver for the groups field.
 func (r *userResolver) Groups(ctx context.Context, obj *model.User) ([]model.Group, error) {
-	rows, err := r.deps.Reader.GroupsOfUser(ctx, obj.ID)
+	rows, err := r.loadersFrom(ctx).groupsOfUser.Load(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}

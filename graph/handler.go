@@ -75,7 +75,15 @@ func Handler(d Deps) http.Handler {
 		d.Log.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(v), "correlation_id", app.RequestFrom(ctx).CorrelationID)
 		return errInternal
 	})
-	return withRequest(auth, d.Log, srv)
+	return withLoaders(d.Reader, withRequest(auth, d.Log, srv))
+}
+
+// withLoaders gives every request its own dataloaders (results are cached
+// only for the request).
+func withLoaders(r *projections.Reader, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), loadersKey{}, newLoaders(r))))
+	})
 }
 
 // Playground is the GraphiQL page for "/".

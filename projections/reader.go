@@ -552,3 +552,43 @@ func (r *Reader) Audit(ctx context.Context, f AuditFilter, limit int) ([]AuditRo
 		strings.Join(where, " AND ")+` ORDER BY position LIMIT ?`, args...).Scan(ctx, &rows)
 	return rows, err
 }
+
+// GroupsOfUsers reads the groups of many users at once (for dataloaders).
+func (r *Reader) GroupsOfUsers(ctx context.Context, userIDs []string) (map[string][]GroupRow, error) {
+	var rows []struct {
+		UserID string `bun:"user_id"`
+		GroupRow
+	}
+	if err := r.db.NewRaw(`SELECT m.user_id, g.id, g.tenant_id, g.name FROM rm_group_members m JOIN rm_groups g ON g.id = m.group_id
+		WHERE m.user_id IN (?) ORDER BY g.seq`, bun.List(userIDs)).Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]GroupRow, len(userIDs))
+	for _, id := range userIDs {
+		out[id] = []GroupRow{} // every key answered, also without groups
+	}
+	for _, row := range rows {
+		out[row.UserID] = append(out[row.UserID], row.GroupRow)
+	}
+	return out, nil
+}
+
+// MembersOfGroups reads the members of many groups at once.
+func (r *Reader) MembersOfGroups(ctx context.Context, groupIDs []string) (map[string][]UserRow, error) {
+	var rows []struct {
+		GroupID string `bun:"group_id"`
+		UserRow
+	}
+	if err := r.db.NewRaw(`SELECT m.group_id, u.id, u.tenant_id, u.login_name, u.display_name, u.email, u.email_key, u.role, u.blocked
+		FROM rm_group_members m JOIN rm_users u ON u.id = m.user_id WHERE m.group_id IN (?) ORDER BY u.seq`, bun.List(groupIDs)).Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]UserRow, len(groupIDs))
+	for _, id := range groupIDs {
+		out[id] = []UserRow{}
+	}
+	for _, row := range rows {
+		out[row.GroupID] = append(out[row.GroupID], row.UserRow)
+	}
+	return out, nil
+}
