@@ -140,7 +140,9 @@ func (e *env) user(t *testing.T, tenantID, display, email, role string) string {
 // token issues an API token for userID as the system administrator.
 func (e *env) token(t *testing.T, userID string) string {
 	t.Helper()
-	var v struct{ IssueAPIToken string `json:"issueApiToken"` }
+	var v struct {
+		IssueAPIToken string `json:"issueApiToken"`
+	}
 	e.must(t, e.Admin, `mutation($u:ID!,$n:String!){ issueApiToken(userId:$u, name:$n) }`, map[string]any{"u": userID, "n": "e2e"}, &v)
 	return v.IssueAPIToken
 }
@@ -253,9 +255,9 @@ type tenantView struct {
 		UserAddressAsSender               bool
 		DuplicatePolicy                   string
 	}
-	Server *settingsView
-	Users  []struct{ ID, LoginName string }
-	Groups []struct{ ID, Name string }
+	Server    *settingsView
+	Users     []struct{ ID, LoginName string }
+	Groups    []struct{ ID, Name string }
 	Mailboxes []struct {
 		ID, Address string
 	}
@@ -291,11 +293,11 @@ func (e *env) tenant(t *testing.T, tok, id string) tenantView {
 }
 
 type mailboxView struct {
-	ID, TenantID, Address, DisplayName             string
+	ID, TenantID, Address, DisplayName                 string
 	Sender, ReplyTo, Global, Authenticated, Restricted bool
-	Settings                                       *settingsView
-	GrantedUsers                                   []struct{ ID string }
-	GrantedGroups                                  []struct{ ID string }
+	Settings                                           *settingsView
+	GrantedUsers                                       []struct{ ID string }
+	GrantedGroups                                      []struct{ ID string }
 }
 
 const mailboxFields = `id tenantId address displayName sender replyTo global authenticated restricted

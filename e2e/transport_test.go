@@ -19,7 +19,9 @@ const configureTenantServerQ = `mutation($t:ID!,$i:ServerSettingsInput!){ config
 
 func (e *env) effective(t *testing.T, tenantID string) string {
 	t.Helper()
-	var v struct{ Tenant struct{ EffectiveTransport string } }
+	var v struct {
+		Tenant struct{ EffectiveTransport string }
+	}
 	e.must(t, e.Admin, `query($id:ID!){ tenant(id:$id){ effectiveTransport } }`, map[string]any{"id": tenantID}, &v)
 	return v.Tenant.EffectiveTransport
 }
@@ -58,7 +60,9 @@ func TestR1_R2_R3_R8_EffectiveTransport(t *testing.T) {
 		}
 
 		t.Run("R1 no system server: NONE everywhere, no options", func(t *testing.T) {
-			var v struct{ SystemMailServer struct{ Configured, Enabled bool } }
+			var v struct {
+				SystemMailServer struct{ Configured, Enabled bool }
+			}
 			e.must(t, e.Admin, `{ systemMailServer{ configured enabled } }`, nil, &v)
 			if v.SystemMailServer.Configured {
 				t.Fatalf("systemMailServer.configured: got true, want false on a fresh installation")
@@ -84,7 +88,9 @@ func TestR1_R2_R3_R8_EffectiveTransport(t *testing.T) {
 		})
 
 		t.Run("R1 disabled system server: NONE everywhere, no options", func(t *testing.T) {
-			var v struct{ SetSystemServerEnabled struct{ Configured, Enabled bool } }
+			var v struct {
+				SetSystemServerEnabled struct{ Configured, Enabled bool }
+			}
 			e.must(t, e.Admin, `mutation{ setSystemServerEnabled(enabled:false){ configured enabled } }`, nil, &v)
 			if !v.SetSystemServerEnabled.Configured || v.SetSystemServerEnabled.Enabled {
 				t.Fatalf("setSystemServerEnabled(false): got %+v, want configured and not enabled", v.SetSystemServerEnabled)

@@ -176,7 +176,9 @@ func castText(k database.Kind) string {
 
 // WaitFor returns once every group has consumed the event at pos, or with
 // ctx's error. It wakes on this process's commits and rechecks at least
-// every 100 ms for consumers in other processes.
+// every 100 ms for consumers in other processes. Before it returns it moves
+// Generation on, so no read-model cache still holds what pos changed (the
+// consumer's own wake-up may come a moment after its commit is visible).
 func (s *Store) WaitFor(ctx context.Context, pos Position, groups ...string) error {
 	for _, g := range groups {
 		for {
@@ -196,5 +198,6 @@ func (s *Store) WaitFor(ctx context.Context, pos Position, groups ...string) err
 			}
 		}
 	}
+	s.changed.Broadcast()
 	return nil
 }

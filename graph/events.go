@@ -12,14 +12,19 @@ import (
 
 // streamEvents sends every event after from (of one tenant, or all) in
 // commit order until ctx ends, waking on new appends. It re-checks the
-// caller's token now and then: a blocked user's or revoked token's
+// caller's token at every wake-up: a blocked user's or revoked token's
 // subscription is closed (R20).
 func (r *Resolver) streamEvents(ctx context.Context, tenant string, from eventstore.Position, out chan<- *model.EventEnvelope) {
 	defer close(out)
 	tok, _ := ctx.Value(tokenKey{}).(string)
-	recheck := time.NewTicker(5 * time.Second)
-	defer recheck.Stop()
 	for {
+		// R20: a blocked user's or revoked token's subscription ends at
+		// the next change (the principal is cached until one happens).
+		if tok != "" {
+			if p, err := r.auth.Authenticate(ctx, tok); err != nil || !p.Authenticated() {
+				return
+			}
+		}
 		wake := r.deps.Store.Notify()
 		recs, err := r.deps.Store.ReadAll(ctx, from, 500)
 		if err != nil {
@@ -47,12 +52,6 @@ func (r *Resolver) streamEvents(ctx context.Context, tenant string, from eventst
 			return
 		case <-wake:
 		case <-time.After(time.Second):
-		case <-recheck.C:
-			if tok != "" {
-				if p, err := r.auth.Authenticate(ctx, tok); err != nil || !p.Authenticated() {
-					return
-				}
-			}
 		}
 	}
 }

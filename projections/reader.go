@@ -35,12 +35,23 @@ type Reader struct {
 	factsGen   uint64
 	system     *SystemRow
 	tenants    map[string]TenantRow
+	users      map[string]UserRow
+	options    map[optionsKey][]options.Option
 }
+
+type optionsKey struct {
+	userID string
+	kind   options.Kind
+}
+
+// cacheLimit bounds the users and option lists kept between two changes.
+const cacheLimit = 20000
 
 // NewReader reads through db (the read pool). generation, when not nil,
 // lets it keep system and tenant facts in memory between changes.
 func NewReader(db *bun.DB, generation func() uint64) *Reader {
-	return &Reader{db: db, generation: generation, tenants: map[string]TenantRow{}}
+	return &Reader{db: db, generation: generation, tenants: map[string]TenantRow{},
+		users: map[string]UserRow{}, options: map[optionsKey][]options.Option{}}
 }
 
 // scan runs a hot query as a prepared statement and scans its rows into
@@ -83,6 +94,46 @@ func pgPlaceholders(q string) string {
 	return b.String()
 }
 
+// cached looks a value up in one of the generation's caches.
+func cached[K comparable, V any](r *Reader, m func() map[K]V, key K) (V, uint64, bool) {
+	var zero V
+	if r.generation == nil {
+		return zero, 0, false
+	}
+	gen := r.generation()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.factsGen != gen {
+		return zero, gen, false
+	}
+	v, ok := m()[key]
+	return v, gen, ok
+}
+
+// remember stores a value read at generation gen, unless the generation
+// moved on meanwhile or the cache is full.
+func remember[K comparable, V any](r *Reader, m func() map[K]V, gen uint64, key K, v V) {
+	if r.generation == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.factsGen != gen {
+		if r.generation() != gen {
+			return
+		}
+		r.resetLocked(gen)
+	}
+	if c := m(); len(c) < cacheLimit {
+		c[key] = v
+	}
+}
+
+func (r *Reader) resetLocked(gen uint64) {
+	r.factsGen, r.system = gen, nil
+	r.tenants, r.users, r.options = map[string]TenantRow{}, map[string]UserRow{}, map[optionsKey][]options.Option{}
+}
+
 // facts returns the cached system row and, when tenantID is set, the
 // tenant row, reading them again after any change.
 func (r *Reader) facts(ctx context.Context, tenantID string) (SystemRow, TenantRow, error) {
@@ -114,7 +165,7 @@ func (r *Reader) facts(ctx context.Context, tenantID string) (SystemRow, TenantR
 	if r.generation != nil {
 		r.mu.Lock()
 		if r.factsGen != gen {
-			r.factsGen, r.tenants = gen, map[string]TenantRow{}
+			r.resetLocked(gen)
 		}
 		r.system = &sys
 		if tenantID != "" {
@@ -259,6 +310,19 @@ const userColumns = `id, tenant_id, login_name, display_name, email, email_key, 
 
 // User reads one user (ErrNotFound when none or deleted).
 func (r *Reader) User(ctx context.Context, id string) (UserRow, error) {
+	users := func() map[string]UserRow { return r.users }
+	u, gen, ok := cached(r, users, id)
+	if ok {
+		return u, nil
+	}
+	u, err := r.readUser(ctx, id)
+	if err == nil {
+		remember(r, users, gen, id, u)
+	}
+	return u, err
+}
+
+func (r *Reader) readUser(ctx context.Context, id string) (UserRow, error) {
 	var rows []UserRow
 	err := r.scan(ctx, &rows, `SELECT `+userColumns+` FROM rm_users WHERE id = ?`, id)
 	if err != nil {
@@ -413,8 +477,26 @@ func (r *Reader) Options(ctx context.Context, kind options.Kind, userID string) 
 	return r.OptionsOf(ctx, kind, u)
 }
 
-// OptionsOf is Options for a user row already read.
+// OptionsOf is Options for a user row already read. Between two changes
+// a user's list is answered from memory.
 func (r *Reader) OptionsOf(ctx context.Context, kind options.Kind, u UserRow) ([]options.Option, error) {
+	lists := func() map[optionsKey][]options.Option { return r.options }
+	key := optionsKey{u.ID, kind}
+	if opts, _, ok := cached(r, lists, key); ok {
+		return opts, nil
+	}
+	gen := uint64(0)
+	if r.generation != nil {
+		gen = r.generation()
+	}
+	opts, err := r.readOptions(ctx, kind, u)
+	if err == nil {
+		remember(r, lists, gen, key, opts)
+	}
+	return opts, err
+}
+
+func (r *Reader) readOptions(ctx context.Context, kind options.Kind, u UserRow) ([]options.Option, error) {
 	sys, t, err := r.facts(ctx, u.TenantID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
