@@ -65,7 +65,6 @@ var permCodes = map[string]string{"ok": "ALLOW", "F": "FORBIDDEN", "N": "NOT_FOU
 var permKnownBugs = map[string]string{
 	// SPEC §4's first block names these fields; the sending issue (messages)
 	// and the history issue (mailboxAccess) serve them.
-	"served/mailboxAccess":        "SPEC §4 Query.mailboxAccess not served",
 	"served/message":              "SPEC §4 Query.message not served",
 	"served/messages":             "SPEC §4 Query.messages not served",
 	"served/sendMessage":          "SPEC §4 Mutation.sendMessage not served",
@@ -365,6 +364,13 @@ func permRows() []permRow {
 			`query($id: ID!) { mailbox(id: $id) { id address global settings { senderAddress } grantedUsers { id } } }`, id(globalA)},
 		{"senderOptions", "peer employee of A", "ok ok F  ok ok F  F  U  N  U", qSender, u(peer)},
 		{"senderOptions", "self", "-  -  -  ok ok ok ok U  ok U", qSender, u(self)},
+		{"senderOptions", "history: peer employee of A, at a time", "ok ok F  ok ok F  F  U  N  U",
+			`query($u: ID!) { senderOptions(userId: $u, at: "2030-01-01T00:00:00Z") { address } }`, u(peer)},
+		{"senderOptions", "history: self, at a time", "-  -  -  ok ok ok ok U  ok U",
+			`query($u: ID!) { senderOptions(userId: $u, at: "2030-01-01T00:00:00Z") { address } }`, u(self)},
+		{"mailboxAccess", "mailbox of A", "ok ok F  ok ok F  F  U  N  U", `query($id: ID!) { mailboxAccess(mailboxId: $id) { id } }`, id(mailboxA)},
+		{"mailboxAccess", "R12 global mailbox of A, at a time", "ok ok F  ok ok F  F  U  N  U",
+			`query($id: ID!) { mailboxAccess(mailboxId: $id, at: "2030-01-01T00:00:00Z") { id } }`, id(globalA)},
 		{"replyToOptions", "peer employee of A", "ok ok F  ok ok F  F  U  N  U", qReplyTo, u(peer)},
 		{"replyToOptions", "self", "-  -  -  ok ok ok ok U  ok U", qReplyTo, u(self)},
 		{"apiTokens", "R21 peer employee of A", "ok ok F  ok ok F  F  U  N  U", qTokens, u(peer)},

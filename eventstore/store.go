@@ -443,6 +443,35 @@ func (s *Store) ReadAll(ctx context.Context, from Position, limit int) ([]Record
 	return s.scanRecords(rows)
 }
 
+// ReadUntil reads the log after from up to and including to, in commit
+// order, at most limit events: a bounded read of what was committed when
+// to was taken (e.g. from Head). Where ReadAll would stop early because an
+// older transaction of the server is still running, ReadUntil waits for it,
+// so the range is never cut short.
+func (s *Store) ReadUntil(ctx context.Context, from, to Position, limit int) ([]Record, error) {
+	for !to.Less(from) && from != to {
+		wake := s.changed.Wait()
+		recs, err := s.ReadAll(ctx, from, limit)
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for n < len(recs) && !to.Less(recs[n].Position) {
+			n++
+		}
+		if n > 0 || len(recs) > 0 {
+			return recs[:n], nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-wake:
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil, nil
+}
+
 func recordColumns(k database.Kind) string {
 	return `"offset", ` + txidText(k) + `, uuid, payload, metadata, created_at, stream_type, stream_id, version, event_type, schema_version`
 }

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/absender/absender/authz"
 	"github.com/absender/absender/domain"
@@ -207,12 +208,18 @@ func (r *queryResolver) Group(ctx context.Context, id string) (*model.Group, err
 }
 
 // SenderOptions is the resolver for the senderOptions field.
-func (r *queryResolver) SenderOptions(ctx context.Context, userID string) ([]model.AddressOption, error) {
+func (r *queryResolver) SenderOptions(ctx context.Context, userID string, at *time.Time) ([]model.AddressOption, error) {
+	if at != nil {
+		return r.pastOptions(ctx, authz.OpSenderOptions, options.Sender, userID, *at)
+	}
 	return r.options(ctx, authz.OpSenderOptions, options.Sender, userID)
 }
 
 // ReplyToOptions is the resolver for the replyToOptions field.
-func (r *queryResolver) ReplyToOptions(ctx context.Context, userID string) ([]model.AddressOption, error) {
+func (r *queryResolver) ReplyToOptions(ctx context.Context, userID string, at *time.Time) ([]model.AddressOption, error) {
+	if at != nil {
+		return r.pastOptions(ctx, authz.OpReplyToOptions, options.ReplyTo, userID, *at)
+	}
 	return r.options(ctx, authz.OpReplyToOptions, options.ReplyTo, userID)
 }
 

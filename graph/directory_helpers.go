@@ -2,8 +2,10 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/absender/absender/authz"
+	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/options"
 	"github.com/absender/absender/graph/model"
 )
@@ -51,10 +53,37 @@ func (r *Resolver) options(ctx context.Context, op authz.Op, kind options.Kind, 
 	if err != nil {
 		return nil, err
 	}
+	return optionsModel(opts), nil
+}
+
+// pastOptions answers a user's option list as it was at a time, replayed
+// from the events (the user may have been deleted since).
+func (r *Resolver) pastOptions(ctx context.Context, op authz.Op, kind options.Kind, userID string, at time.Time) ([]model.AddressOption, error) {
+	if err := authenticated(ctx); err != nil {
+		return nil, err
+	}
+	u, err := r.deps.App.User(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if u.TenantID() == "" {
+		return nil, domain.NotFound("user")
+	}
+	if _, err := r.allow(ctx, op, authz.Target{TenantID: u.TenantID(), UserID: userID, SubjectRole: u.Role()}); err != nil {
+		return nil, err
+	}
+	m, err := r.deps.History.At(ctx, u.TenantID(), at)
+	if err != nil {
+		return nil, err
+	}
+	return optionsModel(m.Options(kind, userID)), nil
+}
+
+func optionsModel(opts []options.Option) []model.AddressOption {
 	out := make([]model.AddressOption, len(opts))
 	for i, o := range opts {
 		out[i] = model.AddressOption{Address: o.Address, DisplayName: o.DisplayName, Source: model.OptionSource(o.Source.String()),
 			MailboxID: optional(o.MailboxID), Transport: model.TransportKind(o.Transport.String())}
 	}
-	return out, nil
+	return out
 }

@@ -2,10 +2,9 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
-	"strconv"
 	"time"
 
+	"github.com/absender/absender/envelope"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/graph/model"
 )
@@ -56,49 +55,12 @@ func (r *Resolver) streamEvents(ctx context.Context, tenant string, from eventst
 	}
 }
 
-// Envelope is the public form of an event: metadata and data with secrets
-// removed (SPEC §3).
+// Envelope is the GraphQL form of envelope.Envelope.
 func Envelope(rec eventstore.Record) *model.EventEnvelope {
-	env := &model.EventEnvelope{
-		ID: rec.ID, Type: rec.Type, SchemaVersion: rec.SchemaVersion, StreamType: rec.StreamType, StreamID: rec.StreamID,
-		StreamVersion: int(rec.Version), Position: strconv.FormatInt(rec.Position.Offset, 10), At: rec.RecordedAt.UTC(),
-		TenantID: optional(rec.Metadata.TenantID), Actor: rec.Metadata.Actor,
-		CorrelationID: optional(rec.Metadata.CorrelationID), CausationID: optional(rec.Metadata.CausationID),
-		Data: string(StripSecrets(rec.Data)),
+	e := envelope.From(rec)
+	return &model.EventEnvelope{
+		ID: e.ID, Type: e.Type, SchemaVersion: e.SchemaVersion, StreamType: e.StreamType, StreamID: e.StreamID,
+		StreamVersion: int(e.StreamVersion), Position: e.Position, At: e.At, TenantID: optional(e.TenantID), Actor: e.Actor,
+		CorrelationID: optional(e.CorrelationID), CausationID: optional(e.CausationID), Data: string(e.Data),
 	}
-	return env
-}
-
-// secretFields are removed from event data wherever they appear.
-var secretFields = map[string]bool{"password": true, "graphClientSecret": true, "secretHash": true}
-
-// StripSecrets removes secret fields from event JSON at any depth.
-func StripSecrets(data json.RawMessage) json.RawMessage {
-	var v any
-	if err := json.Unmarshal(data, &v); err != nil {
-		return json.RawMessage("{}")
-	}
-	b, err := json.Marshal(strip(v))
-	if err != nil {
-		return json.RawMessage("{}")
-	}
-	return b
-}
-
-func strip(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, val := range x {
-			if secretFields[k] {
-				delete(x, k)
-				continue
-			}
-			x[k] = strip(val)
-		}
-	case []any:
-		for i := range x {
-			x[i] = strip(x[i])
-		}
-	}
-	return v
 }

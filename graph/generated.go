@@ -161,8 +161,9 @@ type ComplexityRoot struct {
 		AuditLog         func(childComplexity int, tenantID *string, streamID *string, since *time.Time, until *time.Time, first *int, after *string) int
 		Group            func(childComplexity int, id string) int
 		Mailbox          func(childComplexity int, id string) int
-		ReplyToOptions   func(childComplexity int, userID string) int
-		SenderOptions    func(childComplexity int, userID string) int
+		MailboxAccess    func(childComplexity int, mailboxID string, at *time.Time) int
+		ReplyToOptions   func(childComplexity int, userID string, at *time.Time) int
+		SenderOptions    func(childComplexity int, userID string, at *time.Time) int
 		SystemMailServer func(childComplexity int) int
 		Tenant           func(childComplexity int, id string) int
 		Tenants          func(childComplexity int) int
@@ -282,10 +283,11 @@ type QueryResolver interface {
 	AuditLog(ctx context.Context, tenantID *string, streamID *string, since *time.Time, until *time.Time, first *int, after *string) (*model.AuditConnection, error)
 	User(ctx context.Context, id string) (*model.User, error)
 	Group(ctx context.Context, id string) (*model.Group, error)
-	SenderOptions(ctx context.Context, userID string) ([]model.AddressOption, error)
-	ReplyToOptions(ctx context.Context, userID string) ([]model.AddressOption, error)
+	SenderOptions(ctx context.Context, userID string, at *time.Time) ([]model.AddressOption, error)
+	ReplyToOptions(ctx context.Context, userID string, at *time.Time) ([]model.AddressOption, error)
 	APITokens(ctx context.Context, userID *string) ([]model.APIToken, error)
 	Mailbox(ctx context.Context, id string) (*model.Mailbox, error)
+	MailboxAccess(ctx context.Context, mailboxID string, at *time.Time) ([]model.User, error)
 	SystemMailServer(ctx context.Context) (*model.SystemMailServer, error)
 	Tenants(ctx context.Context) ([]model.Tenant, error)
 	Tenant(ctx context.Context, id string) (*model.Tenant, error)
@@ -987,6 +989,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Mailbox(childComplexity, args["id"].(string)), true
+	case "Query.mailboxAccess":
+		if e.ComplexityRoot.Query.MailboxAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Query_mailboxAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MailboxAccess(childComplexity, args["mailboxId"].(string), args["at"].(*time.Time)), true
 	case "Query.replyToOptions":
 		if e.ComplexityRoot.Query.ReplyToOptions == nil {
 			break
@@ -997,7 +1010,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.ReplyToOptions(childComplexity, args["userId"].(string)), true
+		return e.ComplexityRoot.Query.ReplyToOptions(childComplexity, args["userId"].(string), args["at"].(*time.Time)), true
 	case "Query.senderOptions":
 		if e.ComplexityRoot.Query.SenderOptions == nil {
 			break
@@ -1008,7 +1021,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.SenderOptions(childComplexity, args["userId"].(string)), true
+		return e.ComplexityRoot.Query.SenderOptions(childComplexity, args["userId"].(string), args["at"].(*time.Time)), true
 	case "Query.systemMailServer":
 		if e.ComplexityRoot.Query.SystemMailServer == nil {
 			break
@@ -2611,6 +2624,28 @@ func (ec *executionContext) field_Query_group_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_mailboxAccess_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "mailboxId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mailboxId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_mailbox_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2636,6 +2671,14 @@ func (ec *executionContext) field_Query_replyToOptions_args(ctx context.Context,
 		return nil, err
 	}
 	args["userId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg1
 	return args, nil
 }
 
@@ -2650,6 +2693,14 @@ func (ec *executionContext) field_Query_senderOptions_args(ctx context.Context, 
 		return nil, err
 	}
 	args["userId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg1
 	return args, nil
 }
 
@@ -5388,7 +5439,7 @@ func (ec *executionContext) _Query_senderOptions(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().SenderOptions(ctx, fc.Args["userId"].(string))
+			return ec.Resolvers.Query().SenderOptions(ctx, fc.Args["userId"].(string), fc.Args["at"].(*time.Time))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.AddressOption) graphql.Marshaler {
@@ -5432,7 +5483,7 @@ func (ec *executionContext) _Query_replyToOptions(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().ReplyToOptions(ctx, fc.Args["userId"].(string))
+			return ec.Resolvers.Query().ReplyToOptions(ctx, fc.Args["userId"].(string), fc.Args["at"].(*time.Time))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.AddressOption) graphql.Marshaler {
@@ -5548,6 +5599,50 @@ func (ec *executionContext) fieldContext_Query_mailbox(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_mailbox_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_mailboxAccess(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_mailboxAccess(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MailboxAccess(ctx, fc.Args["mailboxId"].(string), fc.Args["at"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚕgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐUserᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_mailboxAccess(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_mailboxAccess_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8920,6 +9015,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_mailbox(ctx, field)
+				})
+		case "mailboxAccess":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_mailboxAccess(ctx, field)
 				})
 		case "systemMailServer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

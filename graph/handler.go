@@ -21,6 +21,7 @@ import (
 	"github.com/absender/absender/app"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/history"
 	"github.com/absender/absender/projections"
 )
 
@@ -30,7 +31,9 @@ type Deps struct {
 	Reader *projections.Reader
 	Runner *projections.Runner
 	Store  *eventstore.Store
-	Log    *slog.Logger
+	// History answers questions about the past (at:, mailboxAccess).
+	History *history.Service
+	Log     *slog.Logger
 	// WaitTimeout bounds read-your-writes: how long a mutation waits for
 	// the read models (default 10 s); past it the mutation fails instead of
 	// returning stale data.

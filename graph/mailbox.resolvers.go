@@ -7,9 +7,11 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/absender/absender/app"
 	"github.com/absender/absender/authz"
+	"github.com/absender/absender/domain"
 	"github.com/absender/absender/graph/model"
 )
 
@@ -138,6 +140,44 @@ func (r *queryResolver) Mailbox(ctx context.Context, id string) (*model.Mailbox,
 		return nil, err
 	}
 	return mailboxModel(m), nil
+}
+
+// MailboxAccess is the resolver for the mailboxAccess field.
+func (r *queryResolver) MailboxAccess(ctx context.Context, mailboxID string, at *time.Time) ([]model.User, error) {
+	if err := authenticated(ctx); err != nil {
+		return nil, err
+	}
+	// The mailbox's stream knows its tenant also after it was removed.
+	mb, err := r.deps.App.Mailbox(ctx, mailboxID)
+	if err != nil {
+		return nil, err
+	}
+	if mb.TenantID() == "" {
+		return nil, domain.NotFound("mailbox")
+	}
+	if _, err := r.allow(ctx, authz.OpMailboxAccess, authz.Target{TenantID: mb.TenantID()}); err != nil {
+		return nil, err
+	}
+	when := time.Now()
+	if at != nil {
+		when = *at
+	}
+	m, err := r.deps.History.At(ctx, mb.TenantID(), when)
+	if err != nil {
+		return nil, err
+	}
+	p := PrincipalFrom(ctx)
+	all := authz.CanSeeDetails(p, "")
+	out := []model.User{}
+	for _, id := range m.MailboxAccess(mailboxID) {
+		u, _ := m.User(id)
+		if !all && u.TenantID != mb.TenantID() {
+			continue // R12: grant lists filtered to what the viewer may see
+		}
+		out = append(out, model.User{ID: u.ID, TenantID: u.TenantID, LoginName: u.LoginName, DisplayName: u.DisplayName,
+			Email: u.Email, Role: model.Role(u.Role.String()), Blocked: u.Blocked})
+	}
+	return out, nil
 }
 
 // Mailbox returns MailboxResolver implementation.

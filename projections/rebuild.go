@@ -39,9 +39,9 @@ type Progress func(done, total int64)
 //     not stopped: until the commit they see the old tables (MVCC on
 //     PostgreSQL, the WAL snapshot on SQLite); at the commit the fresh
 //     state replaces the old at once.
-//   - On PostgreSQL the replay sees exactly the events committed before
-//     its own transaction began writing (the snapshot horizon), which is
-//     where the group continues.
+//   - It replays every event committed when it started (Head), in commit
+//     order, and moves the group there; later events reach the group's
+//     live consumer after the commit.
 //
 // The cost: while it runs, the transaction holds back the snapshot horizon
 // of other consumer groups on PostgreSQL (they see no newer events until it
@@ -50,6 +50,12 @@ type Progress func(done, total int64)
 func Rebuild(ctx context.Context, store *eventstore.Store, p Tabled, progress Progress) (eventstore.Position, error) {
 	db := store.DB()
 	total, err := store.Count(ctx)
+	if err != nil {
+		return eventstore.Position{}, err
+	}
+	// Everything committed now is replayed; what commits later reaches the
+	// group's live consumer after the rebuild.
+	head, err := store.Head(ctx)
 	if err != nil {
 		return eventstore.Position{}, err
 	}
@@ -77,7 +83,7 @@ func Rebuild(ctx context.Context, store *eventstore.Store, p Tabled, progress Pr
 	var done int64
 	last := time.Time{}
 	for {
-		recs, err := store.ReadAll(ctx, pos, 2000)
+		recs, err := store.ReadUntil(ctx, pos, head, 2000)
 		if err != nil {
 			return eventstore.Position{}, err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/graph"
+	"github.com/absender/absender/history"
 	"github.com/absender/absender/keyring"
 	"github.com/absender/absender/migrations"
 	"github.com/absender/absender/projections"
@@ -40,6 +41,7 @@ type Server struct {
 	App     *app.Service
 	Reader  *projections.Reader
 	Runner  *projections.Runner
+	History *history.Service
 	handler http.Handler
 }
 
@@ -60,13 +62,14 @@ func New(opt Options) (*Server, error) {
 		}
 	}
 	s.Reader = projections.NewReader(opt.DB.Read, s.Store.Generation)
+	s.History = history.NewService(s.Store)
 	s.Runner = projections.NewRunner(s.Store, opt.Log, projectionsOf(projections.All())...)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if s.App != nil {
 		mux.Handle("/graphql", graph.Handler(graph.Deps{App: s.App, Reader: s.Reader, Runner: s.Runner, Store: s.Store,
-			Log: opt.Log, WaitTimeout: opt.WaitTimeout}))
+			History: s.History, Log: opt.Log, WaitTimeout: opt.WaitTimeout}))
 		mux.Handle("GET /{$}", graph.Playground())
 	}
 	s.handler = mux

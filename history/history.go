@@ -1,0 +1,125 @@
+package history
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/absender/absender/domain"
+	"github.com/absender/absender/eventstore"
+)
+
+// Service replays tenants' histories.
+type Service struct {
+	store *eventstore.Store
+	// Every is how many events a replay reads between two snapshots.
+	every int
+
+	mu    sync.Mutex
+	snaps map[string][]snapshot // tenant → ascending by position
+}
+
+// snapshot is a tenant's model after every event up to pos, all of them
+// recorded at or before last.
+type snapshot struct {
+	pos   eventstore.Position
+	last  time.Time
+	model *Model
+}
+
+// maxSkew is how far past the asked time a replay keeps reading: events
+// are read in commit order, and the time an event was recorded may run a
+// little ahead of the commit order of concurrent appends.
+const maxSkew = 5 * time.Second
+
+// NewService returns a replay service with in-memory snapshots.
+func NewService(store *eventstore.Store) *Service {
+	return &Service{store: store, every: 2000, snaps: map[string][]snapshot{}}
+}
+
+// Relevant reports whether an event shapes tenantID's option lists: the
+// system server, every mailbox (global ones of other tenants count), and
+// everything of the tenant itself.
+func Relevant(rec eventstore.Record, tenantID string) bool {
+	return rec.StreamType == string(domain.StreamSystem) || rec.StreamType == string(domain.StreamMailbox) ||
+		rec.Metadata.TenantID == tenantID
+}
+
+// At returns tenantID's model as it was at time at: every relevant event
+// recorded at or before it, applied in commit order.
+func (s *Service) At(ctx context.Context, tenantID string, at time.Time) (*Model, error) {
+	base := s.nearest(tenantID, at)
+	m, pos, last := NewModel(), eventstore.Position{}, time.Time{}
+	if base != nil {
+		m, pos, last = base.model.Clone(), base.pos, base.last
+	}
+	head, err := s.store.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	read, skipped := 0, false
+	cursor := pos // where the next read starts; pos is where snapshots stand
+	for {
+		recs, err := s.store.ReadUntil(ctx, cursor, head, 1000)
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) == 0 {
+			return m, nil
+		}
+		cursor = recs[len(recs)-1].Position
+		for _, rec := range recs {
+			if rec.RecordedAt.After(at) {
+				if rec.RecordedAt.After(at.Add(maxSkew)) {
+					return m, nil
+				}
+				skipped = true
+				continue // a later event; one recorded earlier may still follow
+			}
+			pos = rec.Position
+			if rec.RecordedAt.After(last) {
+				last = rec.RecordedAt
+			}
+			if ev, ok := rec.Event.(domain.Event); ok && Relevant(rec, tenantID) {
+				m.Apply(rec.Position.Offset, ev)
+			}
+			read++
+			// A snapshot holds every event up to its position, so none is
+			// taken once this replay has skipped one.
+			if read%s.every == 0 && !skipped {
+				s.keep(tenantID, snapshot{pos: pos, last: last, model: m.Clone()})
+			}
+		}
+	}
+}
+
+// nearest is the latest snapshot of tenantID whose events all precede at.
+func (s *Service) nearest(tenantID string, at time.Time) *snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := s.snaps[tenantID]
+	i := sort.Search(len(list), func(i int) bool { return list[i].last.After(at) })
+	if i == 0 {
+		return nil
+	}
+	return &list[i-1]
+}
+
+// keep stores a snapshot (at most 64 per tenant: the newest).
+func (s *Service) keep(tenantID string, snap snapshot) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := s.snaps[tenantID]
+	for _, have := range list {
+		if have.pos == snap.pos {
+			return
+		}
+	}
+	list = append(list, snap)
+	sort.Slice(list, func(i, j int) bool { return list[i].pos.Less(list[j].pos) })
+	if len(list) > 64 {
+		list = list[len(list)-64:]
+	}
+	s.snaps[tenantID] = list
+}
