@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/absender/absender/database"
+	"github.com/absender/absender/fanout"
 	"github.com/absender/absender/migrations"
 	"github.com/absender/absender/server"
 )
@@ -19,6 +20,8 @@ type serveConfig struct {
 	log         logConfig
 	Listen      string
 	AutoMigrate bool
+	// BrokerURL turns on the NATS JetStream fan-out (docs/analytics.md).
+	BrokerURL string
 }
 
 func (c serveConfig) Validate() error {
@@ -26,6 +29,11 @@ func (c serveConfig) Validate() error {
 	errs = append(errs, c.db.Validate(), c.log.Validate())
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("--listen (ABSENDER_LISTEN): %q is not host:port", c.Listen))
+	}
+	if c.BrokerURL != "" {
+		if err := fanout.ValidateURL(c.BrokerURL); err != nil {
+			errs = append(errs, fmt.Errorf("--broker-url (ABSENDER_BROKER_URL): %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -37,6 +45,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	c.log.register(fs)
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address to serve HTTP on")
 	fs.BoolVar(&c.AutoMigrate, "auto-migrate", true, "apply pending migrations on start (false: refuse to become ready until `absender migrate up` ran)")
+	fs.StringVar(&c.BrokerURL, "broker-url", "", "NATS JetStream to publish every event to, e.g. nats://127.0.0.1:4222 (empty: off; see docs/analytics.md)")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -67,10 +76,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	// The fan-out runs beside the projections as consumer group "broker";
+	// a broker that is down delays events, it does not stop the server.
+	var fwd *fanout.Forwarder
+	if c.BrokerURL != "" {
+		if fwd, err = fanout.New(app.Store, fanout.Config{URL: c.BrokerURL, Logger: log}); err != nil {
+			return usageError{fmt.Sprintf("--broker-url (ABSENDER_BROKER_URL): %v", err)}
+		}
+	}
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	runErr := make(chan error, 1)
 	go func() { runErr <- app.Run(runCtx, nil) }()
+	fanoutErr := make(chan error, 1)
+	if fwd != nil {
+		go func() { fanoutErr <- fwd.Run(runCtx) }()
+	}
 
 	srv := &http.Server{
 		Addr:              c.Listen,
@@ -95,6 +116,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	case err := <-runErr:
 		return fmt.Errorf("projections stopped: %w", err)
+	case err := <-fanoutErr:
+		return fmt.Errorf("--broker-url (ABSENDER_BROKER_URL): fan-out stopped: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
@@ -106,6 +129,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stopRun()
 	if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("projections: %w", err)
+	}
+	if fwd != nil {
+		if err := <-fanoutErr; err != nil {
+			return fmt.Errorf("fan-out: %w", err)
+		}
 	}
 	return nil
 }
