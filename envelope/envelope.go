@@ -6,6 +6,7 @@
 package envelope
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -50,6 +51,9 @@ func IsSecret(name string) bool { return secretFields[name] }
 // StripSecrets removes secret fields from event JSON at any depth; data
 // that is not JSON becomes {} rather than leaking.
 func StripSecrets(data json.RawMessage) json.RawMessage {
+	if !mayHoldSecret(data) {
+		return data // most events: nothing to strip, no need to re-encode
+	}
 	var v any
 	if err := json.Unmarshal(data, &v); err != nil {
 		return json.RawMessage("{}")
@@ -59,6 +63,16 @@ func StripSecrets(data json.RawMessage) json.RawMessage {
 		return json.RawMessage("{}")
 	}
 	return b
+}
+
+// mayHoldSecret is a quick look for a secret field's name.
+func mayHoldSecret(data []byte) bool {
+	for name := range secretFields {
+		if bytes.Contains(data, []byte(`"`+name+`"`)) {
+			return true
+		}
+	}
+	return !json.Valid(data)
 }
 
 func strip(v any) any {

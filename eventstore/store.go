@@ -422,6 +422,16 @@ func (s *Store) LoadFrom(ctx context.Context, streamID string, afterVersion int6
 // most limit events. On PostgreSQL it stops below the oldest running
 // transaction, so a later call never finds an event before one it returned.
 func (s *Store) ReadAll(ctx context.Context, from Position, limit int) ([]Record, error) {
+	return s.readAll(ctx, from, limit, true)
+}
+
+// ReadAllRaw is ReadAll without decoding: Event stays nil, Data holds the
+// event as stored (for exports that pass events on).
+func (s *Store) ReadAllRaw(ctx context.Context, from Position, limit int) ([]Record, error) {
+	return s.readAll(ctx, from, limit, false)
+}
+
+func (s *Store) readAll(ctx context.Context, from Position, limit int, decode bool) ([]Record, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
@@ -440,7 +450,7 @@ func (s *Store) ReadAll(ctx context.Context, from Position, limit int) ([]Record
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: read log: %w", err)
 	}
-	return s.scanRecords(rows)
+	return s.scanRecordsWith(rows, decode)
 }
 
 // ReadUntil reads the log after from up to and including to, in commit
@@ -449,9 +459,18 @@ func (s *Store) ReadAll(ctx context.Context, from Position, limit int) ([]Record
 // older transaction of the server is still running, ReadUntil waits for it,
 // so the range is never cut short.
 func (s *Store) ReadUntil(ctx context.Context, from, to Position, limit int) ([]Record, error) {
+	return s.readUntil(ctx, from, to, limit, true)
+}
+
+// ReadUntilRaw is ReadUntil without decoding (see ReadAllRaw).
+func (s *Store) ReadUntilRaw(ctx context.Context, from, to Position, limit int) ([]Record, error) {
+	return s.readUntil(ctx, from, to, limit, false)
+}
+
+func (s *Store) readUntil(ctx context.Context, from, to Position, limit int, decode bool) ([]Record, error) {
 	for !to.Less(from) && from != to {
 		wake := s.changed.Wait()
-		recs, err := s.ReadAll(ctx, from, limit)
+		recs, err := s.readAll(ctx, from, limit, decode)
 		if err != nil {
 			return nil, err
 		}
@@ -476,7 +495,9 @@ func recordColumns(k database.Kind) string {
 	return `"offset", ` + txidText(k) + `, uuid, payload, metadata, created_at, stream_type, stream_id, version, event_type, schema_version`
 }
 
-func (s *Store) scanRecords(rows *sql.Rows) ([]Record, error) {
+func (s *Store) scanRecords(rows *sql.Rows) ([]Record, error) { return s.scanRecordsWith(rows, true) }
+
+func (s *Store) scanRecordsWith(rows *sql.Rows, decode bool) ([]Record, error) {
 	defer rows.Close()
 	var out []Record
 	for rows.Next() {
@@ -496,12 +517,18 @@ func (s *Store) scanRecords(rows *sql.Rows) ([]Record, error) {
 				return nil, fmt.Errorf("eventstore: metadata of %s: %w", r.ID, err)
 			}
 		}
-		r.RecordedAt, _ = time.Parse(time.RFC3339Nano, formatTime(createdAt))
-		ev, err := s.registry.Decode(r.Type, r.SchemaVersion, r.Data)
-		if err != nil {
-			return nil, err
+		if t, ok := createdAt.(time.Time); ok {
+			r.RecordedAt = t.UTC()
+		} else {
+			r.RecordedAt, _ = time.Parse(time.RFC3339Nano, formatTime(createdAt))
 		}
-		r.Event = ev
+		if decode {
+			ev, err := s.registry.Decode(r.Type, r.SchemaVersion, r.Data)
+			if err != nil {
+				return nil, err
+			}
+			r.Event = ev
+		}
 		out = append(out, r)
 	}
 	return out, rows.Err()

@@ -33,6 +33,7 @@ type Model struct {
 }
 
 type tenantState struct {
+	name      string
 	policy    tenant.Policy
 	hasServer bool
 	sender    [2]string
@@ -98,7 +99,7 @@ func (m *Model) Apply(position int64, ev domain.Event) {
 	case system.SystemServerEnabledChanged:
 		m.system.Enabled = e.Enabled
 	case tenant.TenantCreated:
-		m.tenants[e.TenantID] = &tenantState{policy: e.Policy}
+		m.tenants[e.TenantID] = &tenantState{name: e.Name, policy: e.Policy}
 	case tenant.TenantPolicyChanged:
 		if t := m.tenants[e.TenantID]; t != nil {
 			t.policy = e.Policy

@@ -1,0 +1,167 @@
+package envelope_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/absender/absender/app"
+	"github.com/absender/absender/database"
+	"github.com/absender/absender/database/dbtest"
+	"github.com/absender/absender/envelope"
+	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/keyring"
+	"github.com/absender/absender/seed"
+)
+
+func newApp(t *testing.T, db *database.DB) (*app.Service, *eventstore.Store) {
+	t.Helper()
+	reg, err := app.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, _ := keyring.New("k1", map[string][]byte{"k1": bytes.Repeat([]byte{5}, 32)})
+	store := eventstore.New(db, eventstore.Options{Registry: reg})
+	svc, err := app.New(app.Config{Store: store, Keyring: ring})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, store
+}
+
+func lines(t *testing.T, out string) []envelope.Envelope {
+	t.Helper()
+	var envs []envelope.Envelope
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var e envelope.Envelope
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("line %q is not an envelope: %v", sc.Text(), err)
+		}
+		envs = append(envs, e)
+	}
+	return envs
+}
+
+// The export writes every event once, oldest first, in the public envelope
+// without secrets, and its filters select by position, time and tenant.
+func TestExport(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := t.Context()
+		svc, store := newApp(t, db)
+		if err := seed.Random(ctx, svc, rand.New(rand.NewPCG(4, 4)), 300); err != nil {
+			t.Fatal(err)
+		}
+		n, _ := store.Count(ctx)
+		var all bytes.Buffer
+		written, err := envelope.Export(ctx, store, &all, envelope.Filter{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		envs := lines(t, all.String())
+		if int64(len(envs)) != n || written != n {
+			t.Fatalf("exported %d (reported %d), the store holds %d", len(envs), written, n)
+		}
+		for _, secret := range []string{"s3cret", `"pw"`, `"password"`, `"graphClientSecret"`, `"secretHash"`} {
+			if strings.Contains(all.String(), secret) {
+				t.Fatalf("the export contains %s", secret)
+			}
+		}
+		seen := map[string]bool{}
+		for i, e := range envs {
+			if seen[e.ID] {
+				t.Fatalf("event %s exported twice", e.ID)
+			}
+			seen[e.ID] = true
+			if i > 0 && envs[i-1].StreamID == e.StreamID && envs[i-1].StreamVersion >= e.StreamVersion {
+				t.Fatalf("stream %s out of order", e.StreamID)
+			}
+		}
+		// By position: after the 100th event, up to the 200th.
+		after, _ := strconv.ParseInt(envs[99].Position, 10, 64)
+		until, _ := strconv.ParseInt(envs[199].Position, 10, 64)
+		var part bytes.Buffer
+		if _, err := envelope.Export(ctx, store, &part, envelope.Filter{After: after, Until: until}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := lines(t, part.String()); len(got) != 100 || got[0].ID != envs[100].ID || got[99].ID != envs[199].ID {
+			t.Errorf("positions %d..%d: got %d events, want events 101..200", after, until, len(got))
+		}
+		// By tenant.
+		tenant := ""
+		for _, e := range envs {
+			if e.TenantID != "" {
+				tenant = e.TenantID
+				break
+			}
+		}
+		var byTenant bytes.Buffer
+		if _, err := envelope.Export(ctx, store, &byTenant, envelope.Filter{TenantID: tenant}, nil); err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, e := range envs {
+			if e.TenantID == tenant {
+				want++
+			}
+		}
+		if got := lines(t, byTenant.String()); len(got) != want || want == 0 {
+			t.Errorf("tenant %s: got %d events, want %d", tenant, len(got), want)
+		}
+		// By time: nothing before the first event, everything since it.
+		var since bytes.Buffer
+		if _, err := envelope.Export(ctx, store, &since, envelope.Filter{UntilTime: envs[0].At}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := lines(t, since.String()); len(got) != 0 {
+			t.Errorf("until the first event's time: got %d events, want 0", len(got))
+		}
+	})
+}
+
+// With Follow the export goes on with events appended after it started.
+func TestExportFollows(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		svc, store := newApp(t, db)
+		ctx, cancel := context.WithCancel(t.Context())
+		r, w := io.Pipe()
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = envelope.Export(ctx, store, w, envelope.Filter{Follow: true}, nil)
+			w.Close()
+		}()
+		sc := bufio.NewScanner(r)
+		for i := range 3 {
+			if _, _, err := svc.CreateTenant(seed.AsSystem(t.Context()), "Tenant "+strconv.Itoa(i)); err != nil {
+				t.Fatal(err)
+			}
+			got := make(chan string, 1)
+			go func() {
+				if sc.Scan() {
+					got <- sc.Text()
+				}
+			}()
+			select {
+			case line := <-got:
+				if !strings.Contains(line, `"TenantCreated"`) {
+					t.Fatalf("followed line %d: %s", i, line)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("event %d did not follow", i)
+			}
+		}
+		cancel()
+		wg.Wait()
+	})
+}
