@@ -88,4 +88,3 @@ func positionOrTime(s string) (int64, time.Time, error) {
 	}
 	return 0, t, nil
 }
-
