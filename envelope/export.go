@@ -3,7 +3,6 @@ package envelope
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"io"
 	"time"
 
@@ -56,16 +55,16 @@ func Export(ctx context.Context, store *eventstore.Store, w io.Writer, f Filter,
 		}
 	}
 	out := bufio.NewWriterSize(w, 1<<16)
-	enc := json.NewEncoder(out)
+	var line []byte
 	var written, read int64
 	last := time.Now()
 	for {
 		var recs []eventstore.Record
 		wake := store.Notify()
 		if f.Follow {
-			recs, err = store.ReadAllRaw(ctx, from, 5000)
+			recs, err = store.ReadAllRaw(ctx, from, 20000)
 		} else {
-			recs, err = store.ReadUntilRaw(ctx, from, head, 5000)
+			recs, err = store.ReadUntilRaw(ctx, from, head, 20000)
 		}
 		if err != nil {
 			return written, err
@@ -76,7 +75,8 @@ func Export(ctx context.Context, store *eventstore.Store, w io.Writer, f Filter,
 			if !f.keep(rec) {
 				continue
 			}
-			if err := enc.Encode(From(rec)); err != nil {
+			line = append(AppendJSON(line[:0], rec), '\n')
+			if _, err := out.Write(line); err != nil {
 				return written, err
 			}
 			written++

@@ -165,3 +165,24 @@ func TestExportFollows(t *testing.T) {
 		wg.Wait()
 	})
 }
+
+// AppendJSON writes exactly what json.Marshal writes for the envelope.
+func TestAppendJSONMatchesMarshal(t *testing.T) {
+	db := dbtest.SQLite(t)
+	svc, store := newApp(t, db)
+	if err := seed.Random(t.Context(), svc, rand.New(rand.NewPCG(6, 6)), 200); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := store.ReadAllRaw(t.Context(), eventstore.Position{}, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := eventstore.Record{ID: "a\"b<c>", Type: "T\u2028", StreamID: "s&t", Data: []byte(`{ "x": "<&>", "y" : [1, 2] }`),
+		RecordedAt: time.Date(2026, 1, 2, 3, 4, 5, 600, time.FixedZone("X", 3600)), Metadata: eventstore.Metadata{TenantID: "é", Actor: "\x01"}}
+	for _, rec := range append(recs, odd) {
+		want, _ := json.Marshal(envelope.From(rec))
+		if got := envelope.AppendJSON(nil, rec); !bytes.Equal(got, want) {
+			t.Fatalf("event %s:\ngot  %s\nwant %s", rec.ID, got, want)
+		}
+	}
+}

@@ -340,9 +340,11 @@ func (s *Store) idempotentResult(ctx context.Context, appends []StreamAppend, ms
 		var streamID string
 		var version int64
 		var pos Position
+		var txid wsql.XID8
 		err := s.db.Read.DB.QueryRowContext(ctx, rebind(s.db.Kind,
 			`SELECT stream_id, version, "offset", `+txidText(s.db.Kind)+` FROM events WHERE uuid = ?`), m.UUID).
-			Scan(&streamID, &version, &pos.Offset, &pos.TxID)
+			Scan(&streamID, &version, &pos.Offset, &txid)
+		pos.TxID = uint64(txid)
 		if errors.Is(err, sql.ErrNoRows) {
 			if i == 0 {
 				return AppendResult{}, false, nil // not a retry: a real conflict
@@ -379,9 +381,12 @@ func isAny(appends []StreamAppend, streamID string) bool {
 // append's events there).
 func txidText(k database.Kind) string {
 	if k == database.Postgres {
-		return "transaction_id::text::bigint"
+		// Aliased: a cast keeps the column's name, and ORDER BY
+		// transaction_id would then sort by the cast instead of walking the
+		// primary key.
+		return "transaction_id AS txid"
 	}
-	return "0"
+	return "0 AS txid"
 }
 
 // rebind turns ? placeholders into $n for PostgreSQL.
@@ -439,10 +444,13 @@ func (s *Store) readAll(ctx context.Context, from Position, limit int, decode bo
 	var err error
 	switch s.db.Kind {
 	case database.Postgres:
+		// The row comparison walks the primary key (transaction_id,
+		// "offset") from the cursor; an OR of the two cases made every page
+		// scan and sort the rest of the log.
 		rows, err = s.db.Read.DB.QueryContext(ctx, `SELECT `+recordColumns(s.db.Kind)+` FROM events
-			WHERE ((transaction_id = $1::text::xid8 AND "offset" > $2) OR transaction_id > $1::text::xid8)
+			WHERE (transaction_id, "offset") > ($1::text::xid8, $2)
 			  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-			ORDER BY transaction_id, "offset" LIMIT $3`, strconv.FormatUint(from.TxID, 10), from.Offset, limit)
+			ORDER BY events.transaction_id, events."offset" LIMIT $3`, strconv.FormatUint(from.TxID, 10), from.Offset, limit)
 	default:
 		rows, err = s.db.Read.DB.QueryContext(ctx, `SELECT `+recordColumns(s.db.Kind)+` FROM events
 			WHERE "offset" > ? ORDER BY "offset" LIMIT ?`, from.Offset, limit)
@@ -507,10 +515,12 @@ func (s *Store) scanRecordsWith(rows *sql.Rows, decode bool) ([]Record, error) {
 			md        []byte
 			createdAt any
 		)
-		if err := rows.Scan(&r.Position.Offset, &r.Position.TxID, &r.ID, &payload, &md, &createdAt,
+		var txid wsql.XID8
+		if err := rows.Scan(&r.Position.Offset, &txid, &r.ID, &payload, &md, &createdAt,
 			&r.StreamType, &r.StreamID, &r.Version, &r.Type, &r.SchemaVersion); err != nil {
 			return nil, fmt.Errorf("eventstore: scan: %w", err)
 		}
+		r.Position.TxID = uint64(txid)
 		r.Data = payload
 		if len(md) > 0 {
 			if err := json.Unmarshal(md, &r.Metadata); err != nil {
@@ -576,8 +586,8 @@ func (s *Store) Head(ctx context.Context) (Position, error) {
 	var err error
 	switch s.db.Kind {
 	case database.Postgres:
-		err = s.db.Read.DB.QueryRowContext(ctx, `SELECT "offset", transaction_id::text::bigint FROM events
-			ORDER BY transaction_id DESC, "offset" DESC LIMIT 1`).Scan(&p.Offset, &p.TxID)
+		err = s.db.Read.DB.QueryRowContext(ctx, `SELECT "offset", transaction_id::text::bigint AS txid FROM events
+			ORDER BY events.transaction_id DESC, events."offset" DESC LIMIT 1`).Scan(&p.Offset, &p.TxID)
 	default:
 		err = s.db.Read.DB.QueryRowContext(ctx, `SELECT "offset" FROM events ORDER BY "offset" DESC LIMIT 1`).Scan(&p.Offset)
 	}

@@ -48,16 +48,9 @@ func (Audit) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error {
 	if err := flatten("", rec.Data, fields); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
-	var stored []struct {
-		Field string  `bun:"field"`
-		Value *string `bun:"value"`
-	}
-	if err := tx.Scan(ctx, &stored, `SELECT field, value FROM rm_audit_fields WHERE stream_id = ?`, rec.StreamID); err != nil {
+	before, err := streamFields(ctx, tx, rec.StreamID)
+	if err != nil {
 		return err
-	}
-	before := make(map[string]*string, len(stored))
-	for _, f := range stored {
-		before[f.Field] = f.Value
 	}
 	// A removal clears what it removes: the settings, or the whole stream.
 	switch {
@@ -98,6 +91,7 @@ func (Audit) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error {
 			ch.From, ch.To = shownSecret(from), shownSecret(to)
 		}
 		changes = append(changes, ch)
+		before[f] = to
 		if err := tx.Exec(ctx, `INSERT INTO rm_audit_fields (stream_id, field, value) VALUES (?, ?, ?)
 			ON CONFLICT (stream_id, field) DO UPDATE SET value = excluded.value`, rec.StreamID, f, to); err != nil {
 			return err
@@ -114,6 +108,31 @@ func (Audit) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (position) DO NOTHING`,
 		rec.Position.Offset, rec.RecordedAt.UTC().Format(TimeFormat), rec.Metadata.Actor, nullString(rec.Metadata.TenantID),
 		rec.Type, rec.StreamID, rec.ID, string(b))
+}
+
+// streamFields is what the audit log remembers of a stream's fields: from
+// the table, or during a rebuild from memory (the tables started empty).
+func streamFields(ctx context.Context, tx Tx, streamID string) (map[string]*string, error) {
+	if tx.batch != nil {
+		m := tx.batch.fields[streamID]
+		if m == nil {
+			m = map[string]*string{}
+			tx.batch.fields[streamID] = m
+		}
+		return m, nil
+	}
+	var stored []struct {
+		Field string  `bun:"field"`
+		Value *string `bun:"value"`
+	}
+	if err := tx.Scan(ctx, &stored, `SELECT field, value FROM rm_audit_fields WHERE stream_id = ?`, streamID); err != nil {
+		return nil, err
+	}
+	before := make(map[string]*string, len(stored))
+	for _, f := range stored {
+		before[f.Field] = f.Value
+	}
+	return before, nil
 }
 
 func eq(a, b *string) bool {

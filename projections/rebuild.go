@@ -64,7 +64,7 @@ func Rebuild(ctx context.Context, store *eventstore.Store, p Tabled, progress Pr
 		return eventstore.Position{}, err
 	}
 	defer func() { _ = tx.Rollback() }()
-	ptx := Tx{db: db.Write, conn: tx}
+	ptx := newBatchTx(db.Write, tx)
 	group := p.Name()
 	lock := `SELECT offset_acked FROM events_offsets WHERE consumer_group = ? FOR UPDATE`
 	if db.Kind == database.SQLite {
@@ -104,9 +104,15 @@ func Rebuild(ctx context.Context, store *eventstore.Store, p Tabled, progress Pr
 			last = time.Now()
 		}
 	}
+	if err := ptx.Flush(ctx); err != nil {
+		return eventstore.Position{}, fmt.Errorf("rebuild %s: %w", group, err)
+	}
 	if err := ptx.Exec(ctx, `INSERT INTO events_offsets (consumer_group, offset_acked, last_processed_transaction_id) VALUES (?, ?, `+txParam(db.Kind)+`)
 		ON CONFLICT (consumer_group) DO UPDATE SET offset_acked = excluded.offset_acked, last_processed_transaction_id = excluded.last_processed_transaction_id`,
 		group, pos.Offset, fmt.Sprint(pos.TxID)); err != nil {
+		return eventstore.Position{}, fmt.Errorf("rebuild %s: move consumer group: %w", group, err)
+	}
+	if err := ptx.Flush(ctx); err != nil {
 		return eventstore.Position{}, fmt.Errorf("rebuild %s: move consumer group: %w", group, err)
 	}
 	if err := tx.Commit(); err != nil {

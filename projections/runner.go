@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -37,19 +38,55 @@ type Projection interface {
 type Tx struct {
 	db   *bun.DB
 	conn *sql.Tx
+	// batch, when set, collects statements and sends many in one round
+	// trip (a rebuild); a Scan sends what is pending first.
+	batch *batch
+}
+
+type batch struct {
+	sql strings.Builder
+	// fields is the audit projection's memory of stream fields during a
+	// rebuild from empty tables, so it need not read them back.
+	fields map[string]map[string]*string
 }
 
 // NewTx wraps a transaction (for rebuilds and tests).
 func NewTx(db *bun.DB, conn *sql.Tx) Tx { return Tx{db: db, conn: conn} }
 
-// Exec runs a statement.
+// newBatchTx wraps a transaction whose statements are sent in batches.
+func newBatchTx(db *bun.DB, conn *sql.Tx) Tx {
+	return Tx{db: db, conn: conn, batch: &batch{fields: map[string]map[string]*string{}}}
+}
+
+// Exec runs a statement (or queues it, in a batch).
 func (t Tx) Exec(ctx context.Context, query string, args ...any) error {
+	if t.batch != nil {
+		t.batch.sql.WriteString(t.db.QueryGen().FormatQuery(query, args...))
+		t.batch.sql.WriteString(";\n")
+		if t.batch.sql.Len() > 256<<10 {
+			return t.Flush(ctx)
+		}
+		return nil
+	}
 	_, err := t.db.NewRaw(query, args...).Conn(t.conn).Exec(ctx)
+	return err
+}
+
+// Flush sends the queued statements of a batch.
+func (t Tx) Flush(ctx context.Context) error {
+	if t.batch == nil || t.batch.sql.Len() == 0 {
+		return nil
+	}
+	_, err := t.conn.ExecContext(ctx, t.batch.sql.String())
+	t.batch.sql.Reset()
 	return err
 }
 
 // Scan runs a query and scans its rows into dest (as bun's Scan does).
 func (t Tx) Scan(ctx context.Context, dest any, query string, args ...any) error {
+	if err := t.Flush(ctx); err != nil {
+		return err
+	}
 	return t.db.NewRaw(query, args...).Conn(t.conn).Scan(ctx, dest)
 }
 
