@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -127,5 +128,70 @@ func TestPostgresNeedsSecretKey(t *testing.T) {
 	err := run(t.Context(), []string{"serve", "--listen", freeAddr(t), "--database-url", url}, &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "ABSENDER_SECRET_KEY is required with PostgreSQL") {
 		t.Errorf("got %v, want the missing key named", err)
+	}
+}
+
+// The commands that read history: seed demo, events export (JSON lines
+// without secrets), history (JSON as of a time), projections rebuild.
+func TestHistoryCommands(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "h.db")
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"seed", "demo", "--database-url", db}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	var tenant string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "tenant" {
+			tenant = f[1]
+		}
+	}
+	if tenant == "" {
+		t.Fatalf("seed demo printed no tenant: %s", out.String())
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"events", "export", "--database-url", db}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	events := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(events) < 8 || !strings.Contains(events[0], `"type":"SystemServerConfigured"`) {
+		t.Fatalf("export: %d lines, first %q", len(events), events[0])
+	}
+	if strings.Contains(out.String(), "change-me") || strings.Contains(out.String(), `"password"`) || strings.Contains(out.String(), `"secretHash"`) {
+		t.Fatal("the export contains a secret")
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"events", "export", "--database-url", db, "--since", "3", "--until", "4"}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(out.String(), "\n"); got != 1 {
+		t.Errorf("export --since 3 --until 4: got %d lines, want 1 (position 4)", got)
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"history", "--database-url", db, "--tenant", tenant}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	var report struct {
+		Name  string
+		Users []struct {
+			LoginName     string
+			SenderOptions []struct{ Address, Source string }
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &report); err != nil {
+		t.Fatalf("history is not JSON: %v\n%s", err, out.String())
+	}
+	if report.Name != "celanio GmbH" || len(report.Users) != 1 || len(report.Users[0].SenderOptions) != 2 ||
+		report.Users[0].SenderOptions[1].Source != "USER" {
+		t.Errorf("history: got %+v, want celanio GmbH with Mustermann's two options (R15 PREFER_USER)", report)
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"history", "--database-url", db, "--tenant", tenant, "--at", "2000-01-01T00:00:00Z"}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"exists": false`) {
+		t.Errorf("history before anything existed: %s", out.String())
+	}
+	if err := run(t.Context(), []string{"projections", "rebuild", "--database-url", db}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
 	}
 }
