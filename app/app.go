@@ -180,7 +180,11 @@ func (s *Service) execute(ctx context.Context, decide func(ctx context.Context, 
 		if errors.Is(err, eventstore.ErrConflict) {
 			// Another command changed a stream we read: decide again on
 			// fresh state after a short, jittered pause.
-			time.Sleep(time.Duration(rand.IntN(1000*(i+1))) * time.Microsecond)
+			select {
+			case <-ctx.Done():
+				return Result{}, ctx.Err()
+			case <-time.After(time.Duration(rand.IntN(1000*(i+1))) * time.Microsecond):
+			}
 			continue
 		}
 		if err != nil {
@@ -252,7 +256,7 @@ type discard struct{}
 
 func (discard) Apply(domain.Event) {}
 
-// loadAll loads every stream a decision may write to: those it did not
+// loadMissing loads every stream a decision may write to: those it did not
 // load for deciding, found from the changes themselves.
 func (a *attempt) loadMissing(ctx context.Context, changes domain.Changes) error {
 	for _, ch := range changes {

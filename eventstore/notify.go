@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/absender/absender/database"
 )
 
 // signal is a broadcast without lost wake-ups: take the channel with Wait
@@ -103,4 +105,15 @@ func (s *Store) notifyLoop(ctx context.Context) {
 			s.log.Debug("notify other processes", "err", err)
 		}
 	}
+}
+
+// NotifyNow tells the other processes on the same PostgreSQL database at
+// once that something changed (e.g. after a rebuild from the command
+// line, which runs no Listen). On SQLite it does nothing.
+func (s *Store) NotifyNow(ctx context.Context) error {
+	if s.db.Kind != database.Postgres {
+		return nil
+	}
+	_, err := s.db.Write.DB.ExecContext(ctx, "SELECT pg_notify($1, $2)", notifyChannel, s.instance)
+	return err
 }

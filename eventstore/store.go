@@ -606,10 +606,13 @@ func (s *Store) PositionOf(ctx context.Context, offset int64) (Position, error) 
 	p := Position{Offset: offset}
 	err := s.db.Read.DB.QueryRowContext(ctx, `SELECT transaction_id::text::bigint FROM events WHERE "offset" = $1`, offset).Scan(&p.TxID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Position{}, fmt.Errorf("eventstore: no event at position %d", offset)
+		return Position{}, fmt.Errorf("%w: %d", ErrNoPosition, offset)
 	}
 	return p, err
 }
+
+// ErrNoPosition: no event stands at the position asked for.
+var ErrNoPosition = errors.New("eventstore: no event at this position")
 
 // Count is the number of stored events.
 func (s *Store) Count(ctx context.Context) (int64, error) {

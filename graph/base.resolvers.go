@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"strconv"
 
 	"github.com/absender/absender/authz"
@@ -46,8 +47,10 @@ func (r *subscriptionResolver) Events(ctx context.Context, tenantID *string, aft
 		if err != nil || off < 0 {
 			return nil, domain.InvalidInput("after", "not a position (a decimal string)")
 		}
-		if from, err = r.deps.Store.PositionOf(ctx, off); err != nil {
+		if from, err = r.deps.Store.PositionOf(ctx, off); errors.Is(err, eventstore.ErrNoPosition) {
 			return nil, domain.InvalidInput("after", "no event at this position")
+		} else if err != nil {
+			return nil, err
 		}
 	}
 	out := make(chan *model.EventEnvelope, 64)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/absender/absender/authz"
 	"github.com/absender/absender/envelope"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/graph/model"
@@ -11,8 +12,8 @@ import (
 
 // streamEvents sends every event after from (of one tenant, or all) in
 // commit order until ctx ends, waking on new appends. It re-checks the
-// caller's token at every wake-up: a blocked user's or revoked token's
-// subscription is closed (R20).
+// caller's token and permission at every wake-up: a blocked (R20) or
+// demoted (R19) user's or a revoked token's subscription is closed.
 func (r *Resolver) streamEvents(ctx context.Context, tenant string, from eventstore.Position, out chan<- *model.EventEnvelope) {
 	defer close(out)
 	tok, _ := ctx.Value(tokenKey{}).(string)
@@ -20,7 +21,9 @@ func (r *Resolver) streamEvents(ctx context.Context, tenant string, from eventst
 		// R20: a blocked user's or revoked token's subscription ends at
 		// the next change (the principal is cached until one happens).
 		if tok != "" {
-			if p, err := r.auth.Authenticate(ctx, tok); err != nil || !p.Authenticated() {
+			// Demoted since (R19) counts like blocked (R20).
+			p, err := r.auth.Authenticate(ctx, tok)
+			if err != nil || authz.Check(p, authz.OpEvents, authz.Target{TenantID: tenant}) != nil {
 				return
 			}
 		}

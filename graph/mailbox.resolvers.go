@@ -13,6 +13,7 @@ import (
 	"github.com/absender/absender/authz"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/graph/model"
+	"github.com/absender/absender/history"
 )
 
 // Settings is the resolver for the settings field.
@@ -162,7 +163,8 @@ func (r *queryResolver) MailboxAccess(ctx context.Context, mailboxID string, at 
 	if at != nil {
 		when = *at
 	}
-	m, err := r.deps.History.At(ctx, mb.TenantID(), when)
+	// A global mailbox's users may be of every tenant (R12).
+	m, err := r.deps.History.At(ctx, history.AllTenants, when)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -28,20 +29,31 @@ type snapshot struct {
 	model *Model
 }
 
+// AllTenants asks At for the whole system (a global mailbox's users are of
+// every tenant, R12).
+const AllTenants = "*"
+
 // maxSkew is how far past the asked time a replay keeps reading: events
 // are read in commit order, and the time an event was recorded may run a
 // little ahead of the commit order of concurrent appends.
 const maxSkew = 5 * time.Second
 
-// NewService returns a replay service with in-memory snapshots.
-func NewService(store *eventstore.Store) *Service {
-	return &Service{store: store, every: 2000, snaps: map[string][]snapshot{}}
+// NewService returns a replay service with in-memory snapshots every
+// 2,000 events read.
+func NewService(store *eventstore.Store) *Service { return NewServiceEvery(store, 2000) }
+
+// NewServiceEvery is NewService with snapshots every n events read.
+func NewServiceEvery(store *eventstore.Store, n int) *Service {
+	return &Service{store: store, every: max(n, 1), snaps: map[string][]snapshot{}}
 }
 
 // Relevant reports whether an event shapes tenantID's option lists: the
 // system server, every mailbox (global ones of other tenants count), and
 // everything of the tenant itself.
 func Relevant(rec eventstore.Record, tenantID string) bool {
+	if tenantID == AllTenants {
+		return true
+	}
 	return rec.StreamType == string(domain.StreamSystem) || rec.StreamType == string(domain.StreamMailbox) ||
 		rec.Metadata.TenantID == tenantID
 }
@@ -103,7 +115,8 @@ func (s *Service) nearest(tenantID string, at time.Time) *snapshot {
 	if i == 0 {
 		return nil
 	}
-	return &list[i-1]
+	snap := list[i-1] // a copy: keep may reorder the list meanwhile
+	return &snap
 }
 
 // keep stores a snapshot (at most 64 per tenant: the newest).
@@ -116,7 +129,7 @@ func (s *Service) keep(tenantID string, snap snapshot) {
 			return
 		}
 	}
-	list = append(list, snap)
+	list = append(slices.Clone(list), snap) // readers may hold the old list
 	sort.Slice(list, func(i, j int) bool { return list[i].pos.Less(list[j].pos) })
 	if len(list) > 64 {
 		list = list[len(list)-64:]

@@ -2,8 +2,10 @@ package history_test
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,5 +187,54 @@ func slicesSort(s []string) {
 				s[i], s[j] = s[j], s[i]
 			}
 		}
+	}
+}
+
+// Concurrent queries at different times, with snapshots taken as they go,
+// answer as a single replay from the start does.
+func TestConcurrentAtWithSnapshots(t *testing.T) {
+	db := dbtest.SQLite(t)
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	svc, store := newService(t, db, func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		clock = clock.Add(time.Minute)
+		return clock
+	})
+	if err := seed.Random(t.Context(), svc, rand.New(rand.NewPCG(2, 2)), 300); err != nil {
+		t.Fatal(err)
+	}
+	fresh := history.NewServiceEvery(store, 1_000_000) // never snapshots
+	snapped := history.NewServiceEvery(store, 7)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 6 {
+				at := start.Add(time.Duration((g*37+i*53)%400) * time.Minute)
+				a, err := snapped.At(t.Context(), history.AllTenants, at)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				b, err := fresh.At(t.Context(), history.AllTenants, at)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				if a.Position() != b.Position() {
+					errs <- fmt.Sprintf("at %s: snapshot replay stands at %d, full replay at %d", at, a.Position(), b.Position())
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

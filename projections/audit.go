@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/absender/absender/envelope"
 	"github.com/absender/absender/eventstore"
 )
 
@@ -34,10 +35,14 @@ const SecretShown = "(secret)"
 // isSecret tells the fields whose values never appear: encrypted server
 // secrets and token hashes.
 func isSecret(field string) bool {
-	last := field[strings.LastIndexByte(field, '.')+1:]
-	switch last {
-	case "password", "graphClientSecret", "secretHash":
-		return true
+	return envelope.IsSecret(field[strings.LastIndexByte(field, '.')+1:])
+}
+
+func hasPrefix(fields map[string]*string, prefix string) bool {
+	for f := range fields {
+		if strings.HasPrefix(f, prefix) {
+			return true
+		}
 	}
 	return false
 }
@@ -52,9 +57,11 @@ func (Audit) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error {
 	if err != nil {
 		return err
 	}
-	// A removal clears what it removes: the settings, or the whole stream.
+	// A removal clears what it removes; new settings replace the old ones
+	// whole (fields they lack, like a dropped password, are gone, R4).
 	switch {
-	case strings.HasSuffix(rec.Type, "SettingsRemoved") || rec.Type == "TenantServerRemoved":
+	case strings.HasSuffix(rec.Type, "SettingsRemoved") || rec.Type == "TenantServerRemoved" ||
+		strings.HasSuffix(rec.Type, "Configured") && hasPrefix(fields, "settings."):
 		for f := range before {
 			if strings.HasPrefix(f, "settings.") {
 				if _, set := fields[f]; !set {

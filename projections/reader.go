@@ -488,6 +488,16 @@ func (r *Reader) OptionsOf(ctx context.Context, kind options.Kind, u UserRow) ([
 	gen := uint64(0)
 	if r.generation != nil {
 		gen = r.generation()
+		// u may have been read before a change (a block, R20): read it
+		// again at this generation, so what is cached under gen is current.
+		fresh, err := r.User(ctx, u.ID)
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		u = fresh
 	}
 	opts, err := r.readOptions(ctx, kind, u)
 	if err == nil {

@@ -121,7 +121,12 @@ func Rebuild(ctx context.Context, store *eventstore.Store, p Tabled, progress Pr
 	if progress != nil {
 		progress(done, max(total, done))
 	}
+	// Read-model caches of serve processes start over (PostgreSQL; on
+	// SQLite they do at their next change).
 	store.Changed()
+	if err := store.NotifyNow(ctx); err != nil {
+		return pos, fmt.Errorf("rebuild %s: notify other processes: %w", group, err)
+	}
 	return pos, nil
 }
 
