@@ -112,4 +112,3 @@ func TestAuditRecordsDroppedSettings(t *testing.T) {
 		}
 	})
 }
-
