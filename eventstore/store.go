@@ -545,7 +545,14 @@ func (s *Store) scanRecordsWith(rows *sql.Rows, decode bool) ([]Record, error) {
 }
 
 // Decode turns a message delivered to a consumer into a Record.
-func (s *Store) Decode(msg *message.Message) (Record, error) {
+func (s *Store) Decode(msg *message.Message) (Record, error) { return s.decode(msg, true) }
+
+// DecodeRaw is Decode without decoding the event itself (Event stays nil):
+// for consumers that pass events on, so an event this version cannot
+// decode never stops them.
+func (s *Store) DecodeRaw(msg *message.Message) (Record, error) { return s.decode(msg, false) }
+
+func (s *Store) decode(msg *message.Message, decode bool) (Record, error) {
 	md := msg.Metadata
 	r := Record{
 		ID:         msg.UUID,
@@ -572,8 +579,10 @@ func (s *Store) Decode(msg *message.Message) (Record, error) {
 	r.Position.Offset, _ = strconv.ParseInt(md.Get(keyOffset), 10, 64)
 	r.Position.TxID, _ = strconv.ParseUint(md.Get(keyTxID), 10, 64)
 	r.RecordedAt, _ = time.Parse(time.RFC3339Nano, md.Get(keyRecordedAt))
-	if r.Event, err = s.registry.Decode(r.Type, r.SchemaVersion, r.Data); err != nil {
-		return Record{}, err
+	if decode {
+		if r.Event, err = s.registry.Decode(r.Type, r.SchemaVersion, r.Data); err != nil {
+			return Record{}, err
+		}
 	}
 	return r, nil
 }

@@ -253,7 +253,7 @@ func (f *Forwarder) session(ctx context.Context, js jetstream.JetStream, pub mes
 
 // forward publishes one event's envelope and waits for JetStream's ack.
 func (f *Forwarder) forward(pub message.Publisher, msg *message.Message) error {
-	rec, err := f.events.Decode(msg)
+	rec, err := f.events.DecodeRaw(msg) // the envelope needs no decoded event
 	if err != nil {
 		return fmt.Errorf("fanout: %w", err)
 	}

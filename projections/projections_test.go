@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,6 +238,57 @@ func TestFailingProjectionLeavesNoTrace(t *testing.T) {
 		}
 		if clean := dumpTables(t, db); got != clean {
 			t.Fatalf("a failed handler left a trace: %s", diff(clean, got))
+		}
+	})
+}
+
+// brokenWhile fails every event while broken is set.
+type brokenWhile struct {
+	projections.Directory
+	broken atomic.Bool
+	failed atomic.Int32
+}
+
+func (b *brokenWhile) Apply(ctx context.Context, tx projections.Tx, rec eventstore.Record) error {
+	if b.broken.Load() {
+		b.failed.Add(1)
+		return fmt.Errorf("broken")
+	}
+	return b.Directory.Apply(ctx, tx, rec)
+}
+
+// A projection that keeps failing holds no transaction open while it
+// waits to try again: other writers go on (on SQLite they share the one
+// write connection), and once it works again it catches up.
+func TestFailingProjectionDoesNotBlockWriters(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		b := &brokenWhile{}
+		b.broken.Store(true)
+		f := setup(t, db, true, b)
+		ctx := seed.AsSystem(t.Context())
+		if _, _, err := f.svc.CreateTenant(ctx, "First"); err != nil {
+			t.Fatal(err)
+		}
+		for b.failed.Load() < 4 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		// Writers go on while the projection is broken: well within the
+		// 30 s a consumer transaction may live.
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		for i := range 5 {
+			if _, _, err := f.svc.CreateTenant(wctx, fmt.Sprintf("During %d", i)); err != nil {
+				t.Fatalf("append while a projection fails: %v", err)
+			}
+		}
+		b.broken.Store(false)
+		f.caughtUp(t)
+		var n int
+		if err := db.Read.DB.QueryRowContext(t.Context(), `SELECT count(*) FROM rm_tenants`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 6 {
+			t.Errorf("read model has %d tenants after the projection recovered, want 6", n)
 		}
 	})
 }

@@ -14,11 +14,11 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/uptrace/bun"
 
 	"github.com/absender/absender/eventstore"
@@ -121,34 +121,130 @@ func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
 	return r.store.WaitFor(ctx, pos, r.Groups()...)
 }
 
-// Run consumes until ctx ends. It returns once the router has started
-// (running is closed) or failed to.
+// Run consumes until ctx ends; running is closed once every projection
+// has subscribed.
+//
+// Each projection consumes in sessions: a session reads batches in one
+// transaction each and applies every event in a savepoint, retrying a
+// failing event a few times. When it still fails, the session ends — the
+// subscriber closes, committing what was applied, so no transaction stays
+// open — and the projection pauses outside any transaction (50 ms,
+// doubling to 30 s) before it tries again from the failed event. A
+// transaction held open around a failing event would stop every other
+// writer on SQLite and hold back every consumer on PostgreSQL.
 func (r *Runner) Run(ctx context.Context, running chan<- struct{}) error {
-	logger := watermill.NewSlogLogger(r.log)
-	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, logger)
-	if err != nil {
-		return err
-	}
-	router.AddMiddleware(
-		middleware.Recoverer,
-		middleware.Retry{MaxRetries: 3, InitialInterval: 50 * time.Millisecond, Multiplier: 2, Logger: logger}.Middleware,
-	)
+	logger := watermill.NewSlogLoggerWithLevelMapping(r.log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	db := r.store.DB().Write
+	var wg sync.WaitGroup
+	started := make(chan struct{}, len(r.projections))
 	for _, p := range r.projections {
-		sub, err := r.store.NewSubscriber(eventstore.SubscriberOptions{ConsumerGroup: p.Name(), PollInterval: r.poll, Logger: logger})
-		if err != nil {
-			return err
-		}
-		router.AddConsumerHandler(p.Name(), eventstore.Topic, sub, r.handler(db, p))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.consume(ctx, db, p, logger, started)
+		}()
 	}
-	go func() {
-		<-router.Running()
-		if running != nil {
-			close(running)
+	for range r.projections {
+		select {
+		case <-started:
+		case <-ctx.Done():
+		}
+	}
+	if running != nil {
+		close(running)
+	}
+	wg.Wait()
+	return nil
+}
+
+func (r *Runner) consume(ctx context.Context, db *bun.DB, p Projection, logger watermill.LoggerAdapter, started chan<- struct{}) {
+	failures := 0
+	first := true
+	for ctx.Err() == nil {
+		applied, err := r.session(ctx, db, p, logger, func() {
+			if first {
+				first = false
+				started <- struct{}{}
+			}
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		if applied > 0 {
+			failures = 0
+		}
+		failures++
+		wait := min(50*time.Millisecond<<min(failures-1, 20), 30*time.Second)
+		r.log.Error("projection stopped at a failing event; it tries again", "projection", p.Name(), "err", err, "failures", failures, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// session consumes until an event fails for good (its error) or ctx ends.
+func (r *Runner) session(ctx context.Context, db *bun.DB, p Projection, logger watermill.LoggerAdapter, subscribed func()) (int, error) {
+	sub, err := r.store.NewSubscriber(eventstore.SubscriberOptions{ConsumerGroup: p.Name(), PollInterval: r.poll, Logger: logger})
+	if err != nil {
+		return 0, err
+	}
+	msgs, err := sub.Subscribe(context.WithoutCancel(ctx), eventstore.Topic)
+	if err != nil {
+		_ = sub.Close()
+		return 0, err
+	}
+	subscribed()
+	defer func() {
+		_ = sub.Close() // commits what was acked, ends the transaction
+		for range msgs {
 		}
 	}()
-	return router.Run(ctx)
+	applied := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return applied, nil
+		case msg, ok := <-msgs:
+			if !ok {
+				return applied, errors.New("subscription ended")
+			}
+			if err := r.applyWithRetries(msg, db, p); err != nil {
+				return applied, err
+			}
+			msg.Ack()
+			applied++
+		}
+	}
 }
+
+// applyWithRetries applies one event, trying a few times (50, 100, 200 ms
+// apart) before giving up; a panic counts as a failure.
+func (r *Runner) applyWithRetries(msg *message.Message, db *bun.DB, p Projection) error {
+	var err error
+	for attempt := range 4 {
+		if attempt > 0 {
+			time.Sleep(50 * time.Millisecond << (attempt - 1))
+		}
+		if err = r.apply(msg, db, p); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+func (r *Runner) apply(msg *message.Message, db *bun.DB, p Projection) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("projection %s panicked: %v", p.Name(), v)
+		}
+	}()
+	return r.handler(db, p)(msg)
+}
+
+// ErrNotFound is returned by read-model lookups that find nothing.
+var ErrNotFound = errors.New("projections: not found")
 
 func (r *Runner) handler(db *bun.DB, p Projection) message.NoPublishHandlerFunc {
 	return func(msg *message.Message) error {
@@ -168,6 +264,3 @@ func (r *Runner) handler(db *bun.DB, p Projection) message.NoPublishHandlerFunc 
 		return nil
 	}
 }
-
-// ErrNotFound is returned by read-model lookups that find nothing.
-var ErrNotFound = errors.New("projections: not found")
