@@ -47,12 +47,17 @@ func (r *Resolver) wrote(ctx context.Context, res app.Result, err error) error {
 	if err != nil {
 		return err
 	}
-	if res.Events == 0 {
-		return nil
-	}
 	wctx, cancel := context.WithTimeout(ctx, r.deps.WaitTimeout)
 	defer cancel()
-	if err := r.deps.Runner.WaitFor(wctx, res.Position); err != nil {
+	pos := res.Position
+	if res.Events == 0 {
+		// Nothing to append — maybe because a concurrent command already
+		// did the same: wait for everything committed so far.
+		if pos, err = r.deps.Store.Head(wctx); err != nil {
+			return err
+		}
+	}
+	if err := r.deps.Runner.WaitFor(wctx, pos); err != nil {
 		return fmt.Errorf("the change is saved, but the read models did not catch up within %s: %w", r.deps.WaitTimeout, err)
 	}
 	return nil
