@@ -112,3 +112,21 @@ func TestAuditRecordsDroppedSettings(t *testing.T) {
 		}
 	})
 }
+
+// R21: apiTokens shows when a token was last used.
+func TestR21_TokenLastUsedAt(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		a := e.createTenant(t, e.uniq("Tok"))
+		u := e.createUser(t, e.Admin, a, e.uniq("tok"), "Tok", "tok@tok.example", "EMPLOYEE")
+		tok := e.token(t, u)
+		var r struct {
+			APITokens []struct {
+				LastUsedAt *string `json:"lastUsedAt"`
+			} `json:"apiTokens"`
+		}
+		e.must(t, tok, `query { apiTokens { lastUsedAt } }`, nil, &r)
+		if len(r.APITokens) != 1 || r.APITokens[0].LastUsedAt == nil {
+			t.Fatalf("apiTokens after using the token: %+v, want one with lastUsedAt", r.APITokens)
+		}
+	})
+}

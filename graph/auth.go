@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/absender/absender/app"
 	"github.com/absender/absender/authz"
@@ -62,16 +63,21 @@ func (a Authenticator) Authenticate(ctx context.Context, bearer string) (authz.P
 	if raw == "" {
 		return authz.Principal{}, nil
 	}
+	var p authz.Principal
+	var err error
 	if a.cache == nil || a.Generation == nil {
-		return a.authenticate(ctx, raw)
+		p, err = a.authenticate(ctx, raw)
+	} else {
+		gen := a.Generation()
+		if c, ok := a.cache.Load(raw); ok && c.(cachedPrincipal).gen == gen {
+			p = c.(cachedPrincipal).p
+		} else if p, err = a.authenticate(ctx, raw); err == nil {
+			a.cache.Store(raw, cachedPrincipal{p: p, gen: gen})
+		}
 	}
-	gen := a.Generation()
-	if c, ok := a.cache.Load(raw); ok && c.(cachedPrincipal).gen == gen {
-		return c.(cachedPrincipal).p, nil
-	}
-	p, err := a.authenticate(ctx, raw)
-	if err == nil {
-		a.cache.Store(raw, cachedPrincipal{p: p, gen: gen})
+	if err == nil && p.TokenID != "" {
+		// ApiToken.lastUsedAt; best effort, at most once a minute.
+		_ = a.Reader.TokenUsed(ctx, p.TokenID, time.Now())
 	}
 	return p, err
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
@@ -37,6 +38,7 @@ type Reader struct {
 	tenants    map[string]TenantRow
 	users      map[string]UserRow
 	options    map[optionsKey][]options.Option
+	tokenUse   map[string]time.Time // last usage written, per token
 }
 
 type optionsKey struct {
@@ -568,7 +570,27 @@ type TokenRow struct {
 	Revoked    bool    `bun:"revoked"`
 }
 
-const tokenColumns = `id, user_id, tenant_id, role, name, secret_hash, created_at, last_used_at, revoked`
+const tokenColumns = `id, user_id, tenant_id, role, name, secret_hash, created_at,
+	(SELECT u.last_used_at FROM api_token_usage u WHERE u.token_id = rm_tokens.id) AS last_used_at, revoked`
+
+// TokenUsed records that a token was used now (at most once a minute per
+// token and process: see api_token_usage).
+func (r *Reader) TokenUsed(ctx context.Context, tokenID string, now time.Time) error {
+	r.mu.Lock()
+	if r.tokenUse == nil {
+		r.tokenUse = map[string]time.Time{}
+	}
+	last := r.tokenUse[tokenID]
+	if now.Sub(last) < time.Minute {
+		r.mu.Unlock()
+		return nil
+	}
+	r.tokenUse[tokenID] = now
+	r.mu.Unlock()
+	_, err := r.db.NewRaw(`INSERT INTO api_token_usage (token_id, last_used_at) VALUES (?, ?)
+		ON CONFLICT (token_id) DO UPDATE SET last_used_at = excluded.last_used_at`, tokenID, now.UTC().Format(TimeFormat)).Exec(ctx)
+	return err
+}
 
 // Token reads one token.
 func (r *Reader) Token(ctx context.Context, id string) (TokenRow, error) {
