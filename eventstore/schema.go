@@ -161,24 +161,24 @@ func (s postgresSchema) SelectQuery(p wsql.SelectQueryParams) (wsql.Query, error
 	// A batch ends on a transaction boundary: it takes the next batchSize
 	// events and then the rest of the last transaction among them, so a
 	// consumer never commits half of a command (queries never see a
-	// half-applied command).
+	// half-applied command). Both reads walk the primary key from the
+	// group's position (row comparisons), so a consumer far behind pays
+	// for its batch, not for the rest of the log.
 	q := `WITH last_processed AS (` + next.Query + `),
-	pending AS (
-		SELECT "offset", transaction_id FROM events
-		WHERE (
-			(transaction_id = (SELECT last_processed_transaction_id FROM last_processed)
-				AND "offset" > (SELECT offset_acked FROM last_processed))
-			OR transaction_id > (SELECT last_processed_transaction_id FROM last_processed)
-		)
-		AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+	cursor AS (
+		SELECT last_processed_transaction_id AS tx, COALESCE(offset_acked, 0) AS off FROM last_processed
 	),
-	page_end AS (
-		SELECT max(transaction_id) AS tx FROM (
-			SELECT transaction_id FROM pending ORDER BY transaction_id, "offset" LIMIT ` + strconv.Itoa(batchSize(s.batch)) + `
-		) AS page
+	page AS (
+		SELECT transaction_id FROM events
+		WHERE (transaction_id, "offset") > ((SELECT tx FROM cursor), (SELECT off FROM cursor))
+		  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+		ORDER BY transaction_id, "offset"
+		LIMIT ` + strconv.Itoa(batchSize(s.batch)) + `
 	)
 	SELECT ` + selectColumns + ` FROM events
-	WHERE (transaction_id, "offset") IN (SELECT transaction_id, "offset" FROM pending WHERE transaction_id <= (SELECT tx FROM page_end))
+	WHERE (transaction_id, "offset") > ((SELECT tx FROM cursor), (SELECT off FROM cursor))
+	  AND transaction_id <= (SELECT max(transaction_id) FROM page)
+	  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
 	ORDER BY transaction_id ASC, "offset" ASC`
 	return wsql.Query{Query: q, Args: next.Args}, nil
 }
