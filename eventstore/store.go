@@ -260,23 +260,31 @@ func (s *Store) appendTx(ctx context.Context, tx bun.Tx, appends []StreamAppend,
 		// One round trip: the last offset of this session's insert, the
 		// transaction id, and a check that no expected version pointed past
 		// a stream's end (which the unique constraint cannot see).
-		ids := make([]string, 0, len(appends))
-		exp := make([]int64, 0, len(appends))
+		// The expected versions that must exist: an equality lookup per
+		// stream on the (stream_id, version) key, which the planner uses
+		// whatever the table's statistics say (an anti-join over unnest
+		// turned into a scan of the whole log while statistics were stale).
+		var pairs []string
+		var args []any
 		for _, a := range appends {
-			ids = append(ids, a.StreamID)
-			exp = append(exp, a.ExpectedVersion)
+			if a.ExpectedVersion > 0 {
+				pairs = append(pairs, fmt.Sprintf("(stream_id = $%d AND version = $%d)", len(args)+1, len(args)+2))
+				args = append(args, a.StreamID, a.ExpectedVersion)
+			}
+		}
+		found := "0"
+		if len(pairs) > 0 {
+			found = "(SELECT count(*) FROM events WHERE " + strings.Join(pairs, " OR ") + ")"
 		}
 		var txid string
-		var gaps int
-		err := tx.Tx.QueryRowContext(ctx, `SELECT currval('events_offset_seq'), pg_current_xact_id()::text,
-			(SELECT count(*) FROM unnest($1::text[], $2::bigint[]) AS s(id, v)
-			 WHERE s.v > 0 AND NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = s.id AND e.version = s.v))`,
-			ids, exp).Scan(&res.Last.Offset, &txid, &gaps)
+		var present int
+		err := tx.Tx.QueryRowContext(ctx, `SELECT currval('events_offset_seq'), pg_current_xact_id()::text, `+found, args...).
+			Scan(&res.Last.Offset, &txid, &present)
 		if err != nil {
 			return AppendResult{}, fmt.Errorf("eventstore: append: %w", err)
 		}
-		if gaps > 0 {
-			return AppendResult{}, &ConflictError{}
+		if present != len(pairs) {
+			return AppendResult{}, &ConflictError{} // an expected version past a stream's end
 		}
 		res.Last.TxID, _ = strconv.ParseUint(txid, 10, 64)
 	default:
