@@ -130,6 +130,15 @@ func openPostgres(target string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database URL %s: %w", Redact(target), err)
 	}
+	// pgx prepares every statement; after five runs PostgreSQL may switch
+	// to a generic plan, which for the consumers' "next batch after this
+	// position" query scans the log instead of walking the key from the
+	// position (seen: 190 ms instead of 0.3 ms per batch at 1,000,000
+	// events). Custom plans cost a little planning each time. A setting in
+	// the URL wins.
+	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	sqldb := stdlib.OpenDB(*cfg)
 	n := opt.MaxConns
 	if n <= 0 {
