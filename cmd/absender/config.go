@@ -14,6 +14,8 @@ import (
 
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/keyring"
+	"github.com/absender/absender/migrations"
+	"github.com/absender/absender/server"
 )
 
 // dbConfig is how every subcommand that opens the database finds it and
@@ -119,4 +121,33 @@ func displayPath(p string) string {
 		}
 	}
 	return p
+}
+
+// server opens the database, applies pending migrations and assembles the
+// parts a command needs (with the key ring when it runs commands that seal
+// secrets). closeDB releases the database.
+func (c dbConfig) server(ctx context.Context, withKeyring bool) (srv *server.Server, closeDB func(), err error) {
+	conn, err := c.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	closeDB = func() { _ = conn.Close() }
+	defer func() {
+		if err != nil {
+			closeDB()
+		}
+	}()
+	if _, err := migrations.Up(ctx, conn); err != nil {
+		return nil, nil, err
+	}
+	opt := server.Options{DB: conn}
+	if withKeyring {
+		if opt.Keyring, err = c.keyring(conn); err != nil {
+			return nil, nil, err
+		}
+	}
+	if srv, err = server.New(opt); err != nil {
+		return nil, nil, err
+	}
+	return srv, closeDB, nil
 }

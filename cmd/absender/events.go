@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/absender/absender/envelope"
-	"github.com/absender/absender/migrations"
-	"github.com/absender/absender/server"
 )
 
 func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -38,18 +36,11 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{"--until (ABSENDER_UNTIL): " + err.Error()}
 	}
 	f.TenantID, f.Follow = tenant, follow
-	conn, err := db.open(ctx)
+	srv, closeDB, err := db.server(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	if _, err := migrations.Up(ctx, conn); err != nil {
-		return err
-	}
-	srv, err := server.New(server.Options{DB: conn})
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	if follow {
 		go srv.Store.Listen(ctx)
 	}

@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"time"
-
-	"github.com/absender/absender/migrations"
-	"github.com/absender/absender/server"
 )
 
 func runHistory(ctx context.Context, args []string, stdout, _ io.Writer) error {
@@ -32,18 +29,11 @@ func runHistory(ctx context.Context, args []string, stdout, _ io.Writer) error {
 		}
 		when = t
 	}
-	conn, err := db.open(ctx)
+	srv, closeDB, err := db.server(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	if _, err := migrations.Up(ctx, conn); err != nil {
-		return err
-	}
-	srv, err := server.New(server.Options{DB: conn})
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	m, err := srv.History.At(ctx, tenant, when)
 	if err != nil {
 		return err

@@ -9,9 +9,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
-	"github.com/absender/absender/migrations"
 	"github.com/absender/absender/projections"
-	"github.com/absender/absender/server"
 )
 
 func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -35,18 +33,11 @@ func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return usageError{"projections rebuild: " + err.Error()}
 	}
-	conn, err := db.open(ctx)
+	srv, closeDB, err := db.server(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	if _, err := migrations.Up(ctx, conn); err != nil {
-		return err
-	}
-	srv, err := server.New(server.Options{DB: conn})
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	for _, p := range which {
 		bar := newProgress(stderr, p.Name())
 		pos, err := projections.Rebuild(ctx, srv.Store, p, bar.update)

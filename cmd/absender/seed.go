@@ -6,9 +6,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/absender/absender/migrations"
 	"github.com/absender/absender/seed"
-	"github.com/absender/absender/server"
 )
 
 func runSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -29,22 +27,11 @@ func runSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(fs.args) != 1 || (fs.args[0] != "demo" && fs.args[0] != "benchmark") {
 		return usageError{"seed: say demo or benchmark (see absender seed --help)"}
 	}
-	conn, err := db.open(ctx)
+	srv, closeDB, err := db.server(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	if _, err := migrations.Up(ctx, conn); err != nil {
-		return err
-	}
-	ring, err := db.keyring(conn)
-	if err != nil {
-		return err
-	}
-	srv, err := server.New(server.Options{DB: conn, Keyring: ring})
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	switch fs.args[0] {
 	case "demo":
 		d, err := seed.MakeDemo(ctx, srv.App)

@@ -8,8 +8,6 @@ import (
 
 	"github.com/absender/absender/app"
 	"github.com/absender/absender/domain"
-	"github.com/absender/absender/migrations"
-	"github.com/absender/absender/server"
 )
 
 func runToken(ctx context.Context, args []string, stdout, _ io.Writer) error {
@@ -45,22 +43,11 @@ func runToken(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if name == "" {
 		return usageError{"token issue: --name (ABSENDER_NAME) is required"}
 	}
-	conn, err := db.open(ctx)
+	srv, closeDB, err := db.server(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	if _, err := migrations.Up(ctx, conn); err != nil {
-		return err
-	}
-	ring, err := db.keyring(conn)
-	if err != nil {
-		return err
-	}
-	srv, err := server.New(server.Options{DB: conn, Keyring: ring})
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	ctx = app.WithRequest(ctx, app.Request{Actor: domain.Actor{Role: domain.RoleSystemAdmin}, Principal: "cli"})
 	tok, _, err := srv.App.IssueSystemToken(ctx, role, name)
 	var derr *domain.Error
