@@ -24,6 +24,7 @@ import (
 
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/login"
+	"github.com/absender/absender/domain/tenant"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/keyring"
 )
@@ -267,4 +268,16 @@ func (a *attempt) loadMissing(ctx context.Context, changes domain.Changes) error
 		}
 	}
 	return nil
+}
+
+// loadTenant loads a tenant that must exist (NOT_FOUND otherwise).
+func (a *attempt) loadTenant(ctx context.Context, tenantID string) (*tenant.State, error) {
+	var t tenant.State
+	if err := a.load(ctx, domain.StreamTenant, tenantID, &t); err != nil {
+		return nil, err
+	}
+	if !t.Exists() {
+		return nil, domain.NotFound("tenant")
+	}
+	return &t, nil
 }

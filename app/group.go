@@ -7,7 +7,6 @@ import (
 	"github.com/absender/absender/domain/directory"
 	"github.com/absender/absender/domain/group"
 	"github.com/absender/absender/domain/mailbox"
-	"github.com/absender/absender/domain/tenant"
 	"github.com/absender/absender/domain/user"
 )
 
@@ -15,12 +14,8 @@ import (
 func (s *Service) CreateGroup(ctx context.Context, tenantID, name string) (string, Result, error) {
 	id := s.newID()
 	res, err := s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
-		var t tenant.State
-		if err := a.load(ctx, domain.StreamTenant, tenantID, &t); err != nil {
+		if _, err := a.loadTenant(ctx, tenantID); err != nil {
 			return nil, err
-		}
-		if !t.Exists() {
-			return nil, domain.NotFound("tenant")
 		}
 		var g group.State
 		if err := a.load(ctx, domain.StreamGroup, id, &g); err != nil {

@@ -73,14 +73,11 @@ func (s *Service) SetTenantSupportAddress(ctx context.Context, tenantID string, 
 
 func (s *Service) onTenant(ctx context.Context, tenantID string, decide func(*tenant.State) ([]domain.Event, error)) (Result, error) {
 	return s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
-		var t tenant.State
-		if err := a.load(ctx, domain.StreamTenant, tenantID, &t); err != nil {
+		t, err := a.loadTenant(ctx, tenantID)
+		if err != nil {
 			return nil, err
 		}
-		if !t.Exists() {
-			return nil, domain.NotFound("tenant")
-		}
-		events, err := decide(&t)
+		events, err := decide(t)
 		return one(domain.StreamTenant, tenantID, events), err
 	})
 }

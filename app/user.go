@@ -8,7 +8,6 @@ import (
 	"github.com/absender/absender/domain/group"
 	"github.com/absender/absender/domain/login"
 	"github.com/absender/absender/domain/mailbox"
-	"github.com/absender/absender/domain/tenant"
 	"github.com/absender/absender/domain/user"
 )
 
@@ -18,12 +17,8 @@ import (
 func (s *Service) CreateUser(ctx context.Context, tenantID, loginName, displayName, email string, role domain.Role) (string, Result, error) {
 	id := s.newID()
 	res, err := s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
-		var t tenant.State
-		if err := a.load(ctx, domain.StreamTenant, tenantID, &t); err != nil {
+		if _, err := a.loadTenant(ctx, tenantID); err != nil {
 			return nil, err
-		}
-		if !t.Exists() {
-			return nil, domain.NotFound("tenant")
 		}
 		name, err := login.ValidateName(loginName)
 		if err != nil {

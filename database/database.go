@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -192,4 +193,23 @@ func openSQLite(path string, opt Options) (*DB, error) {
 		Read:  bun.NewDB(r, sqlitedialect.New()),
 		Path:  abs,
 	}, nil
+}
+
+// Rebind turns ? placeholders into PostgreSQL's $1, $2, … for a query
+// written once for both databases (the query must hold no other ?).
+func Rebind(k Kind, q string) string {
+	if k != Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -397,23 +397,8 @@ func txidText(k database.Kind) string {
 	return "0 AS txid"
 }
 
-// rebind turns ? placeholders into $n for PostgreSQL.
-func rebind(k database.Kind, q string) string {
-	if k != database.Postgres {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// rebind adapts a query to the store's database (see database.Rebind).
+func rebind(k database.Kind, q string) string { return database.Rebind(k, q) }
 
 // Load reads one stream from its first event.
 func (s *Store) Load(ctx context.Context, streamID string) ([]Record, error) {

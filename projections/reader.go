@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 
+	"github.com/absender/absender/database"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/options"
 	"github.com/absender/absender/domain/system"
@@ -59,10 +60,11 @@ func NewReader(db *bun.DB, generation func() uint64) *Reader {
 // scan runs a hot query as a prepared statement and scans its rows into
 // dest (a slice, as bun scans).
 func (r *Reader) scan(ctx context.Context, dest any, query string, args ...any) error {
-	q := query
+	kind := database.SQLite
 	if r.db.Dialect().Name() == dialect.PG {
-		q = pgPlaceholders(query)
+		kind = database.Postgres
 	}
+	q := database.Rebind(kind, query)
 	st, ok := r.stmts.Load(q)
 	if !ok {
 		prepared, err := r.db.DB.PrepareContext(ctx, q)
@@ -79,21 +81,6 @@ func (r *Reader) scan(ctx context.Context, dest any, query string, args ...any) 
 	}
 	defer rows.Close()
 	return r.db.ScanRows(ctx, rows, dest)
-}
-
-// pgPlaceholders turns ? into $1, $2, … (the hot queries hold no other ?).
-func pgPlaceholders(q string) string {
-	var b strings.Builder
-	n := 0
-	for _, c := range q {
-		if c == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 // cached looks a value up in one of the generation's caches.
