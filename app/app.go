@@ -24,6 +24,7 @@ import (
 
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/login"
+	"github.com/absender/absender/domain/message"
 	"github.com/absender/absender/domain/tenant"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/keyring"
@@ -36,6 +37,10 @@ type Service struct {
 	now     func() time.Time
 	newID   func() string
 	retries int
+
+	retention time.Duration
+	version   string
+	retry     message.RetryPolicy
 }
 
 // Config configures a Service; Store and Keyring are required.
@@ -48,6 +53,14 @@ type Config struct {
 	NewID func() string
 	// MaxAttempts bounds load–decide–append rounds on conflict (default 10).
 	MaxAttempts int
+	// MessageRetention is how long message content is kept (R25, default
+	// 30 days).
+	MessageRetention time.Duration
+	// Version is the product version support requests report (R7).
+	Version string
+	// Retry is the schedule of delivery attempts (R23, default
+	// message.DefaultRetryPolicy).
+	Retry message.RetryPolicy
 }
 
 // Validate reports every missing or bad setting.
@@ -58,6 +71,12 @@ func (c Config) Validate() error {
 	}
 	if c.Keyring == nil {
 		errs = append(errs, errors.New("app: Keyring is required"))
+	}
+	if c.MessageRetention < 0 {
+		errs = append(errs, errors.New("app: MessageRetention must not be negative"))
+	}
+	if c.Retry.MaxAttempts < 0 {
+		errs = append(errs, errors.New("app: Retry.MaxAttempts must not be negative"))
 	}
 	if c.MaxAttempts < 0 {
 		errs = append(errs, errors.New("app: MaxAttempts must not be negative"))
@@ -70,7 +89,17 @@ func New(c Config) (*Service, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{store: c.Store, ring: c.Keyring, now: c.Now, newID: c.NewID, retries: c.MaxAttempts}
+	s := &Service{store: c.Store, ring: c.Keyring, now: c.Now, newID: c.NewID, retries: c.MaxAttempts,
+		retention: c.MessageRetention, version: c.Version, retry: c.Retry}
+	if s.retention == 0 {
+		s.retention = 30 * 24 * time.Hour
+	}
+	if s.version == "" {
+		s.version = "(development build)"
+	}
+	if s.retry.MaxAttempts == 0 {
+		s.retry = message.DefaultRetryPolicy
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -121,7 +121,7 @@ func (s *Store) Append(ctx context.Context, appends ...StreamAppend) (AppendResu
 	var res AppendResult
 	err = s.db.Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		res, err = s.appendTx(ctx, tx, appends, msgs)
+		res, err = s.appendTx(ctx, tx.Tx, appends, msgs)
 		return err
 	})
 	if err != nil {
@@ -147,7 +147,51 @@ func (s *Store) AppendTx(ctx context.Context, tx bun.Tx, appends ...StreamAppend
 	if err != nil {
 		return AppendResult{}, err
 	}
+	return s.appendTx(ctx, tx.Tx, appends, msgs)
+}
+
+// AppendSQLTx is AppendTx on a database/sql transaction, such as a
+// consumer's (eventstore.Handle): events a consumer appends commit together
+// with its offset, so a redelivered event never appends twice.
+func (s *Store) AppendSQLTx(ctx context.Context, tx *sql.Tx, appends ...StreamAppend) (AppendResult, error) {
+	msgs, err := s.messages(ctx, appends)
+	if err != nil {
+		return AppendResult{}, err
+	}
 	return s.appendTx(ctx, tx, appends, msgs)
+}
+
+// AppendIf is Append that also requires every stream of unchanged to be at
+// exactly the given version (0: no events), without appending to it: a
+// decision that read those streams commits only if they still say what it
+// read. A changed stream is a conflict (ErrConflict). On SQLite the check
+// and the append are one serialised write; on PostgreSQL (read committed) a
+// command committing between the check and this commit is not seen.
+func (s *Store) AppendIf(ctx context.Context, unchanged map[string]int64, appends ...StreamAppend) (AppendResult, error) {
+	msgs, err := s.messages(ctx, appends)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	var res AppendResult
+	err = s.db.Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		for id, want := range unchanged {
+			var current int64
+			if err := tx.Tx.QueryRowContext(ctx, rebind(s.db.Kind, `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?`), id).Scan(&current); err != nil {
+				return fmt.Errorf("eventstore: version of %s: %w", id, err)
+			}
+			if current != want {
+				return &ConflictError{StreamID: id, Expected: want}
+			}
+		}
+		var err error
+		res, err = s.appendTx(ctx, tx.Tx, appends, msgs)
+		return err
+	})
+	if err != nil {
+		return AppendResult{}, err
+	}
+	s.Changed()
+	return res, nil
 }
 
 // Changed wakes consumers after a commit that appended: those of this
@@ -242,12 +286,12 @@ func metadataMap(m Metadata) (message.Metadata, error) {
 	return out, nil
 }
 
-func (s *Store) appendTx(ctx context.Context, tx bun.Tx, appends []StreamAppend, msgs []*message.Message) (AppendResult, error) {
+func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, appends []StreamAppend, msgs []*message.Message) (AppendResult, error) {
 	versions, err := s.checkVersions(ctx, tx, appends, msgs)
 	if err != nil {
 		return AppendResult{}, err
 	}
-	pub, err := wsql.NewPublisher(wsql.TxFromStdSQL(tx.Tx), wsql.PublisherConfig{SchemaAdapter: s.schema}, nil)
+	pub, err := wsql.NewPublisher(wsql.TxFromStdSQL(tx), wsql.PublisherConfig{SchemaAdapter: s.schema}, nil)
 	if err != nil {
 		return AppendResult{}, err
 	}
@@ -278,7 +322,7 @@ func (s *Store) appendTx(ctx context.Context, tx bun.Tx, appends []StreamAppend,
 		}
 		var txid string
 		var present int
-		err := tx.Tx.QueryRowContext(ctx, `SELECT currval('events_offset_seq'), pg_current_xact_id()::text, `+found, args...).
+		err := tx.QueryRowContext(ctx, `SELECT currval('events_offset_seq'), pg_current_xact_id()::text, `+found, args...).
 			Scan(&res.Last.Offset, &txid, &present)
 		if err != nil {
 			return AppendResult{}, fmt.Errorf("eventstore: append: %w", err)
@@ -288,7 +332,7 @@ func (s *Store) appendTx(ctx context.Context, tx bun.Tx, appends []StreamAppend,
 		}
 		res.Last.TxID, _ = strconv.ParseUint(txid, 10, 64)
 	default:
-		if err := tx.Tx.QueryRowContext(ctx, `SELECT last_insert_rowid()`).Scan(&res.Last.Offset); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT last_insert_rowid()`).Scan(&res.Last.Offset); err != nil {
 			return AppendResult{}, fmt.Errorf("eventstore: append: %w", err)
 		}
 	}
@@ -300,14 +344,14 @@ func (s *Store) appendTx(ctx context.Context, tx bun.Tx, appends []StreamAppend,
 // expectation before writing. On PostgreSQL a stale expectation surfaces as
 // the unique violation on (stream_id, version), and one that points past the
 // end as the gap check after the insert.
-func (s *Store) checkVersions(ctx context.Context, tx bun.Tx, appends []StreamAppend, msgs []*message.Message) (map[string]int64, error) {
+func (s *Store) checkVersions(ctx context.Context, tx *sql.Tx, appends []StreamAppend, msgs []*message.Message) (map[string]int64, error) {
 	versions := make(map[string]int64, len(appends))
 	i := 0
 	for _, a := range appends {
 		expected := a.ExpectedVersion
 		if expected == Any || s.db.Kind == database.SQLite {
 			var current int64
-			if err := tx.Tx.QueryRowContext(ctx, rebind(s.db.Kind, `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?`), a.StreamID).Scan(&current); err != nil {
+			if err := tx.QueryRowContext(ctx, rebind(s.db.Kind, `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?`), a.StreamID).Scan(&current); err != nil {
 				return nil, fmt.Errorf("eventstore: version of %s: %w", a.StreamID, err)
 			}
 			if expected != Any && current != expected {

@@ -153,4 +153,4 @@ func ByName(all []Tabled, name string) ([]Tabled, error) {
 }
 
 // All lists the projections this version runs.
-func All() []Tabled { return []Tabled{Directory{}, Audit{}} }
+func All() []Tabled { return []Tabled{Directory{}, Audit{}, Messages{}} }

@@ -18,6 +18,8 @@ import (
 	"github.com/absender/absender/keyring"
 	"github.com/absender/absender/migrations"
 	"github.com/absender/absender/projections"
+	"github.com/absender/absender/saga"
+	"github.com/absender/absender/transport"
 )
 
 // Options configure a Server.
@@ -27,6 +29,17 @@ type Options struct {
 	Log     *slog.Logger
 	// WaitTimeout bounds read-your-writes (default 10 s).
 	WaitTimeout time.Duration
+	// Transport configures SMTP and Microsoft Graph (R24: AllowPrivateHosts).
+	Transport transport.Options
+	// Sender replaces the transports (tests); default transport.New(Transport).
+	Sender saga.Sender
+	// Saga tunes the send saga; App, Store, Sender and Log are filled in.
+	Saga saga.Options
+	// App tunes the command layer (retention, version, retry policy);
+	// Store and Keyring are filled in.
+	App app.Config
+	// NoSaga leaves sending to other processes (e.g. a CLI command).
+	NoSaga bool
 }
 
 // Server is one Absender process.
@@ -42,6 +55,7 @@ type Server struct {
 	Reader  *projections.Reader
 	Runner  *projections.Runner
 	History *history.Service
+	Saga    *saga.Saga
 	handler http.Handler
 }
 
@@ -57,8 +71,26 @@ func New(opt Options) (*Server, error) {
 	}
 	s.Store = eventstore.New(opt.DB, eventstore.Options{Registry: reg, Logger: opt.Log})
 	if opt.Keyring != nil {
-		if s.App, err = app.New(app.Config{Store: s.Store, Keyring: opt.Keyring}); err != nil {
+		cfg := opt.App
+		cfg.Store, cfg.Keyring = s.Store, opt.Keyring
+		if s.App, err = app.New(cfg); err != nil {
 			return nil, err
+		}
+		if !opt.NoSaga {
+			if err := opt.Transport.Validate(); err != nil {
+				return nil, err
+			}
+			so := opt.Saga
+			so.App, so.Store, so.Log, so.Sender = s.App, s.Store, opt.Log, opt.Sender
+			if so.Sender == nil {
+				so.Sender = transport.New(opt.Transport)
+			}
+			if so.Now == nil {
+				so.Now = cfg.Now
+			}
+			if s.Saga, err = saga.New(so); err != nil {
+				return nil, err
+			}
 		}
 	}
 	s.Reader = projections.NewReader(opt.DB.Read, s.Store.Generation)
@@ -84,7 +116,33 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // running is closed once the projections consume.
 func (s *Server) Run(ctx context.Context, running chan<- struct{}) error {
 	go s.Store.Listen(ctx)
-	return s.Runner.Run(ctx, running)
+	if s.Saga == nil {
+		return s.Runner.Run(ctx, running)
+	}
+	projRunning, sagaRunning := make(chan struct{}), make(chan struct{})
+	errs := make(chan error, 2)
+	go func() { errs <- s.Runner.Run(ctx, projRunning) }()
+	go func() { errs <- s.Saga.Run(ctx, sagaRunning) }()
+	for started := 0; started < 2; {
+		select {
+		case <-projRunning:
+			projRunning = nil
+			started++
+		case <-sagaRunning:
+			sagaRunning = nil
+			started++
+		case err := <-errs:
+			return err
+		}
+	}
+	if running != nil {
+		close(running)
+	}
+	err := <-errs
+	if err2 := <-errs; err == nil {
+		err = err2
+	}
+	return err
 }
 
 // healthz answers while the process runs.

@@ -7,6 +7,7 @@ import (
 	"github.com/absender/absender/domain/group"
 	"github.com/absender/absender/domain/login"
 	"github.com/absender/absender/domain/mailbox"
+	"github.com/absender/absender/domain/message"
 	"github.com/absender/absender/domain/system"
 	"github.com/absender/absender/domain/tenant"
 	"github.com/absender/absender/domain/token"
@@ -18,7 +19,7 @@ func Events() []domain.Event {
 	var all []domain.Event
 	for _, events := range [][]domain.Event{
 		system.Events(), tenant.Events(), login.Events(), user.Events(),
-		group.Events(), mailbox.Events(), token.Events(),
+		group.Events(), mailbox.Events(), token.Events(), message.Events(),
 	} {
 		all = append(all, events...)
 	}

@@ -94,6 +94,21 @@ func (s *State) HasMailbox(mailboxID string) bool {
 	return ok
 }
 
+// MailboxesWithKey returns the ids of the tenant's mailboxes whose address
+// has one of the given keys (domain.AddressKey).
+func (s *State) MailboxesWithKey(keys ...string) []string {
+	var out []string
+	for id, k := range s.mailboxes {
+		for _, want := range keys {
+			if k == want {
+				out = append(out, id)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // EffectiveTransport resolves the tenant's transport (R1, R2, R3).
 func (s *State) EffectiveTransport(sys system.Facts) domain.TransportKind {
 	return ResolveTransport(sys, s.server != nil, s.policy)

@@ -32,8 +32,16 @@ type Instance struct {
 }
 
 // Start starts a server on db (migrated, e.g. from dbtest) and stops it
-// when the test ends.
+// when the test ends. Its transports may connect to loopback addresses
+// (R24 is relaxed), so tests can run SMTP servers on 127.0.0.1.
 func Start(t testing.TB, db *database.DB) *Instance {
+	t.Helper()
+	return StartWith(t, db, server.Options{})
+}
+
+// StartWith is Start with options; DB, Keyring and Log are filled in and
+// Transport.AllowPrivateHosts is set.
+func StartWith(t testing.TB, db *database.DB, opt server.Options) *Instance {
 	t.Helper()
 	ring, err := keyring.New("k1", map[string][]byte{"k1": bytes.Repeat([]byte{42}, 32)})
 	if err != nil {
@@ -43,7 +51,12 @@ func Start(t testing.TB, db *database.DB) *Instance {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	srv, err := server.New(server.Options{DB: db, Keyring: ring, Log: log})
+	opt.DB, opt.Keyring, opt.Log = db, ring, log
+	opt.Transport.AllowPrivateHosts = true
+	if opt.Saga.Poll == 0 {
+		opt.Saga.Poll = 100 * time.Millisecond
+	}
+	srv, err := server.New(opt)
 	if err != nil {
 		t.Fatal(err)
 	}

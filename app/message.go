@@ -1,0 +1,516 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/absender/absender/domain"
+	"github.com/absender/absender/domain/group"
+	"github.com/absender/absender/domain/mailbox"
+	"github.com/absender/absender/domain/message"
+	"github.com/absender/absender/domain/options"
+	"github.com/absender/absender/domain/system"
+	"github.com/absender/absender/domain/tenant"
+	"github.com/absender/absender/domain/user"
+	"github.com/absender/absender/eventstore"
+)
+
+// MessageStreamID is the event-store stream of a message.
+func MessageStreamID(id string) string { return "message-" + id }
+
+// idempotencyNamespace makes message ids from (user, idempotencyKey).
+var idempotencyNamespace = uuid.MustParse("6f1c2a52-0d3e-4c55-9a53-5d8f3c1b7e21")
+
+// IdempotentMessageID is the id of the message a user sends with an
+// idempotency key (R23): the same user and key always name the same
+// message, so a retried request finds it and a race appends it once.
+func IdempotentMessageID(userID, key string) string {
+	return uuid.NewSHA1(idempotencyNamespace, []byte(userID+"\x00"+key)).String()
+}
+
+// SendMessage queues a message of the request's user after the checks of
+// R17, in its order: permission (the caller's user), idempotent replay,
+// R1/R2, From, Reply-To, then R22 and R5 field by field. It returns the
+// message id; a refused message leaves nothing behind.
+func (s *Service) SendMessage(ctx context.Context, d message.Draft, idempotencyKey string) (string, Result, error) {
+	req := RequestFrom(ctx)
+	if req.Actor.UserID == "" {
+		return "", Result{}, domain.Forbidden("messages are sent as a user; this token has none")
+	}
+	id := s.newID()
+	if idempotencyKey != "" {
+		if len(idempotencyKey) > 200 {
+			return "", Result{}, domain.InvalidInput("idempotencyKey", "must be at most 200 characters")
+		}
+		id = IdempotentMessageID(req.Actor.UserID, idempotencyKey)
+		if res, ok, err := s.existing(ctx, id); err != nil || ok {
+			return id, res, err
+		}
+	}
+	parsed, parseErr := message.ParseSenders(d)
+	var keys []string
+	if parseErr == nil {
+		keys = append(keys, domain.AddressKey(parsed.From.Address))
+		if parsed.ReplyTo != nil {
+			keys = append(keys, domain.AddressKey(parsed.ReplyTo.Address))
+		}
+	}
+	f, err := s.messageFacts(ctx, req.Actor.UserID, keys)
+	if err != nil {
+		return "", Result{}, err
+	}
+	if f.Tenant.Transport == domain.TransportNone {
+		_, rerr := message.Resolve(message.Request{Kind: message.KindMessage}, f)
+		return "", Result{}, rerr
+	}
+	if parseErr != nil {
+		return "", Result{}, parseErr
+	}
+	r, rerr := message.Resolve(message.Request{Kind: message.KindMessage, From: parsed.From, FromNamed: parsed.FromNamed,
+		ReplyTo: parsed.ReplyTo, ReplyToNamed: parsed.ReplyNamed}, f)
+	if rerr != nil {
+		return "", Result{}, rerr
+	}
+	p, err := message.Validate(parsed, d, r.SMTPUTF8)
+	if err != nil {
+		return "", Result{}, err
+	}
+	p.From.Name = r.FromName
+	q := message.MessageQueued{MessageID: id, TenantID: f.Viewer.TenantID, UserID: req.Actor.UserID, Kind: message.KindMessage,
+		From: p.From, ReplyTo: p.ReplyTo, To: p.To, Cc: p.Cc, Bcc: p.Bcc, Subject: p.Subject, Size: p.Size, IdempotencyKey: idempotencyKey}
+	res, err := s.queue(ctx, q, p.Content)
+	if errors.Is(err, eventstore.ErrConflict) && idempotencyKey != "" {
+		// The same key won a race: answer with that message.
+		res, _, err = s.existing(ctx, id)
+	}
+	return id, res, err
+}
+
+// existing finds a queued message (idempotent replay, R23).
+func (s *Service) existing(ctx context.Context, id string) (Result, bool, error) {
+	recs, err := s.store.Load(ctx, MessageStreamID(id))
+	if err != nil || len(recs) == 0 {
+		return Result{}, false, err
+	}
+	return Result{Position: recs[0].Position, Events: 0}, true, nil
+}
+
+// queue appends MessageQueued and stores the encrypted content in one
+// transaction (R25).
+func (s *Service) queue(ctx context.Context, q message.MessageQueued, c message.Content) (Result, error) {
+	req := RequestFrom(ctx)
+	if q.RetainUntil.IsZero() {
+		q.RetainUntil = s.now().Add(s.retention).UTC().Truncate(time.Second)
+	}
+	q.Text, q.HTML, q.Attachments = message.Describe(c)
+	sealedKey, ct, err := s.sealContent(q.MessageID, c)
+	if err != nil {
+		return Result{}, err
+	}
+	a := eventstore.StreamAppend{StreamType: string(message.StreamKind), StreamID: MessageStreamID(q.MessageID), ExpectedVersion: 0,
+		Events: []eventstore.NewEvent{{Event: q, Metadata: s.metadata(req, q.TenantID)}}}
+	var res eventstore.AppendResult
+	err = s.store.DB().Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if res, err = s.store.AppendTx(ctx, tx, a); err != nil {
+			return err
+		}
+		return insertContent(ctx, tx, q.MessageID, sealedKey, ct, q.RetainUntil)
+	})
+	if err != nil {
+		if strings.Contains(err.Error(), "message_contents") {
+			return Result{}, &eventstore.ConflictError{StreamID: a.StreamID}
+		}
+		return Result{}, err
+	}
+	s.store.Changed()
+	return Result{Position: res.Last, Events: 1}, nil
+}
+
+func (s *Service) metadata(req Request, tenantID string) eventstore.Metadata {
+	return eventstore.Metadata{Actor: req.Principal, TenantID: tenantID, CorrelationID: req.CorrelationID,
+		CausationID: req.CausationID, IdempotencyKey: req.IdempotencyKey, TraceParent: req.TraceParent}
+}
+
+// SendTestMail queues a test mail (R6) to one address through the system
+// server (tenantID and mailboxID empty), a tenant's server (tenantID) or
+// one of its authenticated mailboxes (mailboxID) — also while R1–R3 would
+// not use that server. Permission is the caller's to check.
+func (s *Service) SendTestMail(ctx context.Context, tenantID, mailboxID, to string) (string, Result, error) {
+	rcpt, _, err := message.ParseMailbox("to", to)
+	if err != nil {
+		return "", Result{}, err
+	}
+	var (
+		settings domain.ServerSettings
+		target   message.Target
+		where    string
+	)
+	switch {
+	case mailboxID != "":
+		var m mailbox.State
+		if err := s.loadStream(ctx, domain.StreamMailbox, mailboxID, &m); err != nil {
+			return "", Result{}, err
+		}
+		if !m.Exists() || (tenantID != "" && m.TenantID() != tenantID) {
+			return "", Result{}, domain.NotFound("mailbox")
+		}
+		ms, ok := m.Settings()
+		if !ok {
+			return "", Result{}, domain.InvalidInput("mailboxId", "the mailbox has no own server settings")
+		}
+		settings, target, tenantID, where = ms, message.Target{Transport: domain.TransportMailbox, MailboxID: mailboxID}, m.TenantID(), "the mailbox "+m.Address()
+	case tenantID != "":
+		var t tenant.State
+		if err := s.loadStream(ctx, domain.StreamTenant, tenantID, &t); err != nil {
+			return "", Result{}, err
+		}
+		if !t.Exists() {
+			return "", Result{}, domain.NotFound("tenant")
+		}
+		ts, ok := t.Server()
+		if !ok {
+			return "", Result{}, domain.InvalidInput("tenantId", "the tenant has no mail server of its own")
+		}
+		settings, target, where = ts, message.Target{Transport: domain.TransportTenantServer}, "the mail server of tenant "+t.Name()
+	default:
+		var sys system.State
+		if err := s.loadStream(ctx, domain.StreamSystem, "system", &sys); err != nil {
+			return "", Result{}, err
+		}
+		ss, ok := sys.Settings()
+		if !ok {
+			return "", Result{}, domain.InvalidInput("tenantId", "no system mail server is configured")
+		}
+		settings, target, where = ss, message.Target{Transport: domain.TransportSystemServer}, "the system mail server"
+	}
+	from, _, err := message.ParseMailbox("senderAddress", settings.SenderAddress)
+	if err != nil {
+		return "", Result{}, err
+	}
+	from.Name = settings.SenderName
+	if err := checkTestUTF8(rcpt, settings.SMTPUTF8); err != nil {
+		return "", Result{}, err
+	}
+	host := settings.Host
+	if settings.Auth == domain.AuthMicrosoftGraph {
+		host = "Microsoft Graph"
+	}
+	body := fmt.Sprintf("This is a test mail from Absender, sent through %s (%s).\n\nIf you can read this, the settings work.\n", where, host)
+	id := s.newID()
+	q := message.MessageQueued{MessageID: id, TenantID: tenantID, UserID: RequestFrom(ctx).Actor.UserID, Kind: message.KindTest,
+		From: from, To: []message.Mailbox{rcpt}, Subject: "Absender test mail", Size: len(body) + 18, Target: &target}
+	res, err := s.queue(ctx, q, message.Content{Text: body})
+	return id, res, err
+}
+
+func checkTestUTF8(rcpt message.Mailbox, smtpUTF8 bool) error {
+	a, err := domain.NormalizeAddress(rcpt.Address)
+	if err != nil {
+		return domain.WithField(err, "to")
+	}
+	if a.IsInternationalLocalPart() && !smtpUTF8 {
+		return domain.InvalidInput("to", "the address has an internationalised local part, which this server cannot send (smtpUtf8 is off, R5)")
+	}
+	return nil
+}
+
+// SubmitSupportRequest sends a user's support request (R7) to the
+// effective support address, From the tenant's system mailbox (R8),
+// Reply-To the user, through the normal resolution.
+func (s *Service) SubmitSupportRequest(ctx context.Context, subject, body string) (string, Result, error) {
+	req := RequestFrom(ctx)
+	if req.Actor.UserID == "" {
+		return "", Result{}, domain.Forbidden("support requests are sent as a user; this token has none")
+	}
+	f, err := s.messageFacts(ctx, req.Actor.UserID, nil)
+	if err != nil {
+		return "", Result{}, err
+	}
+	var sys system.State
+	if err := s.loadStream(ctx, domain.StreamSystem, "system", &sys); err != nil {
+		return "", Result{}, err
+	}
+	var t tenant.State
+	if err := s.loadStream(ctx, domain.StreamTenant, f.Viewer.TenantID, &t); err != nil {
+		return "", Result{}, err
+	}
+	if f.Tenant.Transport == domain.TransportNone {
+		_, rerr := message.Resolve(message.Request{Kind: message.KindSupport}, f)
+		return "", Result{}, rerr
+	}
+	if strings.ContainsAny(subject, "\r\n") {
+		return "", Result{}, domain.InvalidInput("subject", "must not contain CR or LF")
+	}
+	support := t.SupportAddress(sys.Support())
+	if support == "" {
+		return "", Result{}, domain.InvalidInput("supportAddress", "no support address is configured")
+	}
+	to, _, err := message.ParseMailbox("supportAddress", support)
+	if err != nil {
+		return "", Result{}, err
+	}
+	from := message.Mailbox{Name: f.Tenant.SystemMailboxName, Address: f.Tenant.SystemMailboxAddress}
+	var replyTo *message.Mailbox
+	if f.Viewer.Email != "" {
+		replyTo = &message.Mailbox{Name: f.Viewer.DisplayName, Address: f.Viewer.Email}
+	}
+	if sys.Support().AttachSystemInfo {
+		body += "\n\n-- \n" + s.systemInfo(f, t)
+	}
+	if len(subject)+len(body) > message.MaxSize {
+		return "", Result{}, domain.InvalidInput("body", "the request is too large")
+	}
+	id := s.newID()
+	q := message.MessageQueued{MessageID: id, TenantID: f.Viewer.TenantID, UserID: req.Actor.UserID, Kind: message.KindSupport,
+		From: from, ReplyTo: replyTo, To: []message.Mailbox{to}, Subject: subject, Size: len(subject) + len(body)}
+	res, err := s.queue(ctx, q, message.Content{Text: body})
+	return id, res, err
+}
+
+// systemInfo is R7's configuration summary: never a secret, a host name
+// at most.
+func (s *Service) systemInfo(f message.Facts, t tenant.State) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Absender %s\n", s.version)
+	fmt.Fprintf(&b, "Tenant: %s (%s)\n", t.Name(), t.ID())
+	fmt.Fprintf(&b, "User: %s <%s>, role %s\n", f.Viewer.DisplayName, f.Viewer.Email, f.Viewer.Role)
+	fmt.Fprintf(&b, "Effective transport: %s\n", f.Tenant.Transport)
+	describe := func(label string, st *domain.ServerSettings) {
+		if st == nil {
+			fmt.Fprintf(&b, "%s: none\n", label)
+			return
+		}
+		if st.Auth == domain.AuthMicrosoftGraph {
+			fmt.Fprintf(&b, "%s: Microsoft Graph, sender %s\n", label, st.SenderAddress)
+			return
+		}
+		fmt.Fprintf(&b, "%s: %s port %d, %s, auth %s, sender %s, smtpUtf8 %t\n", label, st.Host, portOf(*st), st.Encryption, st.Auth, st.SenderAddress, st.SMTPUTF8)
+	}
+	describe("System server", f.SystemSettings)
+	describe("Tenant server", f.TenantSettings)
+	fmt.Fprintf(&b, "Policy: allowSystemServer %t, allowOwnServer %t\n", f.Tenant.Policy.AllowSystemServer, f.Tenant.Policy.AllowOwnServer)
+	return b.String()
+}
+
+func portOf(s domain.ServerSettings) int {
+	if s.Port != 0 {
+		return s.Port
+	}
+	return s.Encryption.DefaultPort()
+}
+
+// PurgeMessageContent erases a message's content now (R25); the history
+// of what was sent to whom stays. Permission is the caller's to check.
+func (s *Service) PurgeMessageContent(ctx context.Context, id, reason string) (Result, error) {
+	var m message.State
+	recs, err := s.loadRecords(ctx, MessageStreamID(id), &m)
+	if err != nil {
+		return Result{}, err
+	}
+	events, err := m.Purge(reason)
+	if err != nil || len(events) == 0 {
+		return Result{}, err
+	}
+	a := eventstore.StreamAppend{StreamType: string(message.StreamKind), StreamID: MessageStreamID(id), ExpectedVersion: int64(len(recs)),
+		Events: []eventstore.NewEvent{{Event: events[0], Metadata: s.metadata(RequestFrom(ctx), m.TenantID())}}}
+	var res eventstore.AppendResult
+	err = s.store.DB().Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if res, err = s.store.AppendTx(ctx, tx, a); err != nil {
+			return err
+		}
+		return eraseContent(ctx, tx, id)
+	})
+	if errors.Is(err, eventstore.ErrConflict) {
+		return s.PurgeMessageContent(ctx, id, reason) // the saga moved on meanwhile
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	s.store.Changed()
+	return Result{Position: res.Last, Events: 1}, nil
+}
+
+// PurgeExpired erases the content of finished messages past their
+// retention (R25), at most limit of them, and returns how many it purged.
+// A message still being delivered keeps its content until it is finished
+// (retries end within about a day, retention is counted in days).
+func (s *Service) PurgeExpired(ctx context.Context, limit int) (int, error) {
+	var ids []string
+	err := s.store.DB().Read.NewRaw(`SELECT c.message_id FROM message_contents c JOIN rm_messages m ON m.id = c.message_id
+		WHERE c.sealed_key IS NOT NULL AND c.retain_until <= ? AND m.status IN ('SENT', 'FAILED', 'REJECTED')
+		ORDER BY c.retain_until LIMIT ?`,
+		s.now().UnixMilli(), limit).Scan(ctx, &ids)
+	if err != nil {
+		return 0, fmt.Errorf("app: expired messages: %w", err)
+	}
+	ctx = WithRequest(ctx, Request{Principal: "system:retention"})
+	for i, id := range ids {
+		if _, err := s.PurgeMessageContent(ctx, id, "retention period ended"); err != nil {
+			return i, err
+		}
+	}
+	return len(ids), nil
+}
+
+// loadStream rebuilds an aggregate from its stream.
+func (s *Service) loadStream(ctx context.Context, kind domain.StreamKind, id string, agg aggregate) error {
+	_, err := s.loadRecords(ctx, StreamID(domain.StreamRef{Kind: kind, ID: id}), agg)
+	return err
+}
+
+func (s *Service) loadRecords(ctx context.Context, streamID string, agg aggregate) ([]eventstore.Record, error) {
+	recs, err := s.store.Load(ctx, streamID)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		if ev, ok := r.Event.(domain.Event); ok {
+			agg.Apply(ev)
+		}
+	}
+	return recs, nil
+}
+
+func version(recs []eventstore.Record) int64 {
+	if len(recs) == 0 {
+		return 0
+	}
+	return recs[len(recs)-1].Version
+}
+
+// messageFacts gathers what a resolution reads (message.Facts) from the
+// event store — the authoritative state, with the version of every stream
+// read: the system, the user, the user's tenant, the mailboxes that have
+// one of the address keys (the tenant's own, from its registry; global ones
+// of other tenants, found through the read model and then loaded from their
+// streams) and the group whose grant lets the user use one.
+func (s *Service) messageFacts(ctx context.Context, userID string, keys []string) (message.Facts, error) {
+	f := message.Facts{Versions: map[string]int64{}, MailboxSettings: map[string]domain.ServerSettings{},
+		MailboxNames: map[string]string{}, Grants: map[string]message.Grant{}}
+	var sys system.State
+	recs, err := s.loadRecords(ctx, "system", &sys)
+	if err != nil {
+		return f, err
+	}
+	f.Versions["system"] = version(recs)
+	f.System = sys.Facts()
+	if st, ok := sys.Settings(); ok {
+		f.SystemSettings = &st
+	}
+	var u user.State
+	uid := StreamID(domain.StreamRef{Kind: domain.StreamUser, ID: userID})
+	if recs, err = s.loadRecords(ctx, uid, &u); err != nil {
+		return f, err
+	}
+	f.Versions[uid] = version(recs)
+	f.Viewer = options.Viewer{UserID: userID, TenantID: u.TenantID(), DisplayName: u.DisplayName(), Email: u.Email(),
+		EmailKey: u.EmailKey(), Role: u.Role(), Blocked: u.Blocked(), Active: u.Exists()}
+	if u.TenantID() == "" {
+		f.Tenant.Transport = domain.TransportNone
+		return f, nil
+	}
+	var t tenant.State
+	tid := StreamID(domain.StreamRef{Kind: domain.StreamTenant, ID: u.TenantID()})
+	if recs, err = s.loadRecords(ctx, tid, &t); err != nil {
+		return f, err
+	}
+	f.Versions[tid] = version(recs)
+	if ts, ok := t.Server(); ok {
+		f.TenantSettings = &ts
+	}
+	f.Tenant = options.Tenant{ID: t.ID(), Policy: t.Policy(), Transport: t.EffectiveTransport(sys.Facts())}
+	switch f.Tenant.Transport {
+	case domain.TransportTenantServer:
+		f.Tenant.SystemMailboxAddress, f.Tenant.SystemMailboxName = f.TenantSettings.SenderAddress, f.TenantSettings.SenderName
+	case domain.TransportSystemServer:
+		f.Tenant.SystemMailboxAddress, f.Tenant.SystemMailboxName = f.SystemSettings.SenderAddress, f.SystemSettings.SenderName
+	}
+	if len(keys) == 0 {
+		return f, nil
+	}
+	ids := t.MailboxesWithKey(keys...)
+	var global []string
+	err = s.store.DB().Read.NewRaw(`SELECT id FROM rm_mailboxes WHERE global = ? AND tenant_id <> ? AND address_key IN (?)`,
+		true, u.TenantID(), bun.In(keys)).Scan(ctx, &global)
+	if err != nil {
+		return f, fmt.Errorf("app: global mailboxes: %w", err)
+	}
+	ids = append(ids, global...)
+	sort.Strings(ids)
+	for _, id := range ids {
+		var m mailbox.State
+		mid := StreamID(domain.StreamRef{Kind: domain.StreamMailbox, ID: id})
+		recs, err := s.loadRecords(ctx, mid, &m)
+		if err != nil {
+			return f, err
+		}
+		if !m.Exists() || (m.TenantID() != u.TenantID() && !m.Global()) {
+			continue
+		}
+		f.Versions[mid] = version(recs)
+		c := options.Candidate{MailboxID: id, TenantID: m.TenantID(), Address: m.Address(), AddressKey: m.AddressKey(),
+			DisplayName: m.DisplayName(), Sender: m.Sender(), ReplyTo: m.ReplyTo(), Global: m.Global(),
+			Authenticated: m.Authenticated(), Restricted: m.Restricted(), Seq: recs[0].Position.Offset}
+		f.MailboxNames[id] = m.Address()
+		if ms, ok := m.Settings(); ok {
+			f.MailboxSettings[id] = ms
+		}
+		if m.HasUserGrant(userID) {
+			c.Granted = true
+			f.Grants[id] = message.Grant{Description: "direct grant to the user: " + grantEvent(recs, mid, "MailboxUserGranted", userID)}
+		} else {
+			for _, g := range u.GroupIDs() {
+				if !m.HasGroupGrant(g) {
+					continue
+				}
+				var gs group.State
+				gid := StreamID(domain.StreamRef{Kind: domain.StreamGroup, ID: g})
+				grecs, err := s.loadRecords(ctx, gid, &gs)
+				if err != nil {
+					return f, err
+				}
+				if !gs.Exists() || !gs.HasMember(userID) {
+					continue
+				}
+				f.Versions[gid] = version(grecs)
+				c.Granted = true
+				f.Grants[id] = message.Grant{Description: "grant to group " + gs.Name() + " (" + gid + "), of which the user is a member: " +
+					grantEvent(recs, mid, "MailboxGroupGranted", g)}
+				break
+			}
+		}
+		f.Candidates = append(f.Candidates, c)
+	}
+	return f, nil
+}
+
+// grantEvent names the event that granted a mailbox to a grantee: the last
+// such event of the mailbox stream ("MailboxUserGranted at mailbox-…@v3").
+func grantEvent(recs []eventstore.Record, streamID, typ, grantee string) string {
+	for i := len(recs) - 1; i >= 0; i-- {
+		switch e := recs[i].Event.(type) {
+		case mailbox.MailboxUserGranted:
+			if typ == recs[i].Type && e.UserID == grantee {
+				return fmt.Sprintf("%s at %s@v%d (event %s)", typ, streamID, recs[i].Version, recs[i].ID)
+			}
+		case mailbox.MailboxGroupGranted:
+			if typ == recs[i].Type && e.GroupID == grantee {
+				return fmt.Sprintf("%s at %s@v%d (event %s)", typ, streamID, recs[i].Version, recs[i].ID)
+			}
+		}
+	}
+	return typ
+}
+
+// jitter is the random part of retry delays.
+func jitter() float64 { return rand.Float64() }

@@ -1,0 +1,157 @@
+package message
+
+import (
+	"time"
+
+	"github.com/absender/absender/domain"
+)
+
+// Mailbox is an address with an optional display name, as it appears in a
+// header.
+type Mailbox struct {
+	Name    string `json:"name,omitempty"`
+	Address string `json:"address"`
+}
+
+// String is the header form: "Name <address>" or the bare address.
+func (m Mailbox) String() string {
+	if m.Name == "" {
+		return m.Address
+	}
+	return m.Name + " <" + m.Address + ">"
+}
+
+// Part describes one piece of content without holding it (R25): its size in
+// bytes and the hex SHA-256 of its bytes.
+type Part struct {
+	Size   int    `json:"size"`
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// AttachmentInfo describes an attachment without its content (R25).
+type AttachmentInfo struct {
+	Filename    string `json:"filename"`
+	ContentType string `json:"contentType"`
+	Size        int    `json:"size"`
+	SHA256      string `json:"sha256"`
+}
+
+// Target is what a test mail (R6) goes through: the system server, the
+// tenant's server or one of its authenticated mailboxes.
+type Target struct {
+	Transport domain.TransportKind `json:"transport"`
+	MailboxID string               `json:"mailboxId,omitempty"`
+}
+
+// MessageQueued: a message was accepted (R17, R22, R5) and waits for the
+// saga. Bodies and attachments are not here (R25): only their sizes and
+// hashes; the content is kept encrypted beside the event log.
+type MessageQueued struct {
+	MessageID      string           `json:"messageId"`
+	TenantID       string           `json:"tenantId"`
+	UserID         string           `json:"userId,omitempty"`
+	Kind           Kind             `json:"kind"`
+	From           Mailbox          `json:"from"`
+	ReplyTo        *Mailbox         `json:"replyTo,omitempty"`
+	To             []Mailbox        `json:"to"`
+	Cc             []Mailbox        `json:"cc,omitempty"`
+	Bcc            []Mailbox        `json:"bcc,omitempty"`
+	Subject        string           `json:"subject"`
+	Text           *Part            `json:"text,omitempty"`
+	HTML           *Part            `json:"html,omitempty"`
+	Attachments    []AttachmentInfo `json:"attachments,omitempty"`
+	Size           int              `json:"size"`
+	IdempotencyKey string           `json:"idempotencyKey,omitempty"`
+	Target         *Target          `json:"target,omitempty"`
+	RetainUntil    time.Time        `json:"retainUntil"`
+}
+
+// TransportResolved: the saga decided what sends the message and why
+// (R16, R2, R3, R1, R23). A later one replaces an earlier one: the
+// configuration changed between queueing and an attempt.
+type TransportResolved struct {
+	MessageID  string     `json:"messageId"`
+	TenantID   string     `json:"tenantId"`
+	Resolution Resolution `json:"resolution"`
+}
+
+// DeliveryAttempted: attempt N starts; it is recorded before the server is
+// contacted, so no send happens without a record (R23).
+type DeliveryAttempted struct {
+	MessageID string               `json:"messageId"`
+	TenantID  string               `json:"tenantId"`
+	Attempt   int                  `json:"attempt"`
+	Transport domain.TransportKind `json:"transport"`
+	MailboxID string               `json:"mailboxId,omitempty"`
+}
+
+// Refusal is a recipient the server refused while it accepted the message.
+type Refusal struct {
+	Recipient string `json:"recipient"`
+	Code      int    `json:"code,omitempty"`
+	Reply     string `json:"reply,omitempty"`
+}
+
+// MessageSent: the server accepted the message.
+type MessageSent struct {
+	MessageID string    `json:"messageId"`
+	TenantID  string    `json:"tenantId"`
+	Attempt   int       `json:"attempt"`
+	Code      int       `json:"code"`
+	Reply     string    `json:"reply"`
+	HeaderID  string    `json:"headerMessageId"`
+	Refused   []Refusal `json:"refused,omitempty"`
+}
+
+// DeliveryFailed: attempt N failed temporarily; the next is due at RetryAt.
+type DeliveryFailed struct {
+	MessageID string    `json:"messageId"`
+	TenantID  string    `json:"tenantId"`
+	Attempt   int       `json:"attempt"`
+	Code      int       `json:"code,omitempty"`
+	Reason    string    `json:"reason"`
+	RetryAt   time.Time `json:"retryAt"`
+}
+
+// MessageFailed: the message will not be sent: a permanent failure, or the
+// last temporary one (R23).
+type MessageFailed struct {
+	MessageID string `json:"messageId"`
+	TenantID  string `json:"tenantId"`
+	Attempts  int    `json:"attempts"`
+	Code      int    `json:"code,omitempty"`
+	Reason    string `json:"reason"`
+}
+
+// MessageRejected: the saga refused the message before sending: sending is
+// unavailable (R1, R2) or the sender may no longer use its From or Reply-To
+// (R17, R20).
+type MessageRejected struct {
+	MessageID string      `json:"messageId"`
+	TenantID  string      `json:"tenantId"`
+	Code      domain.Code `json:"code"`
+	Reason    string      `json:"reason"`
+}
+
+// MessageContentPurged: the message's content key was erased (R25): by
+// retention or by an administrator. What was sent to whom stays.
+type MessageContentPurged struct {
+	MessageID string `json:"messageId"`
+	TenantID  string `json:"tenantId"`
+	Reason    string `json:"reason"`
+}
+
+func (MessageQueued) EventName() string        { return "MessageQueued.v1" }
+func (TransportResolved) EventName() string    { return "TransportResolved.v1" }
+func (DeliveryAttempted) EventName() string    { return "DeliveryAttempted.v1" }
+func (MessageSent) EventName() string          { return "MessageSent.v1" }
+func (DeliveryFailed) EventName() string       { return "DeliveryFailed.v1" }
+func (MessageFailed) EventName() string        { return "MessageFailed.v1" }
+func (MessageRejected) EventName() string      { return "MessageRejected.v1" }
+func (MessageContentPurged) EventName() string { return "MessageContentPurged.v1" }
+
+// Events lists the message aggregate's event types.
+func Events() []domain.Event {
+	return []domain.Event{MessageQueued{}, TransportResolved{}, DeliveryAttempted{}, MessageSent{},
+		DeliveryFailed{}, MessageFailed{}, MessageRejected{}, MessageContentPurged{}}
+}

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS rm_messages;
+DROP TABLE IF EXISTS message_contents;

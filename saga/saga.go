@@ -1,0 +1,220 @@
+// Package saga is the send saga (R23): it drives every message from
+// MessageQueued to MessageSent, MessageFailed or MessageRejected.
+//
+// Two parts, so that a slow server or a backoff never blocks other
+// messages:
+//
+//   - The resolver is an ordered event consumer (its own consumer group,
+//     "saga", run by a watermill Router with retries and poison handling).
+//     On MessageQueued it resolves the transport and records
+//     TransportResolved or MessageRejected in the consumer's transaction, so
+//     the record and the group's progress commit together. It only records
+//     state; it never talks to a server.
+//   - The delivery workers take due messages from the messages read model
+//     (rm_messages.due_at) — claimed with FOR UPDATE SKIP LOCKED on
+//     PostgreSQL, through the single writer on SQLite — and make one attempt
+//     each: app.BeginAttempt re-resolves and records DeliveryAttempted
+//     (asserting the configuration it read is unchanged) before the server
+//     is contacted, and app.RecordOutcome records the answer.
+//
+// Crash safety: an attempt is recorded before it is made, and the read
+// model makes an attempt without outcome due again after
+// message.AttemptTimeout; the next attempt then records the unknown
+// outcome as an interrupted (temporary) failure first. So a message is
+// never sent twice without a recorded attempt in between, and after a
+// restart every unfinished message resumes.
+package saga
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wmessage "github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+
+	"github.com/absender/absender/app"
+	"github.com/absender/absender/database"
+	"github.com/absender/absender/domain"
+	"github.com/absender/absender/domain/message"
+	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/transport"
+)
+
+// ConsumerGroup is the resolver's consumer group.
+const ConsumerGroup = "saga"
+
+// Sender sends one message through server settings (transport.Transport).
+type Sender interface {
+	Send(ctx context.Context, s domain.ServerSettings, creds transport.Credentials, m transport.Message) (transport.Result, error)
+}
+
+// Options configure a Saga.
+type Options struct {
+	App    *app.Service
+	Store  *eventstore.Store
+	Sender Sender
+	Log    *slog.Logger
+	// Workers is the number of concurrent deliveries (default 8).
+	Workers int
+	// Poll is the longest pause between looks for due messages (default 1 s);
+	// appends in this process wake the workers at once.
+	Poll time.Duration
+	// Sweep is the interval of the retention sweep (R25, default 1 min).
+	Sweep time.Duration
+	// Now is the clock (default time.Now); it must agree with the app's.
+	Now func() time.Time
+	// AttemptTimeout is how long an attempt may stay without outcome
+	// before another worker counts it as interrupted (default
+	// message.AttemptTimeout, which the read model uses too).
+	AttemptTimeout time.Duration
+	// BeforeSend, when set, runs after an attempt was recorded and before
+	// the server is contacted; an error abandons the attempt without an
+	// outcome, as a crash at that moment would. For fault-injection tests.
+	BeforeSend func(ctx context.Context, d *app.Delivery) error
+}
+
+// Saga runs the resolver and the delivery workers.
+type Saga struct {
+	opt Options
+	db  *database.DB
+}
+
+// New returns a Saga; App, Store and Sender are required.
+func New(opt Options) (*Saga, error) {
+	if opt.App == nil || opt.Store == nil || opt.Sender == nil {
+		return nil, errors.New("saga: App, Store and Sender are required")
+	}
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = 8
+	}
+	if opt.Poll <= 0 {
+		opt.Poll = time.Second
+	}
+	if opt.Sweep <= 0 {
+		opt.Sweep = time.Minute
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.AttemptTimeout <= 0 {
+		opt.AttemptTimeout = message.AttemptTimeout
+	}
+	return &Saga{opt: opt, db: opt.Store.DB()}, nil
+}
+
+// Run resolves and delivers until ctx ends; deliveries under way finish
+// (each within the transport's send timeout) before it returns. running
+// is closed once the resolver consumes.
+func (s *Saga) Run(ctx context.Context, running chan<- struct{}) error {
+	router, err := s.router()
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	wg.Add(3)
+	go func() { defer wg.Done(); errs <- router.Run(ctx) }()
+	go func() { defer wg.Done(); s.deliver(ctx) }()
+	go func() { defer wg.Done(); s.sweep(ctx) }()
+	select {
+	case <-router.Running():
+		if running != nil {
+			close(running)
+		}
+	case err := <-errs:
+		return err
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	return nil
+}
+
+// router is the resolver: one handler on the events topic.
+func (s *Saga) router() (*wmessage.Router, error) {
+	logger := watermill.NewSlogLoggerWithLevelMapping(s.opt.Log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	r, err := wmessage.NewRouter(wmessage.RouterConfig{CloseTimeout: 10 * time.Second}, logger)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := s.opt.Store.NewSubscriber(eventstore.SubscriberOptions{ConsumerGroup: ConsumerGroup, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	retry := middleware.Retry{MaxRetries: 4, InitialInterval: 50 * time.Millisecond, MaxInterval: time.Second, Multiplier: 2, Logger: logger}
+	// Outermost first: an event that fails every retry is poison.
+	r.AddMiddleware(s.poison, retry.Middleware, middleware.Recoverer)
+	r.AddConsumerHandler("saga-resolver", eventstore.Topic, sub, s.resolve)
+	return r, nil
+}
+
+// resolve handles one event: a MessageQueued gets its resolution.
+func (s *Saga) resolve(msg *wmessage.Message) error {
+	rec, err := s.opt.Store.Decode(msg)
+	if err != nil {
+		return err
+	}
+	q, ok := rec.Event.(message.MessageQueued)
+	if !ok {
+		return nil
+	}
+	return eventstore.Handle(msg.Context(), func(tx *sqlTx) error {
+		return s.opt.App.ResolveQueued(msg.Context(), tx, q.MessageID)
+	})
+}
+
+// poison ends the message of an event the resolver cannot handle however
+// often it tries, as MessageFailed, instead of blocking the saga behind
+// it; other events that fail stop the consumer (and are retried).
+func (s *Saga) poison(h wmessage.HandlerFunc) wmessage.HandlerFunc {
+	return func(msg *wmessage.Message) ([]*wmessage.Message, error) {
+		out, err := h(msg)
+		if err == nil {
+			return out, nil
+		}
+		rec, decErr := s.opt.Store.Decode(msg)
+		q, ok := rec.Event.(message.MessageQueued)
+		if decErr != nil || !ok {
+			return nil, err
+		}
+		s.opt.Log.Error("saga: message cannot be resolved; it fails", "message", q.MessageID, "error", err)
+		failErr := eventstore.Handle(msg.Context(), func(tx *sqlTx) error {
+			return s.opt.App.FailMessage(msg.Context(), tx, q.MessageID, "internal error while resolving the transport")
+		})
+		if failErr != nil {
+			return nil, errors.Join(err, failErr)
+		}
+		return nil, nil
+	}
+}
+
+// sweep erases content past its retention (R25).
+func (s *Saga) sweep(ctx context.Context) {
+	t := time.NewTicker(s.opt.Sweep)
+	defer t.Stop()
+	for {
+		if n, err := s.opt.App.PurgeExpired(ctx, 500); err != nil && ctx.Err() == nil {
+			s.opt.Log.Error("saga: retention sweep failed", "error", err)
+		} else if n > 0 {
+			s.opt.Log.Info("saga: message content purged after retention", "messages", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+

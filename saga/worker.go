@@ -1,0 +1,156 @@
+package saga
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/absender/absender/app"
+	"github.com/absender/absender/database"
+	"github.com/absender/absender/domain/message"
+	"github.com/absender/absender/transport"
+)
+
+type sqlTx = sql.Tx
+
+// deliver runs the worker pool: a dispatcher claims due messages and the
+// workers attempt them, each on its own, so one slow server holds one
+// worker and nothing else.
+func (s *Saga) deliver(ctx context.Context) {
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for range s.opt.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range work {
+				// An attempt under way finishes even when ctx ends: its
+				// outcome is recorded, not left for the timeout.
+				s.attempt(context.WithoutCancel(ctx), id)
+			}
+		}()
+	}
+	defer func() {
+		close(work)
+		wg.Wait()
+	}()
+	for {
+		wake := s.opt.Store.Notify()
+		ids, err := s.claim(ctx, s.opt.Workers)
+		if err != nil && ctx.Err() == nil {
+			s.opt.Log.Error("saga: claiming due messages failed", "error", err)
+		}
+		for _, id := range ids {
+			select {
+			case work <- id:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if len(ids) == s.opt.Workers {
+			continue // there may be more due now
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-time.After(s.opt.Poll):
+		}
+	}
+}
+
+// claim takes up to n due messages: it moves their due time one attempt
+// timeout ahead, so no other worker (of any process) takes them meanwhile.
+// The attempt's own events then set the next due time.
+func (s *Saga) claim(ctx context.Context, n int) ([]string, error) {
+	now := s.opt.Now()
+	lock := ""
+	if s.db.Kind == database.Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	// A message SENDING is due when its attempt timed out without outcome.
+	var ids []string
+	err := s.db.Write.NewRaw(`UPDATE rm_messages SET due_at = ? WHERE id IN (
+			SELECT id FROM rm_messages WHERE due_at <= ? AND (status <> 'SENDING' OR due_at <= ?)
+			ORDER BY due_at LIMIT ?`+lock+`) RETURNING id`,
+		now.Add(s.opt.AttemptTimeout).UnixMilli(), now.UnixMilli(), now.Add(-s.opt.AttemptTimeout).UnixMilli(), n).Scan(ctx, &ids)
+	return ids, err
+}
+
+// attempt makes one delivery attempt of a message (R23).
+func (s *Saga) attempt(ctx context.Context, id string) {
+	log := s.opt.Log.With("message", id)
+	d, err := s.opt.App.BeginAttempt(ctx, id, s.opt.AttemptTimeout)
+	if err != nil {
+		log.Error("saga: preparing the attempt failed; it is due again later", "error", err)
+		return
+	}
+	if d == nil {
+		return // finished, rejected, or another worker's
+	}
+	log = log.With("attempt", d.Attempt, "transport", d.Resolution.Transport.String())
+	if s.opt.BeforeSend != nil {
+		if err := s.opt.BeforeSend(ctx, d); err != nil {
+			log.Warn("saga: attempt abandoned before sending", "error", err)
+			return
+		}
+	}
+	res, err := s.opt.Sender.Send(ctx, d.Settings, transport.Credentials{Password: d.Password, GraphClientSecret: d.GraphClientSecret}, mailOf(d))
+	d.Password, d.GraphClientSecret = "", ""
+	o := outcome(res, err)
+	next, recErr := s.opt.App.RecordOutcome(ctx, id, d.Attempt, o)
+	switch {
+	case recErr != nil:
+		log.Error("saga: recording the outcome failed; the attempt counts as interrupted", "error", recErr)
+	case o.Sent:
+		log.Info("saga: message sent", "code", o.Code, "refused", len(o.Refused))
+	case !next.IsZero():
+		log.Warn("saga: attempt failed; retrying", "code", o.Code, "reason", o.Reply, "retry_at", next)
+	default:
+		log.Warn("saga: message failed", "code", o.Code, "reason", o.Reply, "temporary", o.Temporary)
+	}
+}
+
+// outcome translates a transport's answer (R23: temporary or permanent).
+func outcome(res transport.Result, err error) message.Outcome {
+	if err == nil {
+		o := message.Outcome{Sent: true, Code: res.Code, Reply: res.Reply, HeaderID: res.MessageID}
+		for _, r := range res.Refused {
+			o.Refused = append(o.Refused, message.Refusal{Recipient: r.Recipient, Code: r.Code, Reply: r.Reply})
+		}
+		return o
+	}
+	var te *transport.Error
+	if errors.As(err, &te) {
+		return message.Outcome{Code: te.Code, Reply: te.Error(), Temporary: te.Temporary}
+	}
+	// Anything else (a cancelled send, an unexpected error) may pass.
+	return message.Outcome{Reply: err.Error(), Temporary: true}
+}
+
+// mailOf builds the transport's message from a delivery.
+func mailOf(d *app.Delivery) transport.Message {
+	q := d.Queued
+	mb := func(m message.Mailbox) transport.Mailbox { return transport.Mailbox{Name: m.Name, Address: m.Address} }
+	list := func(ms []message.Mailbox) []transport.Mailbox {
+		out := make([]transport.Mailbox, len(ms))
+		for i, m := range ms {
+			out[i] = mb(m)
+		}
+		return out
+	}
+	m := transport.Message{From: mb(q.From), To: list(q.To), Cc: list(q.Cc), Bcc: list(q.Bcc), Subject: q.Subject,
+		Text: d.Content.Text, HTML: d.Content.HTML}
+	if d.Resolution.FromName != "" {
+		m.From.Name = d.Resolution.FromName
+	}
+	if q.ReplyTo != nil {
+		m.ReplyTo = mb(*q.ReplyTo)
+	}
+	for _, a := range d.Content.Attachments {
+		m.Attachments = append(m.Attachments, transport.Attachment{Filename: a.Filename, ContentType: a.ContentType, Data: a.Data})
+	}
+	return m
+}
