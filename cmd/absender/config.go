@@ -9,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/absender/absender/app"
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/keyring"
 	"github.com/absender/absender/migrations"
@@ -140,7 +142,7 @@ func (c dbConfig) server(ctx context.Context, withKeyring bool) (srv *server.Ser
 	if _, err := migrations.Up(ctx, conn); err != nil {
 		return nil, nil, err
 	}
-	opt := server.Options{DB: conn}
+	opt := server.Options{DB: conn, NoSaga: true, App: appConfig(0)}
 	if withKeyring {
 		if opt.Keyring, err = c.keyring(conn); err != nil {
 			return nil, nil, err
@@ -150,4 +152,11 @@ func (c dbConfig) server(ctx context.Context, withKeyring bool) (srv *server.Ser
 		return nil, nil, err
 	}
 	return srv, closeDB, nil
+}
+
+// appConfig is the command layer's configuration of this binary: its
+// version for support requests (R7) and the message retention (R25, 0:
+// the default).
+func appConfig(retention time.Duration) app.Config {
+	return app.Config{Version: version, MessageRetention: retention}
 }

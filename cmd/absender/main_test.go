@@ -85,6 +85,10 @@ func TestBadSettingsAreNamed(t *testing.T) {
 		{args: []string{"serve"}, env: [2]string{"ABSENDER_LOG_FORMAT", "xml"}, want: "--log-format (ABSENDER_LOG_FORMAT)"},
 		{args: []string{"serve", "--database-url", "mysql://x"}, want: "--database-url (ABSENDER_DATABASE_URL)"},
 		{args: []string{"serve"}, env: [2]string{"ABSENDER_AUTO_MIGRATE", "maybe"}, want: "ABSENDER_AUTO_MIGRATE"},
+		{args: []string{"serve", "--message-retention", "a while"}, want: "message-retention"},
+		{args: []string{"serve"}, env: [2]string{"ABSENDER_MESSAGE_RETENTION", "0d"}, want: "--message-retention (ABSENDER_MESSAGE_RETENTION)"},
+		{args: []string{"serve", "--delivery-workers", "0"}, want: "--delivery-workers (ABSENDER_DELIVERY_WORKERS)"},
+		{args: []string{"serve", "--graph-url", "ftp://graph"}, want: "--graph-url"},
 		{args: []string{"migrate", "sideways"}, want: "say up or status"},
 		{args: []string{"frobnicate"}, want: `unknown command "frobnicate"`},
 	} {

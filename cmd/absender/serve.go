@@ -7,12 +7,16 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/fanout"
 	"github.com/absender/absender/migrations"
+	"github.com/absender/absender/saga"
 	"github.com/absender/absender/server"
+	"github.com/absender/absender/transport"
 )
 
 type serveConfig struct {
@@ -22,6 +26,43 @@ type serveConfig struct {
 	AutoMigrate bool
 	// BrokerURL turns on the NATS JetStream fan-out (docs/analytics.md).
 	BrokerURL string
+	// Sending (issue 4): R25 retention, R24, the delivery pool, Graph.
+	MessageRetention  days
+	AllowPrivateHosts bool
+	DeliveryWorkers   int
+	GraphURL          string
+	GraphTokenURL     string
+}
+
+// days is a duration flag that also takes whole days ("30d").
+type days time.Duration
+
+func (d *days) String() string {
+	if v := time.Duration(*d); v > 0 && v%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(v/(24*time.Hour))) + "d"
+	}
+	return time.Duration(*d).String()
+}
+
+func (d *days) Set(s string) error {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		v, err := strconv.Atoi(n)
+		if err != nil || v < 0 {
+			return fmt.Errorf("%q is not a number of days", s)
+		}
+		*d = days(time.Duration(v) * 24 * time.Hour)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is neither a duration (720h) nor days (30d)", s)
+	}
+	*d = days(v)
+	return nil
+}
+
+func (c serveConfig) transport() transport.Options {
+	return transport.Options{AllowPrivateHosts: c.AllowPrivateHosts, GraphBaseURL: c.GraphURL, GraphTokenURL: c.GraphTokenURL}
 }
 
 func (c serveConfig) Validate() error {
@@ -35,6 +76,15 @@ func (c serveConfig) Validate() error {
 			errs = append(errs, fmt.Errorf("--broker-url (ABSENDER_BROKER_URL): %w", err))
 		}
 	}
+	if c.MessageRetention <= 0 {
+		errs = append(errs, fmt.Errorf("--message-retention (ABSENDER_MESSAGE_RETENTION): must be positive, e.g. 30d"))
+	}
+	if c.DeliveryWorkers < 1 || c.DeliveryWorkers > 1000 {
+		errs = append(errs, fmt.Errorf("--delivery-workers (ABSENDER_DELIVERY_WORKERS): %d is not between 1 and 1000", c.DeliveryWorkers))
+	}
+	if err := c.transport().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("--graph-url / --graph-token-url: %w", err))
+	}
 	return errors.Join(errs...)
 }
 
@@ -46,6 +96,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address to serve HTTP on")
 	fs.BoolVar(&c.AutoMigrate, "auto-migrate", true, "apply pending migrations on start (false: refuse to become ready until `absender migrate up` ran)")
 	fs.StringVar(&c.BrokerURL, "broker-url", "", "NATS JetStream to publish every event to, e.g. nats://127.0.0.1:4222 (empty: off; see docs/analytics.md)")
+	c.MessageRetention = days(30 * 24 * time.Hour)
+	fs.Var(&c.MessageRetention, "message-retention", "how long message bodies and attachments are kept, e.g. 30d or 720h (R25)")
+	fs.BoolVar(&c.AllowPrivateHosts, "allow-private-hosts", false, "let mail settings reach loopback, private and link-local addresses (R24; off: refused)")
+	fs.IntVar(&c.DeliveryWorkers, "delivery-workers", 8, "concurrent delivery attempts of this process")
+	fs.StringVar(&c.GraphURL, "graph-url", "https://graph.microsoft.com", "Microsoft Graph endpoint for MICROSOFT_GRAPH servers")
+	fs.StringVar(&c.GraphTokenURL, "graph-token-url", "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token", "OAuth2 token endpoint for Microsoft Graph; {tenant} is replaced by the directory id")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -72,7 +128,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	app, err := server.New(server.Options{DB: db, Keyring: ring, Log: log})
+	app, err := server.New(server.Options{DB: db, Keyring: ring, Log: log, Transport: c.transport(),
+		App:  appConfig(time.Duration(c.MessageRetention)),
+		Saga: saga.Options{Workers: c.DeliveryWorkers}})
 	if err != nil {
 		return err
 	}
@@ -115,7 +173,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case err := <-errc:
 		return err
 	case err := <-runErr:
-		return fmt.Errorf("projections stopped: %w", err)
+		return fmt.Errorf("projections or send saga stopped: %w", err)
 	case err := <-fanoutErr:
 		return fmt.Errorf("--broker-url (ABSENDER_BROKER_URL): fan-out stopped: %w", err)
 	case <-ctx.Done():
