@@ -216,5 +216,3 @@ func (s *Saga) sweep(ctx context.Context) {
 		}
 	}
 }
-
-
