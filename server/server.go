@@ -56,6 +56,7 @@ type Server struct {
 	Runner  *projections.Runner
 	History *history.Service
 	Saga    *saga.Saga
+	sender  saga.Sender
 	handler http.Handler
 }
 
@@ -88,6 +89,7 @@ func New(opt Options) (*Server, error) {
 			if so.Now == nil {
 				so.Now = cfg.Now
 			}
+			s.sender = so.Sender
 			if s.Saga, err = saga.New(so); err != nil {
 				return nil, err
 			}
@@ -141,6 +143,9 @@ func (s *Server) Run(ctx context.Context, running chan<- struct{}) error {
 	err := <-errs
 	if err2 := <-errs; err == nil {
 		err = err2
+	}
+	if c, ok := s.sender.(interface{ Close() }); ok {
+		c.Close() // idle SMTP sessions
 	}
 	return err
 }

@@ -29,6 +29,47 @@ func (t *Transport) sendSMTP(ctx context.Context, s domain.ServerSettings, creds
 	if s.Host == "" {
 		return Result{}, permanent(0, "server settings have no host")
 	}
+	key := poolKey(s, creds)
+	pc := t.pool.get(key)
+	if pc != nil {
+		// A pooled connection may have been closed by the server: RSET
+		// proves it alive, else a fresh one is dialled.
+		_ = pc.conn.SetDeadline(time.Now().Add(t.opts.ConnectTimeout))
+		if err := pc.sc.Reset(); err != nil {
+			pc.close()
+			pc = nil
+		}
+	}
+	if pc == nil {
+		var err error
+		if pc, err = t.dialSMTP(ctx, s, creds); err != nil {
+			return Result{}, err
+		}
+	}
+	// The connection deadline is the send deadline, and a cancelled
+	// context interrupts any read or write.
+	dl, ok := ctx.Deadline()
+	if !ok {
+		dl = time.Now().Add(t.opts.SendTimeout)
+	}
+	_ = pc.conn.SetDeadline(dl)
+	interrupted := false
+	stop := context.AfterFunc(ctx, func() { _ = pc.conn.SetDeadline(time.Unix(1, 0)) })
+	res, err := transact(pc.sc, s, p)
+	if !stop() {
+		interrupted = true
+	}
+	if err != nil || interrupted {
+		pc.close()
+		return res, err
+	}
+	_ = pc.conn.SetDeadline(time.Time{})
+	t.pool.put(key, pc)
+	return res, nil
+}
+
+// dialSMTP connects, says EHLO, starts TLS and authenticates as s says.
+func (t *Transport) dialSMTP(ctx context.Context, s domain.ServerSettings, creds Credentials) (*smtpConn, error) {
 	port := s.Port
 	if port == 0 {
 		port = s.Encryption.DefaultPort()
@@ -81,38 +122,23 @@ func (t *Transport) sendSMTP(ctx context.Context, s domain.ServerSettings, creds
 	}
 	client, err := gomail.NewClient(s.Host, opts...)
 	if err != nil {
-		return Result{}, permanent(0, "smtp client: "+err.Error())
+		return nil, permanent(0, "smtp client: "+err.Error())
 	}
 
 	sc, err := client.DialToSMTPClientWithContext(ctx)
-	if err != nil {
-		mu.Lock()
-		if conn != nil {
-			_ = conn.Close() // go-mail leaves it open when EHLO, STARTTLS or AUTH fail
-		}
-		mu.Unlock()
-		if auth != nil && auth.started {
-			return Result{}, authFailure(err)
-		}
-		return Result{}, classify(fmt.Sprintf("connect to %s", net.JoinHostPort(s.Host, strconv.Itoa(port))), err)
-	}
-	// From here on the connection deadline is the send deadline, and a
-	// cancelled context interrupts any read or write.
 	mu.Lock()
 	c := conn
 	mu.Unlock()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = c.SetDeadline(dl)
-	}
-	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	defer func() {
-		if err := sc.Quit(); err != nil {
-			_ = sc.Close()
+	if err != nil {
+		if c != nil {
+			_ = c.Close() // go-mail leaves it open when EHLO, STARTTLS or AUTH fail
 		}
-	}()
-
-	return transact(sc, s, p)
+		if auth != nil && auth.started {
+			return nil, authFailure(err)
+		}
+		return nil, classify(fmt.Sprintf("connect to %s", net.JoinHostPort(s.Host, strconv.Itoa(port))), err)
+	}
+	return &smtpConn{sc: sc, conn: c}, nil
 }
 
 // transact runs MAIL FROM, RCPT TO for every recipient, and DATA.

@@ -32,6 +32,11 @@ type Options struct {
 	// GraphTokenURL is the OAuth2 token endpoint; "{tenant}" is replaced by
 	// the tenant id (default https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token).
 	GraphTokenURL string
+	// MaxIdlePerServer is how many idle SMTP sessions are kept per server
+	// and credentials for reuse (default 4; negative: none).
+	// IdleTimeout closes a session idle that long (default 30 s).
+	MaxIdlePerServer int
+	IdleTimeout      time.Duration
 	// GraphLargeAttachment is the total attachment size above which Graph
 	// uses a draft and upload sessions instead of sendMail (default 3 MB);
 	// attachments of at least this size are uploaded in chunks of
@@ -45,6 +50,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SendTimeout <= 0 {
 		o.SendTimeout = 60 * time.Second
+	}
+	if o.MaxIdlePerServer == 0 {
+		o.MaxIdlePerServer = 4
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 30 * time.Second
 	}
 	if o.GraphBaseURL == "" {
 		o.GraphBaseURL = "https://graph.microsoft.com"
@@ -78,18 +89,20 @@ func (o Options) Validate() error {
 }
 
 // Transport sends messages through server settings. It is safe for
-// concurrent use; the only state it keeps is Graph access tokens.
+// concurrent use; the state it keeps is Graph access tokens and idle SMTP
+// sessions for reuse.
 type Transport struct {
 	opts   Options
 	dialer *Dialer
 	graph  *graphClient
+	pool   *connPool
 }
 
 // New returns a Transport; opts should have passed Validate.
 func New(opts Options) *Transport {
 	opts = opts.withDefaults()
 	d := &Dialer{AllowPrivateHosts: opts.AllowPrivateHosts, Timeout: opts.ConnectTimeout}
-	t := &Transport{opts: opts, dialer: d}
+	t := &Transport{opts: opts, dialer: d, pool: newConnPool(opts.MaxIdlePerServer, opts.IdleTimeout)}
 	t.graph = newGraphClient(opts, &http.Client{Transport: &http.Transport{
 		Proxy:               nil, // a proxy would bypass the R24 check
 		DialContext:         d.DialContext,
@@ -101,6 +114,9 @@ func New(opts Options) *Transport {
 	}})
 	return t
 }
+
+// Close closes the idle SMTP sessions.
+func (t *Transport) Close() { t.pool.closeAll() }
 
 // Send delivers m through settings (SMTP for NONE and PASSWORD auth, Graph
 // for MICROSOFT_GRAPH) with the plain secrets in creds. A failure is an

@@ -52,6 +52,7 @@ type Server struct {
 	hang        chan struct{}
 	refuse      map[string]*smtp.SMTPError // by RCPT address
 	deliveries  []Delivery
+	sessions    int
 	auths       []AuthAttempt
 }
 
@@ -76,6 +77,8 @@ type Config struct {
 	Refuse      map[string]*smtp.SMTPError // RCPT replies by address
 	SMTPUTF8    bool
 	Hang        chan struct{} // when set, DATA blocks until it is closed
+	// ReadTimeout drops a client silent that long (default 10 s).
+	ReadTimeout time.Duration
 }
 
 // Start starts a server on 127.0.0.1 and stops it when the test ends.
@@ -83,12 +86,18 @@ func Start(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	srv := &Server{mechs: cfg.Mechs, users: cfg.Users, dataReplies: cfg.DataReplies, refuse: cfg.Refuse, hang: cfg.Hang}
 	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		srv.mu.Lock()
+		srv.sessions++
+		srv.mu.Unlock()
 		return &session{srv: srv, conn: c}, nil
 	}))
 	s.Domain = "mx.test"
 	s.AllowInsecureAuth = true
 	s.EnableSMTPUTF8 = cfg.SMTPUTF8
 	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
+	if cfg.ReadTimeout > 0 {
+		s.ReadTimeout = cfg.ReadTimeout
+	}
 	s.ErrorLog = testLogger{t}
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -118,6 +127,13 @@ func (s *Server) Deliveries() []Delivery {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.deliveries)
+}
+
+// Sessions is the number of connections the server accepted.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions
 }
 
 // Auths returns the AUTH exchanges so far.
