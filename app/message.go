@@ -63,7 +63,7 @@ func (s *Service) SendMessage(ctx context.Context, d message.Draft, idempotencyK
 			keys = append(keys, domain.AddressKey(parsed.ReplyTo.Address))
 		}
 	}
-	f, err := s.messageFacts(ctx, req.Actor.UserID, keys)
+	f, err := s.messageFacts(ctx, req.Actor.UserID, req.Actor.TenantID, keys)
 	if err != nil {
 		return "", Result{}, err
 	}
@@ -86,7 +86,10 @@ func (s *Service) SendMessage(ctx context.Context, d message.Draft, idempotencyK
 	p.From.Name = r.FromName
 	q := message.MessageQueued{MessageID: id, TenantID: f.Viewer.TenantID, UserID: req.Actor.UserID, Kind: message.KindMessage,
 		From: p.From, ReplyTo: p.ReplyTo, To: p.To, Cc: p.Cc, Bcc: p.Bcc, Subject: p.Subject, Size: p.Size, IdempotencyKey: idempotencyKey}
-	res, err := s.queue(ctx, q, p.Content)
+	// The checks above resolved the transport already (R17 and R5 need
+	// it): that resolution, with the versions it read, is recorded with
+	// the message, and the saga's resolver finds the message resolved.
+	res, err := s.queue(ctx, q, p.Content, message.TransportResolved{MessageID: id, TenantID: q.TenantID, Resolution: r})
 	if errors.Is(err, eventstore.ErrConflict) && idempotencyKey != "" {
 		// The same key won a race: answer with that message.
 		res, _, err = s.existing(ctx, id)
@@ -103,9 +106,9 @@ func (s *Service) existing(ctx context.Context, id string) (Result, bool, error)
 	return Result{Position: recs[0].Position, Events: 0}, true, nil
 }
 
-// queue appends MessageQueued and stores the encrypted content in one
-// transaction (R25).
-func (s *Service) queue(ctx context.Context, q message.MessageQueued, c message.Content) (Result, error) {
+// queue appends MessageQueued (and then, when given, the message's
+// resolution) and stores the encrypted content, in one transaction (R25).
+func (s *Service) queue(ctx context.Context, q message.MessageQueued, c message.Content, then ...domain.Event) (Result, error) {
 	req := RequestFrom(ctx)
 	if q.RetainUntil.IsZero() {
 		q.RetainUntil = s.now().Add(s.retention).UTC().Truncate(time.Second)
@@ -117,6 +120,9 @@ func (s *Service) queue(ctx context.Context, q message.MessageQueued, c message.
 	}
 	a := eventstore.StreamAppend{StreamType: string(message.StreamKind), StreamID: MessageStreamID(q.MessageID), ExpectedVersion: 0,
 		Events: []eventstore.NewEvent{{Event: q, Metadata: s.metadata(req, q.TenantID)}}}
+	for _, ev := range then {
+		a.Events = append(a.Events, eventstore.NewEvent{Event: ev, Metadata: s.metadata(req, q.TenantID)})
+	}
 	var res eventstore.AppendResult
 	err = s.store.DB().Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var err error
@@ -132,7 +138,7 @@ func (s *Service) queue(ctx context.Context, q message.MessageQueued, c message.
 		return Result{}, err
 	}
 	s.store.Changed()
-	return Result{Position: res.Last, Events: 1}, nil
+	return Result{Position: res.Last, Events: len(a.Events)}, nil
 }
 
 func (s *Service) metadata(req Request, tenantID string) eventstore.Metadata {
@@ -231,7 +237,7 @@ func (s *Service) SubmitSupportRequest(ctx context.Context, subject, body string
 	if req.Actor.UserID == "" {
 		return "", Result{}, domain.Forbidden("support requests are sent as a user; this token has none")
 	}
-	f, err := s.messageFacts(ctx, req.Actor.UserID, nil)
+	f, err := s.messageFacts(ctx, req.Actor.UserID, req.Actor.TenantID, nil)
 	if err != nil {
 		return "", Result{}, err
 	}
@@ -390,41 +396,44 @@ func version(recs []eventstore.Record) int64 {
 
 // messageFacts gathers what a resolution reads (message.Facts) from the
 // event store — the authoritative state, with the version of every stream
-// read: the system, the user, the user's tenant, the mailboxes that have
-// one of the address keys (the tenant's own, from its registry; global ones
-// of other tenants, found through the read model and then loaded from their
-// streams) and the group whose grant lets the user use one.
-func (s *Service) messageFacts(ctx context.Context, userID string, keys []string) (message.Facts, error) {
+// read: the system, the user, the user's tenant (tenantID is where it is
+// expected), the mailboxes that have one of the address keys (the
+// tenant's own, from its registry; global ones of other tenants, found
+// through the read model and then loaded from their streams) and the group
+// whose grant lets the user use one. Streams are read in few queries.
+func (s *Service) messageFacts(ctx context.Context, userID, tenantID string, keys []string) (message.Facts, error) {
 	f := message.Facts{Versions: map[string]int64{}, MailboxSettings: map[string]domain.ServerSettings{},
 		MailboxNames: map[string]string{}, Grants: map[string]message.Grant{}}
-	var sys system.State
-	recs, err := s.loadRecords(ctx, "system", &sys)
+	uid := StreamID(domain.StreamRef{Kind: domain.StreamUser, ID: userID})
+	tid := StreamID(domain.StreamRef{Kind: domain.StreamTenant, ID: tenantID})
+	streams, err := s.store.LoadMany(ctx, "system", uid, tid)
 	if err != nil {
 		return f, err
 	}
-	f.Versions["system"] = version(recs)
+	var sys system.State
+	f.Versions["system"] = apply(streams["system"], &sys)
 	f.System = sys.Facts()
 	if st, ok := sys.Settings(); ok {
 		f.SystemSettings = &st
 	}
 	var u user.State
-	uid := StreamID(domain.StreamRef{Kind: domain.StreamUser, ID: userID})
-	if recs, err = s.loadRecords(ctx, uid, &u); err != nil {
-		return f, err
-	}
-	f.Versions[uid] = version(recs)
+	f.Versions[uid] = apply(streams[uid], &u)
 	f.Viewer = options.Viewer{UserID: userID, TenantID: u.TenantID(), DisplayName: u.DisplayName(), Email: u.Email(),
 		EmailKey: u.EmailKey(), Role: u.Role(), Blocked: u.Blocked(), Active: u.Exists()}
 	if u.TenantID() == "" {
 		f.Tenant.Transport = domain.TransportNone
 		return f, nil
 	}
-	var t tenant.State
-	tid := StreamID(domain.StreamRef{Kind: domain.StreamTenant, ID: u.TenantID()})
-	if recs, err = s.loadRecords(ctx, tid, &t); err != nil {
-		return f, err
+	if u.TenantID() != tenantID {
+		tid = StreamID(domain.StreamRef{Kind: domain.StreamTenant, ID: u.TenantID()})
+		recs, err := s.store.Load(ctx, tid)
+		if err != nil {
+			return f, err
+		}
+		streams[tid] = recs
 	}
-	f.Versions[tid] = version(recs)
+	var t tenant.State
+	f.Versions[tid] = apply(streams[tid], &t)
 	if ts, ok := t.Server(); ok {
 		f.TenantSettings = &ts
 	}
@@ -446,18 +455,26 @@ func (s *Service) messageFacts(ctx context.Context, userID string, keys []string
 		return f, fmt.Errorf("app: global mailboxes: %w", err)
 	}
 	ids = append(ids, global...)
+	if len(ids) == 0 {
+		return f, nil
+	}
 	sort.Strings(ids)
-	for _, id := range ids {
+	mids := make([]string, len(ids))
+	for i, id := range ids {
+		mids[i] = StreamID(domain.StreamRef{Kind: domain.StreamMailbox, ID: id})
+	}
+	mailboxes, err := s.store.LoadMany(ctx, mids...)
+	if err != nil {
+		return f, err
+	}
+	for i, id := range ids {
+		mid, recs := mids[i], mailboxes[mids[i]]
 		var m mailbox.State
-		mid := StreamID(domain.StreamRef{Kind: domain.StreamMailbox, ID: id})
-		recs, err := s.loadRecords(ctx, mid, &m)
-		if err != nil {
-			return f, err
-		}
+		v := apply(recs, &m)
 		if !m.Exists() || (m.TenantID() != u.TenantID() && !m.Global()) {
 			continue
 		}
-		f.Versions[mid] = version(recs)
+		f.Versions[mid] = v
 		c := options.Candidate{MailboxID: id, TenantID: m.TenantID(), Address: m.Address(), AddressKey: m.AddressKey(),
 			DisplayName: m.DisplayName(), Sender: m.Sender(), ReplyTo: m.ReplyTo(), Global: m.Global(),
 			Authenticated: m.Authenticated(), Restricted: m.Restricted(), Seq: recs[0].Position.Offset}
@@ -468,30 +485,49 @@ func (s *Service) messageFacts(ctx context.Context, userID string, keys []string
 		if m.HasUserGrant(userID) {
 			c.Granted = true
 			f.Grants[id] = message.Grant{Description: "direct grant to the user: " + grantEvent(recs, mid, "MailboxUserGranted", userID)}
-		} else {
-			for _, g := range u.GroupIDs() {
-				if !m.HasGroupGrant(g) {
-					continue
-				}
-				var gs group.State
-				gid := StreamID(domain.StreamRef{Kind: domain.StreamGroup, ID: g})
-				grecs, err := s.loadRecords(ctx, gid, &gs)
-				if err != nil {
-					return f, err
-				}
-				if !gs.Exists() || !gs.HasMember(userID) {
-					continue
-				}
-				f.Versions[gid] = version(grecs)
-				c.Granted = true
-				f.Grants[id] = message.Grant{Description: "grant to group " + gs.Name() + " (" + gid + "), of which the user is a member: " +
-					grantEvent(recs, mid, "MailboxGroupGranted", g)}
-				break
-			}
+		} else if err := s.grantingGroup(ctx, &f, &c, &u, &m, recs, mid); err != nil {
+			return f, err
 		}
 		f.Candidates = append(f.Candidates, c)
 	}
 	return f, nil
+}
+
+// grantingGroup finds a group of the user that is granted the mailbox and
+// records it (the group stream's version too) as what grants it.
+func (s *Service) grantingGroup(ctx context.Context, f *message.Facts, c *options.Candidate, u *user.State, m *mailbox.State, recs []eventstore.Record, mid string) error {
+	groups := u.GroupIDs()
+	sort.Strings(groups)
+	for _, g := range groups {
+		if !m.HasGroupGrant(g) {
+			continue
+		}
+		var gs group.State
+		gid := StreamID(domain.StreamRef{Kind: domain.StreamGroup, ID: g})
+		grecs, err := s.loadRecords(ctx, gid, &gs)
+		if err != nil {
+			return err
+		}
+		if !gs.Exists() || !gs.HasMember(u.ID()) {
+			continue
+		}
+		f.Versions[gid] = version(grecs)
+		c.Granted = true
+		f.Grants[c.MailboxID] = message.Grant{Description: "grant to group " + gs.Name() + " (" + gid + "), of which the user is a member: " +
+			grantEvent(recs, mid, "MailboxGroupGranted", g)}
+		return nil
+	}
+	return nil
+}
+
+// apply rebuilds agg from recs and returns the stream's version.
+func apply(recs []eventstore.Record, agg aggregate) int64 {
+	for _, r := range recs {
+		if ev, ok := r.Event.(domain.Event); ok {
+			agg.Apply(ev)
+		}
+	}
+	return version(recs)
 }
 
 // grantEvent names the event that granted a mailbox to a grantee: the last

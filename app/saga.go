@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/mailbox"
 	"github.com/absender/absender/domain/message"
@@ -26,11 +28,22 @@ const sagaPrincipal = "system:saga"
 // sagaAppend builds the append of a saga step: metadata continue the
 // message's correlation and trace, caused by the stream's last event.
 func (s *Service) sagaAppend(recs []eventstore.Record, m *message.State, events []domain.Event) eventstore.StreamAppend {
-	first, last := recs[0].Metadata, recs[len(recs)-1]
-	a := eventstore.StreamAppend{StreamType: string(message.StreamKind), StreamID: MessageStreamID(m.ID()), ExpectedVersion: version(recs)}
+	return sagaAppendAt(sagaCursor{version: version(recs), first: recs[0].Metadata, last: recs[len(recs)-1].ID}, m, events)
+}
+
+// sagaCursor is where a message stream stands: its version, the metadata
+// of its first event and the id of its last.
+type sagaCursor struct {
+	version int64
+	first   eventstore.Metadata
+	last    string
+}
+
+func sagaAppendAt(c sagaCursor, m *message.State, events []domain.Event) eventstore.StreamAppend {
+	a := eventstore.StreamAppend{StreamType: string(message.StreamKind), StreamID: MessageStreamID(m.ID()), ExpectedVersion: c.version}
 	for _, ev := range events {
-		a.Events = append(a.Events, eventstore.NewEvent{Event: ev, Metadata: eventstore.Metadata{Actor: sagaPrincipal, TenantID: m.TenantID(),
-			CorrelationID: first.CorrelationID, CausationID: last.ID, TraceParent: first.TraceParent}})
+		a.Events = append(a.Events, eventstore.NewEvent{ID: uuid.Must(uuid.NewV7()).String(), Event: ev, Metadata: eventstore.Metadata{Actor: sagaPrincipal, TenantID: m.TenantID(),
+			CorrelationID: c.first.CorrelationID, CausationID: c.last, TraceParent: c.first.TraceParent}})
 	}
 	return a
 }
@@ -97,7 +110,7 @@ func (s *Service) resolve(ctx context.Context, m *message.State) (message.Resolu
 		keys = append(keys, domain.AddressKey(q.ReplyTo.Address))
 		req.ReplyTo = &message.Mailbox{Address: q.ReplyTo.Address}
 	}
-	f, err := s.messageFacts(ctx, q.UserID, keys)
+	f, err := s.messageFacts(ctx, q.UserID, q.TenantID, keys)
 	if err != nil {
 		return message.Resolution{}, f, &domain.Error{Code: domain.CodeInternal, Message: err.Error()}
 	}
@@ -159,6 +172,11 @@ type Delivery struct {
 	// Password and GraphClientSecret are plain text: never log them.
 	Password, GraphClientSecret string
 	Content                     message.Content
+
+	// The message as the attempt left it, so the outcome usually appends
+	// without reading the stream again.
+	state  message.State
+	cursor sagaCursor
 }
 
 // BeginAttempt prepares the next delivery attempt of a message and records
@@ -219,14 +237,16 @@ func (s *Service) BeginAttempt(ctx context.Context, id string, lease time.Durati
 				m.Apply(ev)
 			}
 		}
-		_, err = s.store.AppendIf(ctx, r.Versions, s.sagaAppend(recs, &m, events))
+		a := s.sagaAppend(recs, &m, events)
+		_, err = s.store.AppendIf(ctx, r.Versions, a)
 		if errors.Is(err, eventstore.ErrConflict) {
 			continue // the message or its configuration changed: decide again
 		}
 		if err != nil || rerr != nil || m.Status() != message.StatusSending {
 			return nil, err
 		}
-		d := &Delivery{Queued: *m.Queued(), Attempt: m.Attempts(), Resolution: r, Content: content}
+		d := &Delivery{Queued: *m.Queued(), Attempt: m.Attempts(), Resolution: r, Content: content, state: m,
+			cursor: sagaCursor{version: a.ExpectedVersion + int64(len(a.Events)), first: recs[0].Metadata, last: a.Events[len(a.Events)-1].ID}}
 		if err := s.reveal(d, f); err != nil {
 			return nil, err
 		}
@@ -262,21 +282,27 @@ func (s *Service) reveal(d *Delivery, f message.Facts) error {
 // MessageSent, DeliveryFailed with the next attempt's time, or
 // MessageFailed (R23). It returns the time of the next attempt, zero when
 // there is none.
-func (s *Service) RecordOutcome(ctx context.Context, id string, attempt int, o message.Outcome) (time.Time, error) {
-	for range s.retries {
-		var m message.State
-		recs, err := s.loadRecords(ctx, MessageStreamID(id), &m)
-		if err != nil {
-			return time.Time{}, err
+func (s *Service) RecordOutcome(ctx context.Context, d *Delivery, o message.Outcome) (time.Time, error) {
+	// First on the state the attempt left, then, should the stream have
+	// moved on, on what it holds now.
+	m, cursor := d.state, d.cursor
+	for i := 0; i <= s.retries; i++ {
+		if i > 0 {
+			m = message.State{}
+			recs, err := s.loadRecords(ctx, MessageStreamID(d.Queued.MessageID), &m)
+			if err != nil {
+				return time.Time{}, err
+			}
+			cursor = sagaCursor{version: version(recs), first: recs[0].Metadata, last: recs[len(recs)-1].ID}
 		}
-		events, err := m.Record(attempt, o, s.retry, s.now(), jitter())
+		events, err := m.Record(d.Attempt, o, s.retry, s.now(), jitter())
 		if errors.Is(err, domain.ErrConflict) {
 			return time.Time{}, nil // finished or recorded meanwhile (an interrupted attempt)
 		}
 		if err != nil {
 			return time.Time{}, err
 		}
-		_, err = s.store.Append(ctx, s.sagaAppend(recs, &m, events))
+		_, err = s.store.Append(ctx, sagaAppendAt(cursor, &m, events))
 		if errors.Is(err, eventstore.ErrConflict) {
 			continue
 		}

@@ -174,13 +174,33 @@ func (s *Store) AppendIf(ctx context.Context, unchanged map[string]int64, append
 	}
 	var res AppendResult
 	err = s.db.Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		for id, want := range unchanged {
-			var current int64
-			if err := tx.Tx.QueryRowContext(ctx, rebind(s.db.Kind, `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?`), id).Scan(&current); err != nil {
-				return fmt.Errorf("eventstore: version of %s: %w", id, err)
+		if len(unchanged) > 0 {
+			ids := make([]any, 0, len(unchanged))
+			for id := range unchanged {
+				ids = append(ids, id)
 			}
-			if current != want {
-				return &ConflictError{StreamID: id, Expected: want}
+			marks := strings.Repeat("?, ", len(ids)-1) + "?"
+			rows, err := tx.Tx.QueryContext(ctx, rebind(s.db.Kind, `SELECT stream_id, MAX(version) FROM events WHERE stream_id IN (`+marks+`) GROUP BY stream_id`), ids...)
+			if err != nil {
+				return fmt.Errorf("eventstore: versions: %w", err)
+			}
+			current := make(map[string]int64, len(ids))
+			for rows.Next() {
+				var id string
+				var v int64
+				if err := rows.Scan(&id, &v); err != nil {
+					_ = rows.Close()
+					return fmt.Errorf("eventstore: versions: %w", err)
+				}
+				current[id] = v
+			}
+			if err := rows.Close(); err != nil {
+				return fmt.Errorf("eventstore: versions: %w", err)
+			}
+			for id, want := range unchanged {
+				if current[id] != want {
+					return &ConflictError{StreamID: id, Expected: want}
+				}
 			}
 		}
 		var err error
@@ -447,6 +467,32 @@ func rebind(k database.Kind, q string) string { return database.Rebind(k, q) }
 // Load reads one stream from its first event.
 func (s *Store) Load(ctx context.Context, streamID string) ([]Record, error) {
 	return s.LoadFrom(ctx, streamID, 0)
+}
+
+// LoadMany reads several streams in one query, each from its first event.
+func (s *Store) LoadMany(ctx context.Context, streamIDs ...string) (map[string][]Record, error) {
+	out := make(map[string][]Record, len(streamIDs))
+	if len(streamIDs) == 0 {
+		return out, nil
+	}
+	marks := strings.Repeat("?, ", len(streamIDs)-1) + "?"
+	args := make([]any, len(streamIDs))
+	for i, id := range streamIDs {
+		args[i] = id
+	}
+	rows, err := s.db.Read.DB.QueryContext(ctx, rebind(s.db.Kind,
+		`SELECT `+recordColumns(s.db.Kind)+` FROM events WHERE stream_id IN (`+marks+`) ORDER BY stream_id, version`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: load %v: %w", streamIDs, err)
+	}
+	recs, err := s.scanRecords(rows)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		out[r.StreamID] = append(out[r.StreamID], r)
+	}
+	return out, nil
 }
 
 // LoadFrom reads the events of a stream after version afterVersion.

@@ -33,7 +33,7 @@ import (
 // on a test database, with a tenant, a user and an SMTP server as the
 // system server.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	db     *database.DB
 	srv    *server.Server
 	stop   func()
@@ -58,7 +58,7 @@ func ptr[T any](v T) *T { return &v }
 var fastRetry = message.RetryPolicy{MaxAttempts: 3, First: 20 * time.Millisecond, Factor: 1, Jitter: 0}
 
 // run starts a process on db; opt's DB, Keyring and Log are filled in.
-func run(t *testing.T, db *database.DB, opt server.Options) (*server.Server, func()) {
+func run(t testing.TB, db *database.DB, opt server.Options) (*server.Server, func()) {
 	t.Helper()
 	opt.DB, opt.Keyring = db, ring
 	opt.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -97,7 +97,7 @@ func run(t *testing.T, db *database.DB, opt server.Options) (*server.Server, fun
 
 // newEnv starts a process whose transports may reach loopback servers
 // (the R24 check relaxed, as --allow-private-hosts does).
-func newEnv(t *testing.T, db *database.DB, opt server.Options) *env {
+func newEnv(t testing.TB, db *database.DB, opt server.Options) *env {
 	t.Helper()
 	opt.Transport = transportLoopback()
 	srv, stop := run(t, db, opt)
@@ -186,7 +186,7 @@ func (e *env) resolutions(id string) []message.Resolution {
 	return out
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))

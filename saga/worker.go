@@ -100,7 +100,7 @@ func (s *Saga) attempt(ctx context.Context, id string) {
 	res, err := s.opt.Sender.Send(ctx, d.Settings, transport.Credentials{Password: d.Password, GraphClientSecret: d.GraphClientSecret}, mailOf(d))
 	d.Password, d.GraphClientSecret = "", ""
 	o := outcome(res, err)
-	next, recErr := s.opt.App.RecordOutcome(ctx, id, d.Attempt, o)
+	next, recErr := s.opt.App.RecordOutcome(ctx, d, o)
 	switch {
 	case recErr != nil:
 		log.Error("saga: recording the outcome failed; the attempt counts as interrupted", "error", recErr)

@@ -21,9 +21,10 @@ import (
 
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/transport"
+	"github.com/absender/absender/transport/smtptest"
 )
 
-func smtpSettings(srv *smtpServer, enc domain.Encryption) domain.ServerSettings {
+func smtpSettings(srv *smtptest.Server, enc domain.Encryption) domain.ServerSettings {
 	return domain.ServerSettings{
 		Host:          srv.Host,
 		Port:          srv.Port,
@@ -33,7 +34,7 @@ func smtpSettings(srv *smtpServer, enc domain.Encryption) domain.ServerSettings 
 	}
 }
 
-func newTransport(srv *smtpServer) *transport.Transport {
+func newTransport(srv *smtptest.Server) *transport.Transport {
 	opts := transport.Options{AllowPrivateHosts: true, ConnectTimeout: 5 * time.Second, SendTimeout: 10 * time.Second, HELOName: "client.test"}
 	if srv != nil && srv.Cert != nil {
 		pool := x509.NewCertPool()
@@ -66,16 +67,16 @@ func fullMessage() transport.Message {
 func TestSMTPDelivers(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		mode    tlsMode
+		mode    smtptest.Mode
 		enc     domain.Encryption
 		wantTLS bool
 	}{
-		{"none", plainText, domain.EncryptionNone, false},
-		{"starttls", startTLS, domain.EncryptionSTARTTLS, true},
-		{"implicit tls", implicitTLS, domain.EncryptionTLS, true},
+		{"none", smtptest.PlainText, domain.EncryptionNone, false},
+		{"starttls", smtptest.StartTLS, domain.EncryptionSTARTTLS, true},
+		{"implicit tls", smtptest.ImplicitTLS, domain.EncryptionTLS, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := startSMTPServer(t, serverConfig{mode: tc.mode})
+			srv := smtptest.Start(t, smtptest.Config{Mode: tc.mode})
 			res, err := newTransport(srv).Send(t.Context(), smtpSettings(srv, tc.enc), transport.Credentials{}, fullMessage())
 			if err != nil {
 				t.Fatalf("Send: got %v, want nil", err)
@@ -100,7 +101,7 @@ func TestSMTPDelivers(t *testing.T) {
 	}
 }
 
-func checkEnvelope(t *testing.T, d delivery) {
+func checkEnvelope(t *testing.T, d smtptest.Delivery) {
 	t.Helper()
 	if d.From != "juergen@absender.test" {
 		t.Errorf("MAIL FROM: got %q, want the From address", d.From)
@@ -205,22 +206,22 @@ func TestSMTPAuth(t *testing.T) {
 	const secret = "s3cr3t-Pa55word"
 	for _, tc := range []struct {
 		name      string
-		mode      tlsMode
+		mode      smtptest.Mode
 		mechs     []string
 		password  string
 		wantMech  string
 		wantError bool
 	}{
-		{"plain preferred", plainText, []string{"LOGIN", "PLAIN"}, secret, "PLAIN", false},
-		{"login only", plainText, []string{"LOGIN"}, secret, "LOGIN", false},
-		{"plain over starttls", startTLS, []string{"PLAIN"}, secret, "PLAIN", false},
-		{"wrong password", plainText, []string{"PLAIN"}, secret + "-wrong", "PLAIN", true},
-		{"wrong password login", plainText, []string{"LOGIN"}, secret + "-wrong", "LOGIN", true},
+		{"plain preferred", smtptest.PlainText, []string{"LOGIN", "PLAIN"}, secret, "PLAIN", false},
+		{"login only", smtptest.PlainText, []string{"LOGIN"}, secret, "LOGIN", false},
+		{"plain over starttls", smtptest.StartTLS, []string{"PLAIN"}, secret, "PLAIN", false},
+		{"wrong password", smtptest.PlainText, []string{"PLAIN"}, secret + "-wrong", "PLAIN", true},
+		{"wrong password login", smtptest.PlainText, []string{"LOGIN"}, secret + "-wrong", "LOGIN", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := startSMTPServer(t, serverConfig{mode: tc.mode, mechs: tc.mechs, users: map[string]string{"mailer": secret}})
+			srv := smtptest.Start(t, smtptest.Config{Mode: tc.mode, Mechs: tc.mechs, Users: map[string]string{"mailer": secret}})
 			enc := domain.EncryptionNone
-			if tc.mode == startTLS {
+			if tc.mode == smtptest.StartTLS {
 				enc = domain.EncryptionSTARTTLS
 			}
 			s := smtpSettings(srv, enc)
@@ -228,7 +229,7 @@ func TestSMTPAuth(t *testing.T) {
 			_, err := newTransport(srv).Send(t.Context(), s, transport.Credentials{Password: tc.password}, simpleMessage())
 
 			auths := srv.Auths()
-			if len(auths) != 1 || auths[0] != (authAttempt{tc.wantMech, "mailer", tc.password}) {
+			if len(auths) != 1 || auths[0] != (smtptest.AuthAttempt{Mech: tc.wantMech, Username: "mailer", Password: tc.password}) {
 				t.Errorf("auth attempts: got %+v, want one %s as mailer with the given password", auths, tc.wantMech)
 			}
 			if !tc.wantError {
@@ -271,7 +272,7 @@ func simpleMessage() transport.Message {
 func TestSMTPFailureClassification(t *testing.T) {
 	t.Run("451 twice then accepted", func(t *testing.T) {
 		tempErr := &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
-		srv := startSMTPServer(t, serverConfig{dataReplies: []error{tempErr, tempErr, nil}})
+		srv := smtptest.Start(t, smtptest.Config{DataReplies: []error{tempErr, tempErr, nil}})
 		tr := newTransport(srv)
 		for attempt := 1; attempt <= 3; attempt++ {
 			res, err := tr.Send(t.Context(), smtpSettings(srv, domain.EncryptionNone), transport.Credentials{}, simpleMessage())
@@ -291,7 +292,7 @@ func TestSMTPFailureClassification(t *testing.T) {
 		}
 	})
 	t.Run("550 permanent", func(t *testing.T) {
-		srv := startSMTPServer(t, serverConfig{dataReplies: []error{&smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "rejected by policy"}}})
+		srv := smtptest.Start(t, smtptest.Config{DataReplies: []error{&smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "rejected by policy"}}})
 		_, err := newTransport(srv).Send(t.Context(), smtpSettings(srv, domain.EncryptionNone), transport.Credentials{}, simpleMessage())
 		var te *transport.Error
 		if !errors.As(err, &te) || te.Temporary || te.Code != 550 {
@@ -314,7 +315,7 @@ func TestSMTPFailureClassification(t *testing.T) {
 	})
 	t.Run("send timeout temporary", func(t *testing.T) {
 		hang := make(chan struct{})
-		srv := startSMTPServer(t, serverConfig{hang: hang})
+		srv := smtptest.Start(t, smtptest.Config{Hang: hang})
 		t.Cleanup(func() { close(hang) })
 		tr := transport.New(transport.Options{AllowPrivateHosts: true, SendTimeout: 300 * time.Millisecond})
 		_, err := tr.Send(t.Context(), smtpSettings(srv, domain.EncryptionNone), transport.Credentials{}, simpleMessage())
@@ -324,7 +325,7 @@ func TestSMTPFailureClassification(t *testing.T) {
 		}
 	})
 	t.Run("starttls required but not offered is permanent", func(t *testing.T) {
-		srv := startSMTPServer(t, serverConfig{mode: plainText})
+		srv := smtptest.Start(t, smtptest.Config{Mode: smtptest.PlainText})
 		_, err := newTransport(srv).Send(t.Context(), smtpSettings(srv, domain.EncryptionSTARTTLS), transport.Credentials{}, simpleMessage())
 		var te *transport.Error
 		if !errors.As(err, &te) || te.Temporary {
@@ -335,7 +336,7 @@ func TestSMTPFailureClassification(t *testing.T) {
 		}
 	})
 	t.Run("untrusted certificate is permanent", func(t *testing.T) {
-		srv := startSMTPServer(t, serverConfig{mode: implicitTLS})
+		srv := smtptest.Start(t, smtptest.Config{Mode: smtptest.ImplicitTLS})
 		tr := transport.New(transport.Options{AllowPrivateHosts: true}) // system roots only
 		_, err := tr.Send(t.Context(), smtpSettings(srv, domain.EncryptionTLS), transport.Credentials{}, simpleMessage())
 		var te *transport.Error
@@ -348,7 +349,7 @@ func TestSMTPFailureClassification(t *testing.T) {
 // TestSMTPRefusedRecipient checks that one refused recipient is reported in
 // the Result while the others get the message (R23 MessageSent).
 func TestSMTPRefusedRecipient(t *testing.T) {
-	srv := startSMTPServer(t, serverConfig{refuse: map[string]*smtp.SMTPError{
+	srv := smtptest.Start(t, smtptest.Config{Refuse: map[string]*smtp.SMTPError{
 		"bob@example.test": {Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"},
 	}})
 	m := simpleMessage()
@@ -383,7 +384,7 @@ func TestSMTPUTF8(t *testing.T) {
 		{"server without SMTPUTF8", true, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := startSMTPServer(t, serverConfig{smtpUTF8: tc.server})
+			srv := smtptest.Start(t, smtptest.Config{SMTPUTF8: tc.server})
 			s := smtpSettings(srv, domain.EncryptionNone)
 			s.SMTPUTF8 = tc.settings
 			_, err := newTransport(srv).Send(t.Context(), s, transport.Credentials{}, m)

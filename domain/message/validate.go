@@ -19,10 +19,13 @@ import (
 const (
 	MaxRecipients = 100
 	MaxSize       = 25 << 20 // total of subject, bodies and attachments
-	// maxDepth and maxUnpacked bound the inspection of nested archives.
-	maxDepth    = 8
-	maxUnpacked = 256 << 20
+	// maxDepth bounds the nesting of archives inspected.
+	maxDepth = 8
 )
+
+// maxUnpacked bounds what the archives of one attachment may unpack in all
+// (a variable for tests).
+var maxUnpacked int64 = 256 << 20
 
 // forbidden are the extensions R22 refuses (seed 003).
 var forbidden = map[string]bool{}
@@ -228,7 +231,8 @@ func decodeAttachment(i int, a AttachmentDraft) (Attachment, error) {
 	if err != nil {
 		return Attachment{}, domain.InvalidInput("attachments", where+": contentBase64 is not valid base64")
 	}
-	if err := inspect(name, data, 0); err != nil {
+	budget := maxUnpacked
+	if err := inspect(name, data, 0, &budget); err != nil {
 		return Attachment{}, err
 	}
 	return Attachment{Filename: name, ContentType: ct, Data: data}, nil
@@ -242,7 +246,9 @@ func ForbiddenName(name string) bool {
 }
 
 // inspect refuses a forbidden file, also inside ZIP archives, also nested.
-func inspect(name string, data []byte, depth int) error {
+// budget is what nested archives may still unpack, shared by the whole
+// attachment, so archives of archives cannot multiply it.
+func inspect(name string, data []byte, depth int, budget *int64) error {
 	if ForbiddenName(name) {
 		return &domain.Error{Code: domain.CodeAttachmentForbidden, Field: "attachments", Message: name + " has a forbidden file extension"}
 	}
@@ -259,7 +265,6 @@ func inspect(name string, data []byte, depth int) error {
 	if err != nil {
 		return refuse("the archive cannot be read, so it cannot be checked")
 	}
-	budget := int64(maxUnpacked)
 	for _, f := range zr.File {
 		inner := name + "/" + f.Name
 		if ForbiddenName(f.Name) {
@@ -280,16 +285,16 @@ func inspect(name string, data []byte, depth int) error {
 			_ = rc.Close()
 			continue
 		}
-		rest, err := io.ReadAll(io.LimitReader(rc, budget))
+		rest, err := io.ReadAll(io.LimitReader(rc, *budget))
 		_ = rc.Close()
 		if err != nil {
 			return refuse("entry " + f.Name + " cannot be read, so it cannot be checked")
 		}
-		budget -= int64(len(rest))
-		if budget <= 0 {
+		*budget -= int64(len(rest))
+		if *budget <= 0 {
 			return refuse("the archive unpacks to too much data to be checked")
 		}
-		if err := inspect(inner, append(head[:n], rest...), depth+1); err != nil {
+		if err := inspect(inner, append(head[:n], rest...), depth+1, budget); err != nil {
 			return err
 		}
 	}
