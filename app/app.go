@@ -41,6 +41,7 @@ type Service struct {
 	retention time.Duration
 	version   string
 	retry     message.RetryPolicy
+	onQueued  func(messageID string)
 }
 
 // Config configures a Service; Store and Keyring are required.
@@ -61,6 +62,11 @@ type Config struct {
 	// Retry is the schedule of delivery attempts (R23, default
 	// message.DefaultRetryPolicy).
 	Retry message.RetryPolicy
+	// OnQueued, when set, is told of every message queued with its
+	// resolution (due for an attempt now), after the commit: the send
+	// saga of this process takes it at once instead of waiting for the
+	// read model to show it due.
+	OnQueued func(messageID string)
 }
 
 // Validate reports every missing or bad setting.
@@ -90,7 +96,7 @@ func New(c Config) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{store: c.Store, ring: c.Keyring, now: c.Now, newID: c.NewID, retries: c.MaxAttempts,
-		retention: c.MessageRetention, version: c.Version, retry: c.Retry}
+		retention: c.MessageRetention, version: c.Version, retry: c.Retry, onQueued: c.OnQueued}
 	if s.retention == 0 {
 		s.retention = 30 * 24 * time.Hour
 	}

@@ -132,12 +132,12 @@ func (s *Service) queue(ctx context.Context, q message.MessageQueued, c message.
 		return insertContent(ctx, tx, q.MessageID, sealedKey, ct, q.RetainUntil)
 	})
 	if err != nil {
-		if strings.Contains(err.Error(), "message_contents") {
-			return Result{}, &eventstore.ConflictError{StreamID: a.StreamID}
-		}
 		return Result{}, err
 	}
 	s.store.Changed()
+	if len(then) > 0 && s.onQueued != nil {
+		s.onQueued(q.MessageID)
+	}
 	return Result{Position: res.Last, Events: len(a.Events)}, nil
 }
 
@@ -317,33 +317,36 @@ func portOf(s domain.ServerSettings) int {
 // PurgeMessageContent erases a message's content now (R25); the history
 // of what was sent to whom stays. Permission is the caller's to check.
 func (s *Service) PurgeMessageContent(ctx context.Context, id, reason string) (Result, error) {
-	var m message.State
-	recs, err := s.loadRecords(ctx, MessageStreamID(id), &m)
-	if err != nil {
-		return Result{}, err
-	}
-	events, err := m.Purge(reason)
-	if err != nil || len(events) == 0 {
-		return Result{}, err
-	}
-	a := eventstore.StreamAppend{StreamType: string(message.StreamKind), StreamID: MessageStreamID(id), ExpectedVersion: int64(len(recs)),
-		Events: []eventstore.NewEvent{{Event: events[0], Metadata: s.metadata(RequestFrom(ctx), m.TenantID())}}}
-	var res eventstore.AppendResult
-	err = s.store.DB().Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		if res, err = s.store.AppendTx(ctx, tx, a); err != nil {
-			return err
+	for range s.retries {
+		var m message.State
+		recs, err := s.loadRecords(ctx, MessageStreamID(id), &m)
+		if err != nil {
+			return Result{}, err
 		}
-		return eraseContent(ctx, tx, id)
-	})
-	if errors.Is(err, eventstore.ErrConflict) {
-		return s.PurgeMessageContent(ctx, id, reason) // the saga moved on meanwhile
+		events, err := m.Purge(reason)
+		if err != nil || len(events) == 0 {
+			return Result{}, err
+		}
+		a := eventstore.StreamAppend{StreamType: string(message.StreamKind), StreamID: MessageStreamID(id), ExpectedVersion: version(recs),
+			Events: []eventstore.NewEvent{{Event: events[0], Metadata: s.metadata(RequestFrom(ctx), m.TenantID())}}}
+		var res eventstore.AppendResult
+		err = s.store.DB().Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			if res, err = s.store.AppendTx(ctx, tx, a); err != nil {
+				return err
+			}
+			return eraseContent(ctx, tx, id)
+		})
+		if errors.Is(err, eventstore.ErrConflict) {
+			continue // the saga moved on meanwhile
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		s.store.Changed()
+		return Result{Position: res.Last, Events: 1}, nil
 	}
-	if err != nil {
-		return Result{}, err
-	}
-	s.store.Changed()
-	return Result{Position: res.Last, Events: 1}, nil
+	return Result{}, domain.Conflict("the message changed too often while its content was purged; try again")
 }
 
 // PurgeExpired erases the content of finished messages past their

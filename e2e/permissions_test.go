@@ -62,16 +62,7 @@ var permCodes = map[string]string{"ok": "ALLOW", "F": "FORBIDDEN", "N": "NOT_FOU
 // cells are logged instead of failing. Remove an entry once the code is
 // fixed (the test logs "FIXED" for it). "served/FIELD" entries are SPEC §4
 // contract fields the server does not serve.
-var permKnownBugs = map[string]string{
-	// SPEC §4's first block names these fields; the sending issue (messages)
-	// and the history issue (mailboxAccess) serve them.
-	"served/message":              "SPEC §4 Query.message not served",
-	"served/messages":             "SPEC §4 Query.messages not served",
-	"served/sendMessage":          "SPEC §4 Mutation.sendMessage not served",
-	"served/sendTestMail":         "SPEC §4 Mutation.sendTestMail not served (R6)",
-	"served/submitSupportRequest": "SPEC §4 Mutation.submitSupportRequest not served (R7)",
-	"served/purgeMessageContent":  "SPEC §4 Mutation.purgeMessageContent not served (R25)",
-}
+var permKnownBugs = map[string]string{}
 
 // permSpecFields are the Query and Mutation fields of SPEC §4's first
 // GraphQL block: every one must be served (and then have rows below).
@@ -101,6 +92,9 @@ type permFixture struct {
 	ownGroup         string               // a group with the employee and external as members
 	mailbox          string               // a mailbox
 	global           string               // a global mailbox (R12)
+	peerToken        string               // the peer employee's token, to send as it
+	peerMessage      string               // a message of the peer employee
+	systemTestMail   string               // a test mail through the system server (no tenant's)
 	n                int                  // for unique names
 }
 
@@ -252,7 +246,40 @@ func permSetup(t *testing.T, in *servertest.Instance) *permFixture {
 		map[string]any{"t": f.tenantA, "a": "global@a.example", "s": permSettings}, &g)
 	f.global = g.AddMailbox.ID
 	f.do(`mutation($m: ID!, $u: ID!) { grantUser(mailboxId: $m, userId: $u) { id } }`, map[string]any{"m": f.global, "u": f.peer}, nil)
+
+	// Messages (R6, R19): one of the peer employee, one test mail through
+	// the system server, which belongs to no tenant.
+	f.peerToken, _ = f.newToken(f.peer)
+	f.peerMessage = f.send(f.peerToken)
+	var tm struct{ SendTestMail struct{ ID string } }
+	f.do(`mutation { sendTestMail(to: "check@example.com") { id } }`, nil, &tm)
+	f.systemTestMail = tm.SendTestMail.ID
 	return f
+}
+
+const permSendMessage = `mutation($in: SendMessageInput!) { sendMessage(input: $in) { id status } }`
+
+// permDraft is a message every user of tenants A and B may send: From the
+// system mailbox.
+func permDraft() map[string]any {
+	return map[string]any{"from": "noreply@example.com", "to": []string{"someone@example.net"}, "subject": "Permission matrix", "text": "Hello."}
+}
+
+// send sends a message as tok and returns its id.
+func (f *permFixture) send(tok string) string {
+	f.t.Helper()
+	var out struct{ SendMessage struct{ ID string } }
+	f.in.MustDo(f.t, tok, permSendMessage, map[string]any{"in": permDraft()}, &out)
+	return out.SendMessage.ID
+}
+
+// ownMessage is a fresh message of who (for a principal without a user of
+// its own, or a blocked one: the peer employee's, refused before it matters).
+func (f *permFixture) ownMessage(who permWho) string {
+	if f.user[who] == "" || who == permBlocked {
+		return f.peerMessage
+	}
+	return f.send(f.token[who])
 }
 
 // permRow is one operation with one kind of target, and its expected
@@ -272,6 +299,7 @@ type permRow struct {
 var permChecks = map[string]func(f *permFixture, who permWho, r servertest.Response) string{
 	"tenants/own or all":              permCheckTenants,
 	"mailbox/R12 global mailbox of A": permCheckGlobalMailbox,
+	"messages/tenant A":               permCheckMessages,
 }
 
 func permNoVars(*permFixture, permWho) map[string]any { return nil }
@@ -290,6 +318,9 @@ func permRows() []permRow {
 		qReplyTo   = `query($u: ID!) { replyToOptions(userId: $u) { address } }`
 		qTokens    = `query($u: ID) { apiTokens(userId: $u) { id name } }`
 		qAudit     = `query($t: ID) { auditLog(tenantId: $t, first: 1) { edges { cursor } } }`
+		qMessage   = `query($id: ID!) { message(id: $id) { id status } }`
+		qMessages  = `query($t: ID!) { messages(tenantId: $t, first: 500) { edges { node { id } } } }`
+		mTestMail  = `mutation($t: ID, $m: ID, $to: String!) { sendTestMail(tenantId: $t, mailboxId: $m, to: $to) { id } }`
 		mCreateU   = `mutation($t: ID!, $l: String!, $e: String!, $r: Role!) { createUser(tenantId: $t, loginName: $l, displayName: "New user", email: $e, role: $r) { id } }`
 		mUpdateU   = `mutation($u: ID!, $r: Role) { updateUser(userId: $u, displayName: "Renamed", role: $r) { id } }`
 		mDeleteU   = `mutation($u: ID!) { deleteUser(userId: $u) }`
@@ -377,6 +408,12 @@ func permRows() []permRow {
 		{"apiTokens", "R21 administrator of A", "ok ok F  ok F  F  F  U  N  U", qTokens, u(admin2)},
 		{"apiTokens", "R21 self", "-  -  -  ok ok ok ok U  ok U", qTokens, u(self)},
 		{"apiTokens", "the caller's (no userId)", "ok ok F  ok ok ok ok U  ok U", qTokens, permNoVars},
+		{"message", "R19 message of the peer employee of A", "ok ok F  ok ok F  F  U  N  U", qMessage, id(func(f *permFixture) string { return f.peerMessage })},
+		{"message", "self: a message of the caller", "-  -  -  ok ok ok ok U  ok U", qMessage,
+			func(f *permFixture, who permWho) map[string]any { return map[string]any{"id": f.ownMessage(who)} }},
+		{"message", "R6 R19 a test mail through the system server", "ok ok F  N  N  N  N  U  N  U", qMessage,
+			id(func(f *permFixture) string { return f.systemTestMail })},
+		{"messages", "tenant A", "ok ok F  ok ok ok ok U  N  U", qMessages, tenantA},
 		{"auditLog", "tenant A", "ok ok F  ok ok F  F  U  N  U", qAudit, tenantA},
 		{"auditLog", "no tenantId (the caller's tenant or all)", "ok ok F  ok ok F  F  U  ok U", qAudit, permNoVars},
 
@@ -446,6 +483,26 @@ func permRows() []permRow {
 			}},
 		{"removeMailbox", "fresh mailbox of A", "ok F  F  ok ok F  F  U  N  U", `mutation($m: ID!) { removeMailbox(id: $m) }`,
 			func(f *permFixture, _ permWho) map[string]any { return map[string]any{"m": f.newMailbox(false)} }},
+		{"sendMessage", "R17 self, From the system mailbox", "F  F  F  ok ok ok ok U  ok U", permSendMessage,
+			func(*permFixture, permWho) map[string]any { return map[string]any{"in": permDraft()} }},
+		{"sendTestMail", "R6 the system server", "ok F  F  F  F  F  F  U  F  U", mTestMail,
+			func(*permFixture, permWho) map[string]any { return map[string]any{"to": "check@example.com"} }},
+		{"sendTestMail", "R6 tenant A's server (configured first)", "ok F  F  ok ok F  F  U  N  U", mTestMail,
+			func(f *permFixture, _ permWho) map[string]any {
+				f.do(`mutation($t: ID!, $in: ServerSettingsInput!) { configureTenantServer(tenantId: $t, input: $in) { id } }`,
+					map[string]any{"t": f.tenantA, "in": permSettings}, nil)
+				return map[string]any{"t": f.tenantA, "to": "check@example.com"}
+			}},
+		{"sendTestMail", "R6 R12 the authenticated global mailbox of A", "ok F  F  ok ok F  F  U  N  U", mTestMail,
+			func(f *permFixture, _ permWho) map[string]any {
+				return map[string]any{"m": f.global, "to": "check@example.com"}
+			}},
+		{"submitSupportRequest", "R7 self", "F  F  F  ok ok ok ok U  ok U",
+			`mutation { submitSupportRequest(subject: "Help", body: "Please.") { id } }`, permNoVars},
+		{"purgeMessageContent", "R25 a fresh message of the peer employee of A", "ok F  F  ok ok F  F  U  N  U",
+			`mutation($id: ID!) { purgeMessageContent(id: $id) { id } }`,
+			func(f *permFixture, _ permWho) map[string]any { return map[string]any{"id": f.send(f.peerToken)} }},
+
 		{"grantUser", "R11 mailbox of A to the peer employee", "ok F  F  ok ok F  F  U  N  U",
 			`mutation($m: ID!, $u: ID!) { grantUser(mailboxId: $m, userId: $u) { id } }`, grant("u", mailboxA, peerUser)},
 		{"grantUser", "global mailbox of A to a user of B", "ok F  F  N  N  N  N  U  N  U",
@@ -513,6 +570,36 @@ func permCheckGlobalMailbox(f *permFixture, who permWho, r servertest.Response) 
 	}
 	if who != permOther && (m.Settings == nil || len(m.GrantedUsers) != 1 || m.GrantedUsers[0].ID != f.peer) {
 		return fmt.Sprintf("R12: got %s, want the settings and the grant to the peer employee", r.Data)
+	}
+	return ""
+}
+
+// permCheckMessages: EMPLOYEE and EXTERNAL users list only their own
+// messages, administrators and system principals every message of the
+// tenant (R19).
+func permCheckMessages(f *permFixture, who permWho, r servertest.Response) string {
+	var out struct {
+		Messages struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
+	}
+	if err := json.Unmarshal(r.Data, &out); err != nil {
+		return fmt.Sprintf("decode %s: %v", r.Data, err)
+	}
+	var got []string
+	for _, e := range out.Messages.Edges {
+		got = append(got, e.Node.ID)
+	}
+	peers := slices.Contains(got, f.peerMessage)
+	switch who {
+	case permEmployee, permExternal:
+		if peers {
+			return fmt.Sprintf("R19: messages %v include the peer employee's %s", got, f.peerMessage)
+		}
+	default:
+		if !peers {
+			return fmt.Sprintf("messages %v lack the peer employee's %s", got, f.peerMessage)
+		}
 	}
 	return ""
 }

@@ -3,6 +3,8 @@ package saga_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/domain/message"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/saga"
 	"github.com/absender/absender/server"
 	"github.com/absender/absender/transport/smtptest"
 )
@@ -62,10 +65,20 @@ func BenchmarkSendToSent(b *testing.B) {
 	}
 }
 
+// benchWorkers is the delivery pool of the benchmark (BENCH_WORKERS).
+var benchWorkers = envInt("BENCH_WORKERS", 8)
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
 const benchBody = "Sehr geehrte Damen und Herren,\n\nanbei die Rechnung.\n\nMit freundlichen Grüßen\n"
 
 func benchSaga(b *testing.B, db *database.DB) {
-	e := newEnv(b, db, server.Options{})
+	e := newEnv(b, db, server.Options{Saga: saga.Options{Workers: benchWorkers}})
 	d := message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Text: benchBody}
 	// Warm up: one message through every stage.
 	d.Subject = "warm-up"

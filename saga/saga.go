@@ -79,8 +79,21 @@ type Options struct {
 
 // Saga runs the resolver and the delivery workers.
 type Saga struct {
-	opt Options
-	db  *database.DB
+	opt   Options
+	db    *database.DB
+	hints chan string
+}
+
+// Due tells the workers of this process that a message is due now (it was
+// just queued with its resolution), so it is attempted without waiting for
+// the read model. Hints are best effort: when many are pending, the read
+// model's due time finds the message instead. Attempting a message twice
+// at once is harmless: the second finds the first's attempt recorded.
+func (s *Saga) Due(messageID string) {
+	select {
+	case s.hints <- messageID:
+	default:
+	}
 }
 
 // New returns a Saga; App, Store and Sender are required.
@@ -106,7 +119,7 @@ func New(opt Options) (*Saga, error) {
 	if opt.AttemptTimeout <= 0 {
 		opt.AttemptTimeout = message.AttemptTimeout
 	}
-	return &Saga{opt: opt, db: opt.Store.DB()}, nil
+	return &Saga{opt: opt, db: opt.Store.DB(), hints: make(chan string, 1024)}, nil
 }
 
 // Run resolves and delivers until ctx ends; deliveries under way finish

@@ -15,9 +15,10 @@ import (
 
 type sqlTx = sql.Tx
 
-// deliver runs the worker pool: a dispatcher claims due messages and the
-// workers attempt them, each on its own, so one slow server holds one
-// worker and nothing else.
+// deliver runs the worker pool: a dispatcher hands the workers the
+// messages this process just queued (Due) and those the read model shows
+// due (claimed), and the workers attempt them, each on its own, so one
+// slow server holds one worker and nothing else.
 func (s *Saga) deliver(ctx context.Context) {
 	work := make(chan string)
 	var wg sync.WaitGroup
@@ -55,6 +56,12 @@ func (s *Saga) deliver(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case id := <-s.hints:
+			select {
+			case work <- id:
+			case <-ctx.Done():
+				return
+			}
 		case <-wake:
 		case <-time.After(s.opt.Poll):
 		}

@@ -74,6 +74,9 @@ func New(opt Options) (*Server, error) {
 	if opt.Keyring != nil {
 		cfg := opt.App
 		cfg.Store, cfg.Keyring = s.Store, opt.Keyring
+		if !opt.NoSaga && cfg.OnQueued == nil {
+			cfg.OnQueued = func(id string) { s.Saga.Due(id) }
+		}
 		if s.App, err = app.New(cfg); err != nil {
 			return nil, err
 		}

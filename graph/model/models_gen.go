@@ -26,6 +26,12 @@ type APIToken struct {
 	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
 }
 
+type AttachmentInput struct {
+	Filename      string `json:"filename"`
+	ContentType   string `json:"contentType"`
+	ContentBase64 string `json:"contentBase64"`
+}
+
 type AuditConnection struct {
 	Edges    []AuditEdge `json:"edges"`
 	PageInfo *PageInfo   `json:"pageInfo"`
@@ -69,6 +75,16 @@ type FieldChange struct {
 	To    *string `json:"to,omitempty"`
 }
 
+type MessageConnection struct {
+	Edges    []MessageEdge `json:"edges"`
+	PageInfo *PageInfo     `json:"pageInfo"`
+}
+
+type MessageEdge struct {
+	Cursor string   `json:"cursor"`
+	Node   *Message `json:"node"`
+}
+
 type Mutation struct {
 }
 
@@ -78,6 +94,37 @@ type PageInfo struct {
 }
 
 type Query struct {
+}
+
+// The saga's explanation of a message's transport (R16, R2, R3, R1, R23).
+type Resolution struct {
+	// The rule that matched, in words.
+	Rule      string        `json:"rule"`
+	Transport TransportKind `json:"transport"`
+	// The authenticated mailbox that sends it (transport MAILBOX).
+	MailboxID *string `json:"mailboxId,omitempty"`
+	// Candidates that were not used, and why.
+	Skipped []SkippedCandidate `json:"skipped"`
+	// The grant that allowed the From address, when a restricted mailbox's.
+	GrantedBy *string `json:"grantedBy,omitempty"`
+}
+
+// A message as the viewer sends it (R17, R22, R5).
+type SendMessageInput struct {
+	// One of the viewer's sender options: an address or "Display Name <address>".
+	From string `json:"from"`
+	// One of the viewer's Reply-To options.
+	ReplyTo *string  `json:"replyTo,omitempty"`
+	To      []string `json:"to"`
+	Cc      []string `json:"cc,omitempty"`
+	// Envelope recipients only, never in the headers.
+	Bcc         []string          `json:"bcc,omitempty"`
+	Subject     string            `json:"subject"`
+	Text        *string           `json:"text,omitempty"`
+	HTML        *string           `json:"html,omitempty"`
+	Attachments []AttachmentInput `json:"attachments,omitempty"`
+	// Scoped to the viewer: reusing a key returns the message sent with it (R23).
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 type ServerSettings struct {
@@ -108,6 +155,11 @@ type ServerSettingsInput struct {
 	SenderAddress     string     `json:"senderAddress"`
 	SenderName        *string    `json:"senderName,omitempty"`
 	SMTPUtf8          *bool      `json:"smtpUtf8,omitempty"`
+}
+
+type SkippedCandidate struct {
+	Candidate string `json:"candidate"`
+	Reason    string `json:"reason"`
 }
 
 type Subscription struct {
@@ -244,6 +296,76 @@ func (e *Encryption) UnmarshalJSON(b []byte) error {
 }
 
 func (e Encryption) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where the send saga is with a message (R23).
+type MessageStatus string
+
+const (
+	// Accepted; the transport is being resolved.
+	MessageStatusQueued MessageStatus = "QUEUED"
+	// An attempt is under way.
+	MessageStatusSending MessageStatus = "SENDING"
+	// An attempt failed temporarily; another one is due.
+	MessageStatusRetrying MessageStatus = "RETRYING"
+	// The server accepted the message (final).
+	MessageStatusSent MessageStatus = "SENT"
+	// The message will not be sent: a permanent failure or the last attempt failed (final).
+	MessageStatusFailed MessageStatus = "FAILED"
+	// Refused before sending: sending unavailable (R1, R2) or the From / Reply-To no longer allowed (R17, R20) (final).
+	MessageStatusRejected MessageStatus = "REJECTED"
+)
+
+var AllMessageStatus = []MessageStatus{
+	MessageStatusQueued,
+	MessageStatusSending,
+	MessageStatusRetrying,
+	MessageStatusSent,
+	MessageStatusFailed,
+	MessageStatusRejected,
+}
+
+func (e MessageStatus) IsValid() bool {
+	switch e {
+	case MessageStatusQueued, MessageStatusSending, MessageStatusRetrying, MessageStatusSent, MessageStatusFailed, MessageStatusRejected:
+		return true
+	}
+	return false
+}
+
+func (e MessageStatus) String() string {
+	return string(e)
+}
+
+func (e *MessageStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MessageStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MessageStatus", str)
+	}
+	return nil
+}
+
+func (e MessageStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MessageStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MessageStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -1,0 +1,143 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/absender/absender/authz"
+	"github.com/absender/absender/domain"
+	"github.com/absender/absender/domain/message"
+	"github.com/absender/absender/graph/model"
+	"github.com/absender/absender/projections"
+)
+
+// messageTarget looks a message up for the permission table. A message of
+// another tenant — or a test mail through the system server, which belongs
+// to no tenant — does not exist for a tenant user (R19).
+func (r *Resolver) messageTarget(ctx context.Context, id string) (authz.Target, projections.MessageRow, error) {
+	if err := authenticated(ctx); err != nil {
+		return authz.Target{}, projections.MessageRow{}, err
+	}
+	m, err := r.deps.Reader.Message(ctx, id)
+	if err != nil {
+		return authz.Target{}, m, notFound(err, "message")
+	}
+	if p := PrincipalFrom(ctx); p.Role.IsTenantRole() && m.TenantID != p.TenantID {
+		return authz.Target{}, m, domain.NotFound("message")
+	}
+	return authz.Target{TenantID: m.TenantID, UserID: deref(m.UserID)}, m, nil
+}
+
+// readMessage answers a mutation with the message as the read model has it.
+func (r *Resolver) readMessage(ctx context.Context, id string) (*model.Message, error) {
+	m, err := r.deps.Reader.Message(ctx, id)
+	if err != nil {
+		return nil, notFound(err, "message")
+	}
+	return messageModel(m)
+}
+
+func messageModel(m projections.MessageRow) (*model.Message, error) {
+	var rcpt projections.Recipients
+	if err := json.Unmarshal([]byte(m.Recipients), &rcpt); err != nil {
+		return nil, fmt.Errorf("message %s: recipients: %w", m.ID, err)
+	}
+	refused := []string{}
+	if m.Refused != "" {
+		if err := json.Unmarshal([]byte(m.Refused), &refused); err != nil {
+			return nil, fmt.Errorf("message %s: refused recipients: %w", m.ID, err)
+		}
+	}
+	out := &model.Message{ID: m.ID, Status: model.MessageStatus(m.Status), From: m.Sender, ReplyTo: m.ReplyTo,
+		To: nonNil(rcpt.To), Cc: nonNil(rcpt.Cc), Subject: m.Subject, Attempts: m.Attempts, LastError: m.LastError,
+		MessageID: m.HeaderID, RejectedRecipients: nonNil(refused), CreatedAt: parseTime(m.CreatedAt),
+		UpdatedAt: parseTime(m.UpdatedAt), TenantID: m.TenantID, RawResolution: m.Resolution}
+	if m.Transport != nil {
+		k := model.TransportKind(*m.Transport)
+		out.Transport = &k
+	}
+	return out, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// resolutionModel is the API form of the read model's message.Resolution.
+func resolutionModel(raw string) (*model.Resolution, error) {
+	var res message.Resolution
+	if err := json.Unmarshal([]byte(raw), &res); err != nil {
+		return nil, fmt.Errorf("resolution: %w", err)
+	}
+	out := &model.Resolution{Rule: res.Rule, Transport: model.TransportKind(res.Transport.String()),
+		MailboxID: optional(res.MailboxID), GrantedBy: optional(res.GrantedBy), Skipped: []model.SkippedCandidate{}}
+	for _, s := range res.Skipped {
+		out.Skipped = append(out.Skipped, model.SkippedCandidate{Candidate: s.Candidate, Reason: s.Reason})
+	}
+	return out, nil
+}
+
+// draft turns the API input into the command's message draft.
+func draft(in model.SendMessageInput) message.Draft {
+	d := message.Draft{From: in.From, ReplyTo: deref(in.ReplyTo), To: in.To, Cc: in.Cc, Bcc: in.Bcc,
+		Subject: in.Subject, Text: deref(in.Text), HTML: deref(in.HTML)}
+	for _, a := range in.Attachments {
+		d.Attachments = append(d.Attachments, message.AttachmentDraft{Filename: a.Filename, ContentType: a.ContentType,
+			ContentBase64: a.ContentBase64})
+	}
+	return d
+}
+
+// watchMessage sends the message now and then at every change until it is
+// final (SENT, FAILED, REJECTED) or ctx ends. The event store signals
+// appends and read-model commits alike, so the row is re-read when the
+// messages projection has applied a change. Like streamEvents it re-checks
+// the caller's token and permission at every wake-up (R20, R19).
+func (r *Resolver) watchMessage(ctx context.Context, t authz.Target, id string, out chan<- *model.Message) {
+	defer close(out)
+	tok, _ := ctx.Value(tokenKey{}).(string)
+	var last []byte
+	for {
+		wake := r.deps.Store.Notify()
+		if tok != "" {
+			p, err := r.auth.Authenticate(ctx, tok)
+			if err != nil || authz.Check(p, authz.OpMessageStatus, t) != nil {
+				return
+			}
+		}
+		row, err := r.deps.Reader.Message(ctx, id)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.deps.Log.ErrorContext(ctx, "messageStatus subscription", "message", id, "err", err)
+			}
+			return
+		}
+		if b, _ := json.Marshal(row); string(b) != string(last) {
+			last = b
+			m, err := messageModel(row)
+			if err != nil {
+				r.deps.Log.ErrorContext(ctx, "messageStatus subscription", "message", id, "err", err)
+				return
+			}
+			select {
+			case out <- m:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if message.Status(row.Status).Final() {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-time.After(time.Second):
+		}
+	}
+}
