@@ -33,7 +33,7 @@ func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMess
 	if err := r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
-	return r.readMessage(ctx, id)
+	return r.acceptedMessage(ctx, id, res)
 }
 
 // SendTestMail is the resolver for the sendTestMail field.
@@ -69,7 +69,7 @@ func (r *mutationResolver) SendTestMail(ctx context.Context, tenantID *string, m
 	if err := r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
-	return r.readMessage(ctx, id)
+	return r.acceptedMessage(ctx, id, res)
 }
 
 // SubmitSupportRequest is the resolver for the submitSupportRequest field.
@@ -82,7 +82,7 @@ func (r *mutationResolver) SubmitSupportRequest(ctx context.Context, subject str
 	if err := r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
-	return r.readMessage(ctx, id)
+	return r.acceptedMessage(ctx, id, res)
 }
 
 // PurgeMessageContent is the resolver for the purgeMessageContent field.

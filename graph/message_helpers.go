@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/absender/absender/app"
 	"time"
 
 	"github.com/absender/absender/authz"
@@ -37,6 +38,20 @@ func (r *Resolver) readMessage(ctx context.Context, id string) (*model.Message, 
 		return nil, notFound(err, "message")
 	}
 	return messageModel(m)
+}
+
+// acceptedMessage answers a mutation that queued a message with the
+// message as it was accepted: QUEUED, whatever the saga did since (it may
+// have sent it before read-your-writes returned). A replayed idempotency
+// key (nothing appended) answers with the message as it is now.
+func (r *Resolver) acceptedMessage(ctx context.Context, id string, res app.Result) (*model.Message, error) {
+	m, err := r.readMessage(ctx, id)
+	if err != nil || res.Events == 0 {
+		return m, err
+	}
+	m.Status, m.Attempts, m.LastError, m.MessageID, m.RejectedRecipients, m.UpdatedAt =
+		model.MessageStatusQueued, 0, nil, nil, []string{}, m.CreatedAt
+	return m, nil
 }
 
 func messageModel(m projections.MessageRow) (*model.Message, error) {
