@@ -27,27 +27,28 @@ func contentAAD(messageID string) []byte { return []byte("absender/message-" + m
 func keyAAD(messageID string) []byte { return []byte("absender/message-" + messageID + "/contentKey") }
 
 // sealContent encrypts content with a new per-message key and returns the
-// sealed key and the ciphertext (nonce first).
-func (s *Service) sealContent(messageID string, c message.Content) (sealedKey string, ciphertext []byte, err error) {
+// sealed key, the ciphertext (nonce first) and the plain key, for the
+// keyed content hashes of the events (message.Describe).
+func (s *Service) sealContent(messageID string, c message.Content) (sealedKey string, ciphertext, key []byte, err error) {
 	plain, err := json.Marshal(c)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
-	key := make([]byte, 32)
+	key = make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	aead, err := contentAEAD(key)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	nonce := make([]byte, aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	ciphertext = aead.Seal(nonce, nonce, plain, contentAAD(messageID))
 	sealedKey, err = s.ring.Encrypt(key, keyAAD(messageID))
-	return sealedKey, ciphertext, err
+	return sealedKey, ciphertext, key, err
 }
 
 func contentAEAD(key []byte) (cipher.AEAD, error) {
@@ -69,6 +70,11 @@ func insertContent(ctx context.Context, tx bun.Tx, messageID, sealedKey string, 
 // ErrContentPurged says a message's content was erased (R25).
 var ErrContentPurged = errors.New("app: message content was purged")
 
+// ErrUndecryptable says stored ciphertext does not decrypt with the key
+// ring (a key was removed from ABSENDER_SECRET_KEY, or the data was
+// altered): retrying will not help.
+var ErrUndecryptable = errors.New("app: cannot be decrypted with the key ring")
+
 // MessageContent decrypts a message's content, in memory, for sending.
 func (s *Service) MessageContent(ctx context.Context, messageID string) (message.Content, error) {
 	var sealed sql.NullString
@@ -82,18 +88,18 @@ func (s *Service) MessageContent(ctx context.Context, messageID string) (message
 	}
 	key, err := s.ring.Decrypt(sealed.String, keyAAD(messageID))
 	if err != nil {
-		return message.Content{}, fmt.Errorf("app: content key of %s: %w", messageID, err)
+		return message.Content{}, fmt.Errorf("app: content key of %s: %w (%v)", messageID, ErrUndecryptable, err)
 	}
 	aead, err := contentAEAD(key)
 	if err != nil {
 		return message.Content{}, err
 	}
 	if len(ct) < aead.NonceSize() {
-		return message.Content{}, fmt.Errorf("app: content of %s is truncated", messageID)
+		return message.Content{}, fmt.Errorf("app: content of %s is truncated: %w", messageID, ErrUndecryptable)
 	}
 	plain, err := aead.Open(nil, ct[:aead.NonceSize()], ct[aead.NonceSize():], contentAAD(messageID))
 	if err != nil {
-		return message.Content{}, fmt.Errorf("app: content of %s does not decrypt: %w", messageID, err)
+		return message.Content{}, fmt.Errorf("app: content of %s: %w", messageID, ErrUndecryptable)
 	}
 	var c message.Content
 	if err := json.Unmarshal(plain, &c); err != nil {

@@ -85,7 +85,7 @@ func (s *Service) SendMessage(ctx context.Context, d message.Draft, idempotencyK
 	}
 	p.From.Name = r.FromName
 	q := message.MessageQueued{MessageID: id, TenantID: f.Viewer.TenantID, UserID: req.Actor.UserID, Kind: message.KindMessage,
-		From: p.From, ReplyTo: p.ReplyTo, To: p.To, Cc: p.Cc, Bcc: p.Bcc, Subject: p.Subject, Size: p.Size, IdempotencyKey: idempotencyKey}
+		From: p.From, FromNamed: p.FromNamed, ReplyTo: p.ReplyTo, To: p.To, Cc: p.Cc, Bcc: p.Bcc, Subject: p.Subject, Size: p.Size, IdempotencyKey: idempotencyKey}
 	// The checks above resolved the transport already (R17 and R5 need
 	// it): that resolution, with the versions it read, is recorded with
 	// the message, and the saga's resolver finds the message resolved.
@@ -113,11 +113,11 @@ func (s *Service) queue(ctx context.Context, q message.MessageQueued, c message.
 	if q.RetainUntil.IsZero() {
 		q.RetainUntil = s.now().Add(s.retention).UTC().Truncate(time.Second)
 	}
-	q.Text, q.HTML, q.Attachments = message.Describe(c)
-	sealedKey, ct, err := s.sealContent(q.MessageID, c)
+	sealedKey, ct, key, err := s.sealContent(q.MessageID, c)
 	if err != nil {
 		return Result{}, err
 	}
+	q.Text, q.HTML, q.Attachments = message.Describe(c, key)
 	a := eventstore.StreamAppend{StreamType: string(message.StreamKind), StreamID: MessageStreamID(q.MessageID), ExpectedVersion: 0,
 		Events: []eventstore.NewEvent{{Event: q, Metadata: s.metadata(req, q.TenantID)}}}
 	for _, ev := range then {

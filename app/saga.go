@@ -62,6 +62,9 @@ func (s *Service) ResolveQueued(ctx context.Context, tx *sql.Tx, id string) erro
 		return nil
 	}
 	r, _, rerr := s.resolve(ctx, &m)
+	if rerr != nil && rerr.Code == domain.CodeInternal {
+		return errors.New(rerr.Message) // passing: the consumer retries; not a rejection
+	}
 	events, err := m.Resolve(r, rerr)
 	if err != nil || len(events) == 0 {
 		return err
@@ -105,7 +108,12 @@ func (s *Service) resolve(ctx context.Context, m *message.State) (message.Resolu
 		return r, f, rerr
 	}
 	keys := []string{domain.AddressKey(q.From.Address)}
-	req := message.Request{Kind: q.Kind, From: message.Mailbox{Address: q.From.Address}}
+	// A From given with a name must still name an option (R17); a bare
+	// one is sent with its option's name as it is now.
+	req := message.Request{Kind: q.Kind, From: message.Mailbox{Address: q.From.Address}, FromNamed: q.FromNamed}
+	if q.FromNamed {
+		req.From.Name = q.From.Name
+	}
 	if q.ReplyTo != nil && q.Kind == message.KindMessage {
 		keys = append(keys, domain.AddressKey(q.ReplyTo.Address))
 		req.ReplyTo = &message.Mailbox{Address: q.ReplyTo.Address}
@@ -115,9 +123,6 @@ func (s *Service) resolve(ctx context.Context, m *message.State) (message.Resolu
 		return message.Resolution{}, f, &domain.Error{Code: domain.CodeInternal, Message: err.Error()}
 	}
 	r, rerr := message.Resolve(req, f)
-	if rerr == nil {
-		r.FromName = q.From.Name // the name accepted when queued
-	}
 	return r, f, rerr
 }
 
@@ -185,52 +190,81 @@ type Delivery struct {
 // still hold (else MessageRejected and no attempt), and a changed
 // configuration is recorded as a new TransportResolved. The append
 // requires every configuration stream read to be unchanged, so the attempt
-// provably used the configuration it names. It returns nil when there is
-// nothing to attempt: the message is finished, rejected now, or another
-// worker's attempt is younger than lease.
-func (s *Service) BeginAttempt(ctx context.Context, id string, lease time.Duration) (*Delivery, error) {
+// provably used the configuration it names. The secrets are decrypted
+// before the attempt is recorded; content or secrets that do not decrypt
+// with the key ring fail the message.
+//
+// It returns nil when there is nothing to attempt now: the message is
+// finished or rejected, another worker's attempt is younger than lease, or
+// a retry is not yet due (R23's backoff) — then with its time.
+func (s *Service) BeginAttempt(ctx context.Context, id string, lease time.Duration) (*Delivery, time.Time, error) {
 	for range s.retries {
 		var m message.State
 		recs, err := s.loadRecords(ctx, MessageStreamID(id), &m)
 		if err != nil {
-			return nil, err
+			return nil, time.Time{}, err
 		}
 		if !m.Exists() || m.Status().Final() || m.Resolution() == nil {
-			return nil, nil
+			return nil, time.Time{}, nil
 		}
-		if m.InFlight() && s.now().Sub(recs[len(recs)-1].RecordedAt) < lease {
-			return nil, nil // another worker is sending it
+		now := s.now()
+		if due := m.DueAt(); now.Before(due) {
+			return nil, due, nil // the backoff is not over
 		}
-		content, err := s.MessageContent(ctx, id)
-		if errors.Is(err, ErrContentPurged) {
-			events, err := m.Fail("the message content was purged before it could be sent (R25)")
+		if m.InFlight() && now.Sub(recs[len(recs)-1].RecordedAt) < lease {
+			return nil, time.Time{}, nil // another worker is sending it
+		}
+		fail := func(reason string) (bool, error) {
+			events, err := m.Fail(reason)
 			if err != nil {
-				return nil, err
+				return false, err
 			}
 			_, err = s.store.Append(ctx, s.sagaAppend(recs, &m, events))
 			if errors.Is(err, eventstore.ErrConflict) {
-				continue
+				return true, nil // decide again
 			}
-			return nil, err
+			return false, err
+		}
+		content, err := s.MessageContent(ctx, id)
+		switch {
+		case errors.Is(err, ErrContentPurged):
+			err = errors.New("the message content was purged before it could be sent (R25)")
+		case errors.Is(err, ErrUndecryptable):
+			err = errors.New("the message content cannot be decrypted with the key ring")
+		case err != nil:
+			return nil, time.Time{}, err // passing: due again later
 		}
 		if err != nil {
-			return nil, err
+			again, ferr := fail(err.Error())
+			if again {
+				continue
+			}
+			return nil, time.Time{}, ferr
 		}
 		r, f, rerr := s.resolve(ctx, &m)
 		if rerr != nil && rerr.Code == domain.CodeInternal {
-			return nil, errors.New(rerr.Message)
+			return nil, time.Time{}, errors.New(rerr.Message)
 		}
 		events, err := m.Resolve(r, rerr)
 		if err != nil {
-			return nil, err
+			return nil, time.Time{}, err
 		}
 		for _, ev := range events {
 			m.Apply(ev)
 		}
+		var d *Delivery
 		if rerr == nil {
-			more, err := m.Attempt(s.retry, s.now())
+			d = &Delivery{Queued: *m.Queued(), Resolution: r, Content: content}
+			if err := s.reveal(d, f); err != nil {
+				again, ferr := fail(err.Error())
+				if again {
+					continue
+				}
+				return nil, time.Time{}, ferr
+			}
+			more, err := m.Attempt(s.retry, now)
 			if err != nil {
-				return nil, err
+				return nil, time.Time{}, err
 			}
 			events = append(events, more...)
 			for _, ev := range more {
@@ -242,17 +276,14 @@ func (s *Service) BeginAttempt(ctx context.Context, id string, lease time.Durati
 		if errors.Is(err, eventstore.ErrConflict) {
 			continue // the message or its configuration changed: decide again
 		}
-		if err != nil || rerr != nil || m.Status() != message.StatusSending {
-			return nil, err
+		if err != nil || d == nil || m.Status() != message.StatusSending {
+			return nil, time.Time{}, err
 		}
-		d := &Delivery{Queued: *m.Queued(), Attempt: m.Attempts(), Resolution: r, Content: content, state: m,
-			cursor: sagaCursor{version: a.ExpectedVersion + int64(len(a.Events)), first: recs[0].Metadata, last: a.Events[len(a.Events)-1].ID}}
-		if err := s.reveal(d, f); err != nil {
-			return nil, err
-		}
-		return d, nil
+		d.Attempt, d.state = m.Attempts(), m
+		d.cursor = sagaCursor{version: a.ExpectedVersion + int64(len(a.Events)), first: recs[0].Metadata, last: a.Events[len(a.Events)-1].ID}
+		return d, time.Time{}, nil
 	}
-	return nil, domain.Conflict(fmt.Sprintf("message %s changed %d times while an attempt was prepared", id, s.retries))
+	return nil, time.Time{}, domain.Conflict(fmt.Sprintf("message %s changed %d times while an attempt was prepared", id, s.retries))
 }
 
 // reveal picks the resolved settings and decrypts their secrets.
@@ -270,13 +301,17 @@ func (s *Service) reveal(d *Delivery, f message.Facts) error {
 	}
 	var err error
 	if d.Password, err = s.RevealSecret(streamID, "password", d.Settings.Password); err != nil {
-		return fmt.Errorf("app: password of %s: %w", streamID, err)
+		return fmt.Errorf("the password of %s cannot be decrypted with the key ring", streamID)
 	}
 	if d.GraphClientSecret, err = s.RevealSecret(streamID, "graphClientSecret", d.Settings.GraphClientSecret); err != nil {
-		return fmt.Errorf("app: Graph client secret of %s: %w", streamID, err)
+		return fmt.Errorf("the Graph client secret of %s cannot be decrypted with the key ring", streamID)
 	}
 	return nil
 }
+
+// ErrLateOutcome says an attempt's outcome came after the attempt was
+// counted as interrupted; the outcome is not recorded.
+var ErrLateOutcome = errors.New("app: late outcome")
 
 // RecordOutcome records what the server answered to an attempt:
 // MessageSent, DeliveryFailed with the next attempt's time, or
@@ -297,7 +332,9 @@ func (s *Service) RecordOutcome(ctx context.Context, d *Delivery, o message.Outc
 		}
 		events, err := m.Record(d.Attempt, o, s.retry, s.now(), jitter())
 		if errors.Is(err, domain.ErrConflict) {
-			return time.Time{}, nil // finished or recorded meanwhile (an interrupted attempt)
+			// The attempt outlived its timeout and was recorded as
+			// interrupted (or the message finished) meanwhile.
+			return time.Time{}, fmt.Errorf("%w: attempt %d of message %s ended after it was given up", ErrLateOutcome, d.Attempt, d.Queued.MessageID)
 		}
 		if err != nil {
 			return time.Time{}, err

@@ -154,8 +154,9 @@ func openPostgres(target string, opt Options) (*DB, error) {
 
 // sqlitePragmas hold under concurrent use: WAL lets readers run beside the
 // writer, the busy timeout covers other processes (a CLI beside serve), and
-// foreign keys are on.
-const sqlitePragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+// foreign keys are on. secure_delete overwrites what is deleted or
+// replaced, so purged message content (R25) does not linger in free pages.
+const sqlitePragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=secure_delete(1)"
 
 func openSQLite(path string, opt Options) (*DB, error) {
 	if path == "" {

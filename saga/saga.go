@@ -130,26 +130,31 @@ func (s *Saga) Run(ctx context.Context, running chan<- struct{}) error {
 	if err != nil {
 		return err
 	}
+	// The first part to stop stops the others: a saga without its
+	// resolver is not one.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
+	var once sync.Once
+	var first error
+	stop := func(err error) {
+		once.Do(func() { first = err })
+		cancel()
+	}
 	wg.Add(3)
-	go func() { defer wg.Done(); errs <- router.Run(ctx) }()
-	go func() { defer wg.Done(); s.deliver(ctx) }()
-	go func() { defer wg.Done(); s.sweep(ctx) }()
+	go func() { defer wg.Done(); stop(router.Run(ctx)) }()
+	go func() { defer wg.Done(); s.deliver(ctx); stop(nil) }()
+	go func() { defer wg.Done(); s.sweep(ctx); stop(nil) }()
 	select {
 	case <-router.Running():
 		if running != nil {
 			close(running)
 		}
-	case err := <-errs:
-		return err
+	case <-ctx.Done():
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return err
-		}
+	if first != nil && !errors.Is(first, context.Canceled) {
+		return first
 	}
 	return nil
 }

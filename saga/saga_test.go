@@ -268,7 +268,7 @@ func TestR16_MailboxWithOwnCredentialsSendsThroughItsServer(t *testing.T) {
 
 		id := e.send(message.Draft{From: "Vertrieb <vertrieb@celanio.example>", To: []string{"kunde@example.org"}, Subject: "Angebot", Text: "…"})
 		if m := e.await(id); m.Status != "SENT" {
-			t.Fatalf("status = %s (%v), want SENT", m.Status, m.LastError)
+			t.Fatalf("status = %s (%v), want SENT; events %s", m.Status, deref(m.LastError), joined(e.events(id)))
 		}
 		if n := len(e.smtp.Deliveries()); n != 0 {
 			t.Errorf("system server received %d messages, want 0", n)
@@ -339,7 +339,7 @@ func crashOnce(n *atomic.Int32) func(context.Context, *app.Delivery) error {
 func TestR23_CrashBetweenAttemptAndSendResumesAfterRestart(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		var calls atomic.Int32
-		timeout := 300 * time.Millisecond
+		timeout := attemptTimeout
 		e := newEnv(t, db, server.Options{Saga: optionsWith(timeout, crashOnce(&calls))})
 		id := e.send(message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Subject: "crash", Text: "x"})
 		waitFor(t, func() bool { return calls.Load() >= 1 })
@@ -378,7 +378,7 @@ func TestR23_RecheckBeforeEachAttempt(t *testing.T) {
 			}
 			return nil
 		}
-		e := newEnv(t, db, server.Options{Saga: optionsWith(300*time.Millisecond, hook)})
+		e := newEnv(t, db, server.Options{Saga: optionsWith(attemptTimeout, hook)})
 		first := smtptest.Start(t, smtptest.Config{})
 		second := smtptest.Start(t, smtptest.Config{})
 		in := e.settings(first, "info@celanio.example", "Info")
@@ -395,7 +395,7 @@ func TestR23_RecheckBeforeEachAttempt(t *testing.T) {
 		e.must(e.srv.App.UpdateMailbox(e.admin, mb, app.UpdateMailboxInput{Settings: &moved}))
 		close(gate)
 		if m := e.await(id); m.Status != "SENT" {
-			t.Fatalf("status = %s (%v), want SENT", m.Status, m.LastError)
+			t.Fatalf("status = %s (%v), want SENT; events %s", m.Status, deref(m.LastError), joined(e.events(id)))
 		}
 		if len(first.Deliveries()) != 0 || len(second.Deliveries()) != 1 {
 			t.Errorf("deliveries: first server %d, second %d; want 0 and 1", len(first.Deliveries()), len(second.Deliveries()))
@@ -426,8 +426,13 @@ func TestR23_RecheckBeforeEachAttempt(t *testing.T) {
 	})
 }
 
+// attemptTimeout is the tests' attempt timeout: more than a whole send.
+const attemptTimeout = time.Second
+
 func transportLoopback() transport.Options {
-	return transport.Options{AllowPrivateHosts: true, ConnectTimeout: 5 * time.Second, SendTimeout: 10 * time.Second}
+	// Short timeouts, so attempts may time out within a test (an attempt's
+	// timeout must exceed them; see attemptTimeout).
+	return transport.Options{AllowPrivateHosts: true, ConnectTimeout: 300 * time.Millisecond, SendTimeout: 600 * time.Millisecond}
 }
 
 // optionsWith are saga options with a short attempt timeout and a hook
@@ -518,7 +523,7 @@ func TestR25_ContentOutsideEventsEncryptedAndPurgeable(t *testing.T) {
 			t.Fatal(err)
 		}
 		q := recs[0].Event.(message.MessageQueued)
-		if strings.Contains(string(recs[0].Data), "4711") || q.Text == nil || q.Text.Size != len(secretBody) || len(q.Text.SHA256) != 64 {
+		if strings.Contains(string(recs[0].Data), "4711") || q.Text == nil || q.Text.Size != len(secretBody) || len(q.Text.HMAC) != 64 {
 			t.Errorf("MessageQueued = %s; want the body as size and hash only", recs[0].Data)
 		}
 		var stored []byte
@@ -628,4 +633,29 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// R23: a temporary failure waits for its backoff; no worker — woken by the
+// failure's own commit, or finding a stale due time in the read model —
+// attempts the message again before its retry time.
+func TestR23_RetryWaitsForTheBackoff(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		slow := message.RetryPolicy{MaxAttempts: 3, First: time.Hour, Factor: 1}
+		e := newEnv(t, db, server.Options{App: app.Config{Retry: slow}})
+		e.smtp.SetDataReplies(&smtp.SMTPError{Code: 451, Message: "later"})
+		id := e.send(message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Subject: "backoff", Text: "x"})
+		waitFor(t, func() bool { return strings.HasSuffix(joined(e.events(id)), "DeliveryFailed") })
+		// Every due row, stale or not, is offered to the workers now.
+		if _, err := db.Write.NewRaw(`UPDATE rm_messages SET due_at = 0 WHERE id = ?`, id).Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, func() bool {
+			var due int64
+			err := db.Read.NewRaw(`SELECT due_at FROM rm_messages WHERE id = ?`, id).Scan(context.Background(), &due)
+			return err == nil && due > time.Now().Add(30*time.Minute).UnixMilli() // a worker looked and put it back
+		})
+		if got := joined(e.events(id)); got != "MessageQueued,TransportResolved,DeliveryAttempted,DeliveryFailed" {
+			t.Fatalf("events = %s; the retry ran before its backoff", got)
+		}
+	})
 }

@@ -89,13 +89,22 @@ func (s *Saga) claim(ctx context.Context, n int) ([]string, error) {
 // attempt makes one delivery attempt of a message (R23).
 func (s *Saga) attempt(ctx context.Context, id string) {
 	log := s.opt.Log.With("message", id)
-	d, err := s.opt.App.BeginAttempt(ctx, id, s.opt.AttemptTimeout)
+	d, notBefore, err := s.opt.App.BeginAttempt(ctx, id, s.opt.AttemptTimeout)
 	if err != nil {
 		log.Error("saga: preparing the attempt failed; it is due again later", "error", err)
 		return
 	}
 	if d == nil {
-		return // finished, rejected, or another worker's
+		if !notBefore.IsZero() {
+			// A retry not due yet (a stale due time): the claim moved it
+			// an attempt timeout ahead; set the retry time the message's
+			// events say.
+			if _, err := s.db.Write.NewRaw(`UPDATE rm_messages SET due_at = ? WHERE id = ? AND status = 'RETRYING'`,
+				notBefore.UnixMilli(), id).Exec(ctx); err != nil {
+				log.Error("saga: setting the due time failed", "error", err)
+			}
+		}
+		return // finished, rejected, not due, or another worker's
 	}
 	log = log.With("attempt", d.Attempt, "transport", d.Resolution.Transport.String())
 	if s.opt.BeforeSend != nil {
@@ -109,6 +118,9 @@ func (s *Saga) attempt(ctx context.Context, id string) {
 	o := outcome(res, err)
 	next, recErr := s.opt.App.RecordOutcome(ctx, d, o)
 	switch {
+	case errors.Is(recErr, app.ErrLateOutcome):
+		log.Warn("saga: the attempt outlived its timeout and was counted as interrupted; its outcome is not recorded",
+			"sent", o.Sent, "code", o.Code, "reply", o.Reply)
 	case recErr != nil:
 		log.Error("saga: recording the outcome failed; the attempt counts as interrupted", "error", recErr)
 	case o.Sent:

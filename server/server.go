@@ -5,6 +5,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/absender/absender/app"
 	"github.com/absender/absender/database"
+	"github.com/absender/absender/domain/message"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/graph"
 	"github.com/absender/absender/history"
@@ -85,6 +87,9 @@ func New(opt Options) (*Server, error) {
 				return nil, err
 			}
 			so := opt.Saga
+			if err := attemptOutlastsSend(so.AttemptTimeout, opt.Transport); err != nil {
+				return nil, err
+			}
 			so.App, so.Store, so.Log, so.Sender = s.App, s.Store, opt.Log, opt.Sender
 			if so.Sender == nil {
 				so.Sender = transport.New(opt.Transport)
@@ -124,11 +129,16 @@ func (s *Server) Run(ctx context.Context, running chan<- struct{}) error {
 	if s.Saga == nil {
 		return s.Runner.Run(ctx, running)
 	}
+	// Projections and saga run together; the first to stop stops the other.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	projRunning, sagaRunning := make(chan struct{}), make(chan struct{})
 	errs := make(chan error, 2)
 	go func() { errs <- s.Runner.Run(ctx, projRunning) }()
 	go func() { errs <- s.Saga.Run(ctx, sagaRunning) }()
-	for started := 0; started < 2; {
+	var err error
+	pending := 2
+	for started := 0; started < 2 && pending == 2; {
 		select {
 		case <-projRunning:
 			projRunning = nil
@@ -136,21 +146,47 @@ func (s *Server) Run(ctx context.Context, running chan<- struct{}) error {
 		case <-sagaRunning:
 			sagaRunning = nil
 			started++
-		case err := <-errs:
-			return err
+		case err = <-errs:
+			pending--
 		}
 	}
-	if running != nil {
+	if pending == 2 && running != nil {
 		close(running)
 	}
-	err := <-errs
-	if err2 := <-errs; err == nil {
-		err = err2
+	if pending == 2 {
+		err = <-errs
+		pending--
+	}
+	cancel()
+	for ; pending > 0; pending-- {
+		if err2 := <-errs; err == nil {
+			err = err2
+		}
 	}
 	if c, ok := s.sender.(interface{ Close() }); ok {
 		c.Close() // idle SMTP sessions
 	}
 	return err
+}
+
+// attemptOutlastsSend requires an attempt's timeout to exceed a whole send
+// (connect and transaction): an attempt still sending when it times out
+// would be counted as interrupted while it may still succeed.
+func attemptOutlastsSend(attempt time.Duration, t transport.Options) error {
+	if attempt <= 0 {
+		attempt = message.AttemptTimeout
+	}
+	connect, send := t.ConnectTimeout, t.SendTimeout
+	if connect <= 0 {
+		connect = 10 * time.Second
+	}
+	if send <= 0 {
+		send = 60 * time.Second
+	}
+	if attempt <= connect+send {
+		return fmt.Errorf("server: the attempt timeout %s must exceed the connect and send timeouts (%s + %s)", attempt, connect, send)
+	}
+	return nil
 }
 
 // healthz answers while the process runs.

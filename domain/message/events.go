@@ -22,10 +22,13 @@ func (m Mailbox) String() string {
 }
 
 // Part describes one piece of content without holding it (R25): its size in
-// bytes and the hex SHA-256 of its bytes.
+// bytes and the hex HMAC-SHA256 of its bytes under the message's content
+// key. The keyed hash proves the content while the key exists; once the
+// content is purged (the key erased), nothing about it can be derived —
+// not even by hashing guesses of a short, templated body.
 type Part struct {
-	Size   int    `json:"size"`
-	SHA256 string `json:"sha256,omitempty"`
+	Size int    `json:"size"`
+	HMAC string `json:"hmacSha256,omitempty"`
 }
 
 // AttachmentInfo describes an attachment without its content (R25).
@@ -33,7 +36,7 @@ type AttachmentInfo struct {
 	Filename    string `json:"filename"`
 	ContentType string `json:"contentType"`
 	Size        int    `json:"size"`
-	SHA256      string `json:"sha256"`
+	HMAC        string `json:"hmacSha256"`
 }
 
 // Target is what a test mail (R6) goes through: the system server, the
@@ -52,6 +55,7 @@ type MessageQueued struct {
 	UserID         string           `json:"userId,omitempty"`
 	Kind           Kind             `json:"kind"`
 	From           Mailbox          `json:"from"`
+	FromNamed      bool             `json:"fromNamed,omitempty"`
 	ReplyTo        *Mailbox         `json:"replyTo,omitempty"`
 	To             []Mailbox        `json:"to"`
 	Cc             []Mailbox        `json:"cc,omitempty"`

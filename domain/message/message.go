@@ -73,7 +73,8 @@ type State struct {
 	status     Status
 	resolution *Resolution
 	attempts   int
-	inFlight   bool // the last attempt has no outcome yet
+	inFlight   bool      // the last attempt has no outcome yet
+	retryAt    time.Time // RETRYING: when the next attempt is due
 	purged     bool
 }
 
@@ -91,7 +92,7 @@ func (s *State) Apply(e domain.Event) {
 	case MessageSent:
 		s.inFlight, s.status = false, StatusSent
 	case DeliveryFailed:
-		s.inFlight, s.status = false, StatusRetrying
+		s.inFlight, s.status, s.retryAt = false, StatusRetrying, e.RetryAt
 	case MessageFailed:
 		s.inFlight, s.status = false, StatusFailed
 	case MessageRejected:
@@ -118,6 +119,15 @@ func (s *State) Attempts() int { return s.attempts }
 
 // InFlight reports an attempt recorded without an outcome.
 func (s *State) InFlight() bool { return s.inFlight }
+
+// DueAt is when the next attempt may start: the retry time after a
+// temporary failure (R23's backoff), zero when an attempt may start now.
+func (s *State) DueAt() time.Time {
+	if s.status == StatusRetrying {
+		return s.retryAt
+	}
+	return time.Time{}
+}
 
 // Purged reports whether the content key was erased (R25).
 func (s *State) Purged() bool { return s.purged }
@@ -164,6 +174,9 @@ func (s *State) Attempt(p RetryPolicy, now time.Time) ([]domain.Event, error) {
 	}
 	if s.resolution == nil {
 		return nil, domain.Conflict("message has no transport resolution yet")
+	}
+	if due := s.DueAt(); now.Before(due) {
+		return nil, domain.Conflict("the next attempt is not due before " + due.UTC().Format(time.RFC3339))
 	}
 	var out []domain.Event
 	if s.inFlight {

@@ -1,6 +1,7 @@
 package message_test
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -148,6 +149,31 @@ func TestR23_Attempt(t *testing.T) {
 	})
 }
 
+// R23: after a temporary failure the next attempt waits for its retry
+// time: before it, Attempt is refused; at it, the attempt starts.
+func TestR23_RetryNotBeforeItsTime(t *testing.T) {
+	m := Given[message.State](queued, resolved)
+	events, err := m.Attempt(policy, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = Apply(m, events...)
+	events, err = m.Record(1, message.Outcome{Temporary: true, Code: 451, Reply: "later"}, policy, now, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = Apply(m, events...)
+	due := m.DueAt()
+	if !due.After(now) {
+		t.Fatalf("DueAt = %v, want after %v", due, now)
+	}
+	events, err = m.Attempt(policy, due.Add(-time.Second))
+	ThenError(t, events, err, domain.ErrConflict, "")
+	if events, err = m.Attempt(policy, due); err != nil || len(events) != 1 {
+		t.Fatalf("attempt at the retry time: %v, %v", events, err)
+	}
+}
+
 // TestR23_NeverTwoAttemptsWithoutARecord drives a message through crashes
 // (Attempt called again with an attempt in flight), temporary failures and
 // a final outcome, and checks the whole stream: between two
@@ -163,7 +189,11 @@ func TestR23_NeverTwoAttemptsWithoutARecord(t *testing.T) {
 		var err error
 		switch step {
 		case "attempt":
-			events, err = m.Attempt(policy, now)
+			when := now // a retry starts when its backoff is over
+			if due := m.DueAt(); due.After(when) {
+				when = due
+			}
+			events, err = m.Attempt(policy, when)
 		case "temporary":
 			events, err = m.Record(m.Attempts(), message.Outcome{Temporary: true, Code: 421, Reply: "busy"}, policy, now, 0.5)
 		}
@@ -365,17 +395,27 @@ func TestR23_StatusFollowsTheEvents(t *testing.T) {
 // TestR25_EventsHoldSizesAndHashes: Describe gives the events sizes and
 // SHA-256 hashes of the content, never the content itself.
 func TestR25_EventsHoldSizesAndHashes(t *testing.T) {
-	sum := func(b []byte) string { h := sha256.Sum256(b); return hex.EncodeToString(h[:]) }
+	key := []byte("0123456789abcdef0123456789abcdef")
+	sum := func(b []byte) string {
+		m := hmac.New(sha256.New, key)
+		m.Write(b)
+		return hex.EncodeToString(m.Sum(nil))
+	}
 	secret := []byte("Vertraulich: Gehaltsliste")
 	c := message.Content{Text: "Geheimer Text", Attachments: []message.Attachment{{Filename: "gehalt.pdf", ContentType: "application/pdf", Data: secret}}}
-	text, html, atts := message.Describe(c)
-	if text == nil || *text != (message.Part{Size: len("Geheimer Text"), SHA256: sum([]byte("Geheimer Text"))}) {
+	text, html, atts := message.Describe(c, key)
+	// A plain SHA-256 would let anyone confirm a guessed body after a purge.
+	plain := sha256.Sum256([]byte("Geheimer Text"))
+	if text != nil && text.HMAC == hex.EncodeToString(plain[:]) {
+		t.Errorf("the text's hash is unkeyed")
+	}
+	if text == nil || *text != (message.Part{Size: len("Geheimer Text"), HMAC: sum([]byte("Geheimer Text"))}) {
 		t.Errorf("got text %+v, want size and hash", text)
 	}
 	if html != nil {
 		t.Errorf("got html %+v, want nil for no HTML body", html)
 	}
-	want := []message.AttachmentInfo{{Filename: "gehalt.pdf", ContentType: "application/pdf", Size: len(secret), SHA256: sum(secret)}}
+	want := []message.AttachmentInfo{{Filename: "gehalt.pdf", ContentType: "application/pdf", Size: len(secret), HMAC: sum(secret)}}
 	if len(atts) != 1 || atts[0] != want[0] {
 		t.Errorf("got attachments %+v, want %+v", atts, want)
 	}

@@ -3,6 +3,7 @@ package message
 import (
 	"archive/zip"
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -306,21 +307,24 @@ func isZip(name string, data []byte) bool {
 		bytes.HasPrefix(data, []byte("PK\x03\x04")) || bytes.HasPrefix(data, []byte("PK\x05\x06"))
 }
 
-// Describe returns the parts of content as events hold them (R25).
-func Describe(c Content) (text, html *Part, atts []AttachmentInfo) {
+// Describe returns the parts of content as events hold them (R25): sizes
+// and HMAC-SHA256 under key, the message's content key.
+func Describe(c Content, key []byte) (text, html *Part, atts []AttachmentInfo) {
 	part := func(s string) *Part {
 		if s == "" {
 			return nil
 		}
-		return &Part{Size: len(s), SHA256: hash([]byte(s))}
+		return &Part{Size: len(s), HMAC: Sum(key, []byte(s))}
 	}
 	for _, a := range c.Attachments {
-		atts = append(atts, AttachmentInfo{Filename: a.Filename, ContentType: a.ContentType, Size: len(a.Data), SHA256: hash(a.Data)})
+		atts = append(atts, AttachmentInfo{Filename: a.Filename, ContentType: a.ContentType, Size: len(a.Data), HMAC: Sum(key, a.Data)})
 	}
 	return part(c.Text), part(c.HTML), atts
 }
 
-func hash(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
+// Sum is the hex HMAC-SHA256 of b under key.
+func Sum(key, b []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write(b)
+	return hex.EncodeToString(m.Sum(nil))
 }

@@ -98,7 +98,8 @@ func Start(t testing.TB, cfg Config) *Server {
 	if cfg.ReadTimeout > 0 {
 		s.ReadTimeout = cfg.ReadTimeout
 	}
-	s.ErrorLog = testLogger{t}
+	logger := &testLogger{t: t}
+	s.ErrorLog = logger
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -115,7 +116,10 @@ func Start(t testing.TB, cfg Config) *Server {
 		}
 	}
 	go func() { _ = s.Serve(l) }()
-	t.Cleanup(func() { _ = s.Close() })
+	t.Cleanup(func() {
+		logger.stop() // connections may still log after the test
+		_ = s.Close()
+	})
 	host, port, _ := net.SplitHostPort(l.Addr().String())
 	srv.Host = host
 	srv.Port, _ = strconv.Atoi(port)
@@ -277,7 +281,31 @@ func selfSignedCert(t testing.TB) (tls.Certificate, *x509.Certificate) {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, leaf
 }
 
-type testLogger struct{ t testing.TB }
+// testLogger logs the server's errors to the test until the test ends.
+type testLogger struct {
+	mu      sync.Mutex
+	t       testing.TB
+	stopped bool
+}
 
-func (l testLogger) Printf(format string, v ...any) { l.t.Logf("smtp server: "+format, v...) }
-func (l testLogger) Println(v ...any)               { l.t.Log(append([]any{"smtp server:"}, v...)...) }
+func (l *testLogger) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stopped = true
+}
+
+func (l *testLogger) Printf(format string, v ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.stopped {
+		l.t.Logf("smtp server: "+format, v...)
+	}
+}
+
+func (l *testLogger) Println(v ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.stopped {
+		l.t.Log(append([]any{"smtp server:"}, v...)...)
+	}
+}
