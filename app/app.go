@@ -41,7 +41,7 @@ type Service struct {
 	retention time.Duration
 	version   string
 	retry     message.RetryPolicy
-	onQueued  func(messageID string)
+	onQueued  func(ctx context.Context, messageID string)
 }
 
 // Config configures a Service; Store and Keyring are required.
@@ -65,8 +65,8 @@ type Config struct {
 	// OnQueued, when set, is told of every message queued with its
 	// resolution (due for an attempt now), after the commit: the send
 	// saga of this process takes it at once instead of waiting for the
-	// read model to show it due.
-	OnQueued func(messageID string)
+	// read model to show it due. ctx is the queueing request's.
+	OnQueued func(ctx context.Context, messageID string)
 }
 
 // Validate reports every missing or bad setting.

@@ -136,7 +136,7 @@ func (s *Service) queue(ctx context.Context, q message.MessageQueued, c message.
 	}
 	s.store.Changed()
 	if len(then) > 0 && s.onQueued != nil {
-		s.onQueued(q.MessageID)
+		s.onQueued(ctx, q.MessageID)
 	}
 	return Result{Position: res.Last, Events: len(a.Events)}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/mailbox"
@@ -15,6 +16,7 @@ import (
 	"github.com/absender/absender/domain/system"
 	"github.com/absender/absender/domain/tenant"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/telemetry"
 )
 
 // The send saga's steps (package saga drives them). Each step loads the
@@ -97,7 +99,15 @@ func (s *Service) FailMessage(ctx context.Context, tx *sql.Tx, id, reason string
 }
 
 // resolve resolves a message against the current configuration.
-func (s *Service) resolve(ctx context.Context, m *message.State) (message.Resolution, message.Facts, *domain.Error) {
+func (s *Service) resolve(ctx context.Context, m *message.State) (r message.Resolution, f message.Facts, rerr *domain.Error) {
+	ctx, span := telemetry.Tracer().Start(ctx, "saga.resolve")
+	defer func() {
+		span.SetAttributes(attribute.String("absender.transport", r.Transport.String()), attribute.String("absender.rule", r.Rule))
+		if rerr != nil {
+			span.SetAttributes(attribute.String("absender.rejected", string(rerr.Code)))
+		}
+		span.End()
+	}()
 	q := m.Queued()
 	if q.Kind == message.KindTest {
 		f, err := s.testFacts(ctx, q)
@@ -122,7 +132,7 @@ func (s *Service) resolve(ctx context.Context, m *message.State) (message.Resolu
 	if err != nil {
 		return message.Resolution{}, f, &domain.Error{Code: domain.CodeInternal, Message: err.Error()}
 	}
-	r, rerr := message.Resolve(req, f)
+	r, rerr = message.Resolve(req, f)
 	return r, f, rerr
 }
 
@@ -177,6 +187,10 @@ type Delivery struct {
 	// Password and GraphClientSecret are plain text: never log them.
 	Password, GraphClientSecret string
 	Content                     message.Content
+	// QueuedAt is when the message was queued; CorrelationID is the
+	// queueing request's.
+	QueuedAt      time.Time
+	CorrelationID string
 
 	// The message as the attempt left it, so the outcome usually appends
 	// without reading the stream again.
@@ -254,7 +268,8 @@ func (s *Service) BeginAttempt(ctx context.Context, id string, lease time.Durati
 		}
 		var d *Delivery
 		if rerr == nil {
-			d = &Delivery{Queued: *m.Queued(), Resolution: r, Content: content}
+			d = &Delivery{Queued: *m.Queued(), Resolution: r, Content: content, QueuedAt: recs[0].RecordedAt,
+				CorrelationID: recs[0].Metadata.CorrelationID}
 			if err := s.reveal(d, f); err != nil {
 				again, ferr := fail(err.Error())
 				if again {

@@ -21,6 +21,8 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	"github.com/uptrace/bun/driver/sqliteshim"
+	"github.com/uptrace/bun/extra/bunotel"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // Kind names the database engine.
@@ -149,6 +151,7 @@ func openPostgres(target string, opt Options) (*DB, error) {
 	sqldb.SetMaxIdleConns(n)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	db := bun.NewDB(sqldb, pgdialect.New())
+	traced(db, "postgresql")
 	return &DB{Kind: Postgres, Write: db, Read: db, URL: target}, nil
 }
 
@@ -213,4 +216,10 @@ func Rebind(k Kind, q string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// traced reports bun's queries as spans (through bunotel, with the
+// statement without its arguments) when tracing is on.
+func traced(db *bun.DB, system string) {
+	db.AddQueryHook(bunotel.NewQueryHook(bunotel.WithAttributes(attribute.String("db.system", system))))
 }

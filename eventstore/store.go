@@ -34,8 +34,11 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/absender/absender/database"
+	"github.com/absender/absender/telemetry"
 )
 
 // Store is the event store.
@@ -113,12 +116,13 @@ func (s *Store) Registry() *Registry { return s.registry }
 // stream's ExpectedVersion must hold, or nothing is written and the error
 // matches ErrConflict. Appending events whose IDs are already stored at the
 // same places is an idempotent no-op that reports their positions.
-func (s *Store) Append(ctx context.Context, appends ...StreamAppend) (AppendResult, error) {
+func (s *Store) Append(ctx context.Context, appends ...StreamAppend) (res AppendResult, err error) {
+	ctx, span := startAppend(ctx, appends)
+	defer func() { endAppend(ctx, span, appends, err) }()
 	msgs, err := s.messages(ctx, appends)
 	if err != nil {
 		return AppendResult{}, err
 	}
-	var res AppendResult
 	err = s.db.Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		res, err = s.appendTx(ctx, tx.Tx, appends, msgs)
@@ -142,7 +146,9 @@ func (s *Store) Append(ctx context.Context, appends ...StreamAppend) (AppendResu
 // must commit together with the events. The caller commits; consumers in
 // this process wake at the next append or poll. Conflicts are reported as
 // by Append.
-func (s *Store) AppendTx(ctx context.Context, tx bun.Tx, appends ...StreamAppend) (AppendResult, error) {
+func (s *Store) AppendTx(ctx context.Context, tx bun.Tx, appends ...StreamAppend) (_ AppendResult, err error) {
+	ctx, span := startAppend(ctx, appends)
+	defer func() { endAppend(ctx, span, appends, err) }()
 	msgs, err := s.messages(ctx, appends)
 	if err != nil {
 		return AppendResult{}, err
@@ -153,7 +159,9 @@ func (s *Store) AppendTx(ctx context.Context, tx bun.Tx, appends ...StreamAppend
 // AppendSQLTx is AppendTx on a database/sql transaction, such as a
 // consumer's (eventstore.Handle): events a consumer appends commit together
 // with its offset, so a redelivered event never appends twice.
-func (s *Store) AppendSQLTx(ctx context.Context, tx *sql.Tx, appends ...StreamAppend) (AppendResult, error) {
+func (s *Store) AppendSQLTx(ctx context.Context, tx *sql.Tx, appends ...StreamAppend) (_ AppendResult, err error) {
+	ctx, span := startAppend(ctx, appends)
+	defer func() { endAppend(ctx, span, appends, err) }()
 	msgs, err := s.messages(ctx, appends)
 	if err != nil {
 		return AppendResult{}, err
@@ -167,12 +175,13 @@ func (s *Store) AppendSQLTx(ctx context.Context, tx *sql.Tx, appends ...StreamAp
 // read. A changed stream is a conflict (ErrConflict). On SQLite the check
 // and the append are one serialised write; on PostgreSQL (read committed) a
 // command committing between the check and this commit is not seen.
-func (s *Store) AppendIf(ctx context.Context, unchanged map[string]int64, appends ...StreamAppend) (AppendResult, error) {
+func (s *Store) AppendIf(ctx context.Context, unchanged map[string]int64, appends ...StreamAppend) (res AppendResult, err error) {
+	ctx, span := startAppend(ctx, appends)
+	defer func() { endAppend(ctx, span, appends, err) }()
 	msgs, err := s.messages(ctx, appends)
 	if err != nil {
 		return AppendResult{}, err
 	}
-	var res AppendResult
 	err = s.db.Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if len(unchanged) > 0 {
 			ids := make([]any, 0, len(unchanged))
@@ -212,6 +221,30 @@ func (s *Store) AppendIf(ctx context.Context, unchanged map[string]int64, append
 	}
 	s.Changed()
 	return res, nil
+}
+
+// startAppend starts the span of an append.
+func startAppend(ctx context.Context, appends []StreamAppend) (context.Context, trace.Span) {
+	n := 0
+	for _, a := range appends {
+		n += len(a.Events)
+	}
+	ctx, span := telemetry.Tracer().Start(ctx, "eventstore.append", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.Int("absender.events", n), attribute.Int("absender.streams", len(appends))))
+	if len(appends) > 0 {
+		span.SetAttributes(attribute.String("absender.stream_id", appends[0].StreamID))
+	}
+	return ctx, span
+}
+
+// endAppend ends the span and counts what was appended.
+func endAppend(ctx context.Context, span trace.Span, appends []StreamAppend, err error) {
+	if err == nil {
+		for _, a := range appends {
+			telemetry.Appended(ctx, a.StreamType, len(a.Events))
+		}
+	}
+	telemetry.End(span, err)
 }
 
 // Changed wakes consumers after a commit that appended: those of this
@@ -276,6 +309,11 @@ func (s *Store) messages(ctx context.Context, appends []StreamAppend) ([]*messag
 			}
 			msg := message.NewMessage(id, payload)
 			msg.SetContext(ctx)
+			if e.Metadata.TraceParent == "" {
+				// The appending span's trace travels with the event, so
+				// its consumers join it.
+				e.Metadata.TraceParent = telemetry.TraceParent(ctx)
+			}
 			md, err := metadataMap(e.Metadata)
 			if err != nil {
 				return nil, err

@@ -23,6 +23,7 @@ import (
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/history"
 	"github.com/absender/absender/projections"
+	"github.com/absender/absender/telemetry"
 )
 
 // Deps are what the API needs.
@@ -60,6 +61,7 @@ func Handler(d Deps) http.Handler {
 			}
 			p, err := auth.Authenticate(ctx, tok)
 			if err != nil || !p.Authenticated() {
+				telemetry.AuthFailure(ctx, "refused")
 				// gqlgen closes the connection (graphql-transport-ws: 4403).
 				return ctx, nil, errors.New("UNAUTHENTICATED: a valid token is required in connection_init")
 			}
@@ -73,6 +75,7 @@ func Handler(d Deps) http.Handler {
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000)) // parse and validate each distinct query once
 	srv.Use(extension.Introspection{})
+	srv.Use(observe{})
 	srv.SetErrorPresenter(presentError(d.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		d.Log.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(v), "correlation_id", app.RequestFrom(ctx).CorrelationID)
@@ -112,11 +115,15 @@ func withRequest(auth Authenticator, log *slog.Logger, next http.Handler) http.H
 			switch {
 			case errors.Is(err, ErrBadToken):
 				// the zero principal: every operation answers UNAUTHENTICATED
+				telemetry.AuthFailure(ctx, "refused")
 			case err != nil:
 				log.ErrorContext(ctx, "authenticate", "err", err, "correlation_id", corr)
 				http.Error(w, `{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`, http.StatusInternalServerError)
 				return
 			default:
+				if !p.Authenticated() {
+					telemetry.AuthFailure(ctx, "refused")
+				}
 				ctx = WithPrincipal(ctx, p)
 			}
 		}

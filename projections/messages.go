@@ -54,10 +54,11 @@ func (Messages) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error {
 			transport, mailboxID = nullString(e.Target.Transport.String()), nullString(e.Target.MailboxID)
 		}
 		return tx.Exec(ctx, `INSERT INTO rm_messages (id, tenant_id, user_id, kind, status, sender, reply_to, recipients, subject,
-				transport, mailbox_id, created_at, updated_at, seq)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+				transport, mailbox_id, created_at, updated_at, seq, trace_parent)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 			e.MessageID, e.TenantID, nullString(e.UserID), string(e.Kind), string(message.StatusQueued), e.From.String(), replyTo,
-			jsonText(Recipients{To: mailboxes(e.To), Cc: mailboxes(e.Cc)}), e.Subject, transport, mailboxID, at, at, rec.Position.Offset)
+			jsonText(Recipients{To: mailboxes(e.To), Cc: mailboxes(e.Cc)}), e.Subject, transport, mailboxID, at, at, rec.Position.Offset,
+			nullString(rec.Metadata.TraceParent))
 	case message.TransportResolved:
 		r := e.Resolution
 		return tx.Exec(ctx, `UPDATE rm_messages SET transport = ?, mailbox_id = ?, resolution = ?, updated_at = ?,

@@ -20,8 +20,11 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/telemetry"
 )
 
 // Projection is one read model.
@@ -255,9 +258,15 @@ func (r *Runner) handler(db *bun.DB, p Projection) message.NoPublishHandlerFunc 
 		if rec.Event == nil {
 			return nil // a type this version does not know: skip it
 		}
+		// The event's trace continues here: one span per projection and
+		// event, a child of the span that appended it.
+		ctx, span := telemetry.Tracer().Start(telemetry.WithTraceParent(msg.Context(), rec.Metadata.TraceParent),
+			"projection "+p.Name(), trace.WithSpanKind(trace.SpanKindConsumer),
+			trace.WithAttributes(attribute.String("absender.event_type", rec.Name()), attribute.String("absender.stream_id", rec.StreamID)))
 		err = eventstore.Handle(msg.Context(), func(tx *sql.Tx) error {
-			return p.Apply(msg.Context(), Tx{db: db, conn: tx}, rec)
+			return p.Apply(ctx, Tx{db: db, conn: tx}, rec)
 		})
+		telemetry.End(span, err)
 		if err != nil {
 			return fmt.Errorf("projection %s: %s at %s: %w", p.Name(), rec.Name(), rec.Position, err)
 		}

@@ -35,12 +35,15 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	wmessage "github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/absender/absender/app"
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/message"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/telemetry"
 	"github.com/absender/absender/transport"
 )
 
@@ -81,7 +84,14 @@ type Options struct {
 type Saga struct {
 	opt   Options
 	db    *database.DB
-	hints chan string
+	hints chan due
+}
+
+// due is a message to attempt, with the trace context of the request that
+// queued it.
+type due struct {
+	id          string
+	traceParent string
 }
 
 // Due tells the workers of this process that a message is due now (it was
@@ -89,9 +99,10 @@ type Saga struct {
 // the read model. Hints are best effort: when many are pending, the read
 // model's due time finds the message instead. Attempting a message twice
 // at once is harmless: the second finds the first's attempt recorded.
-func (s *Saga) Due(messageID string) {
+// traceParent is the queueing request's W3C trace context.
+func (s *Saga) Due(messageID, traceParent string) {
 	select {
-	case s.hints <- messageID:
+	case s.hints <- due{messageID, traceParent}:
 	default:
 	}
 }
@@ -119,7 +130,7 @@ func New(opt Options) (*Saga, error) {
 	if opt.AttemptTimeout <= 0 {
 		opt.AttemptTimeout = message.AttemptTimeout
 	}
-	return &Saga{opt: opt, db: opt.Store.DB(), hints: make(chan string, 1024)}, nil
+	return &Saga{opt: opt, db: opt.Store.DB(), hints: make(chan due, 1024)}, nil
 }
 
 // Run resolves and delivers until ctx ends; deliveries under way finish
@@ -187,9 +198,13 @@ func (s *Saga) resolve(msg *wmessage.Message) error {
 	if !ok {
 		return nil
 	}
-	return eventstore.Handle(msg.Context(), func(tx *sqlTx) error {
-		return s.opt.App.ResolveQueued(msg.Context(), tx, q.MessageID)
+	ctx, span := telemetry.Tracer().Start(telemetry.WithTraceParent(msg.Context(), rec.Metadata.TraceParent), "saga.resolver",
+		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attribute.String("absender.message_id", q.MessageID)))
+	err = eventstore.Handle(msg.Context(), func(tx *sqlTx) error {
+		return s.opt.App.ResolveQueued(ctx, tx, q.MessageID)
 	})
+	telemetry.End(span, err)
+	return err
 }
 
 // poison ends the message of an event the resolver cannot handle however

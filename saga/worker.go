@@ -4,12 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"sync"
 	"time"
 
 	"github.com/absender/absender/app"
 	"github.com/absender/absender/database"
+	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/message"
+	"github.com/absender/absender/telemetry"
 	"github.com/absender/absender/transport"
 )
 
@@ -20,16 +25,16 @@ type sqlTx = sql.Tx
 // due (claimed), and the workers attempt them, each on its own, so one
 // slow server holds one worker and nothing else.
 func (s *Saga) deliver(ctx context.Context) {
-	work := make(chan string)
+	work := make(chan due)
 	var wg sync.WaitGroup
 	for range s.opt.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for id := range work {
+			for d := range work {
 				// An attempt under way finishes even when ctx ends: its
 				// outcome is recorded, not left for the timeout.
-				s.attempt(context.WithoutCancel(ctx), id)
+				s.attempt(context.WithoutCancel(ctx), d)
 			}
 		}()
 	}
@@ -39,26 +44,26 @@ func (s *Saga) deliver(ctx context.Context) {
 	}()
 	for {
 		wake := s.opt.Store.Notify()
-		ids, err := s.claim(ctx, s.opt.Workers)
+		claimed, err := s.claim(ctx, s.opt.Workers)
 		if err != nil && ctx.Err() == nil {
-			s.opt.Log.Error("saga: claiming due messages failed", "error", err)
+			s.opt.Log.ErrorContext(ctx, "saga: claiming due messages failed", "error", err)
 		}
-		for _, id := range ids {
+		for _, d := range claimed {
 			select {
-			case work <- id:
+			case work <- d:
 			case <-ctx.Done():
 				return
 			}
 		}
-		if len(ids) == s.opt.Workers {
+		if len(claimed) == s.opt.Workers {
 			continue // there may be more due now
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case id := <-s.hints:
+		case d := <-s.hints:
 			select {
-			case work <- id:
+			case work <- d:
 			case <-ctx.Done():
 				return
 			}
@@ -71,45 +76,67 @@ func (s *Saga) deliver(ctx context.Context) {
 // claim takes up to n due messages: it moves their due time one attempt
 // timeout ahead, so no other worker (of any process) takes them meanwhile.
 // The attempt's own events then set the next due time.
-func (s *Saga) claim(ctx context.Context, n int) ([]string, error) {
+func (s *Saga) claim(ctx context.Context, n int) ([]due, error) {
 	now := s.opt.Now()
 	lock := ""
 	if s.db.Kind == database.Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
 	// A message SENDING is due when its attempt timed out without outcome.
-	var ids []string
+	var rows []struct {
+		ID          string  `bun:"id"`
+		TraceParent *string `bun:"trace_parent"`
+	}
 	err := s.db.Write.NewRaw(`UPDATE rm_messages SET due_at = ? WHERE id IN (
 			SELECT id FROM rm_messages WHERE due_at <= ? AND (status <> 'SENDING' OR due_at <= ?)
-			ORDER BY due_at LIMIT ?`+lock+`) RETURNING id`,
-		now.Add(s.opt.AttemptTimeout).UnixMilli(), now.UnixMilli(), now.Add(-s.opt.AttemptTimeout).UnixMilli(), n).Scan(ctx, &ids)
-	return ids, err
+			ORDER BY due_at LIMIT ?`+lock+`) RETURNING id, trace_parent`,
+		now.Add(s.opt.AttemptTimeout).UnixMilli(), now.UnixMilli(), now.Add(-s.opt.AttemptTimeout).UnixMilli(), n).Scan(ctx, &rows)
+	out := make([]due, len(rows))
+	for i, r := range rows {
+		out[i].id = r.ID
+		if r.TraceParent != nil {
+			out[i].traceParent = *r.TraceParent
+		}
+	}
+	return out, err
 }
 
-// attempt makes one delivery attempt of a message (R23).
-func (s *Saga) attempt(ctx context.Context, id string) {
+// attempt makes one delivery attempt of a message (R23), in a span of the
+// trace of the request that queued it.
+func (s *Saga) attempt(ctx context.Context, due due) {
+	id := due.id
+	ctx, span := telemetry.Tracer().Start(telemetry.WithTraceParent(ctx, due.traceParent), "saga.attempt",
+		trace.WithAttributes(attribute.String("absender.message_id", id)))
+	defer span.End()
 	log := s.opt.Log.With("message", id)
 	d, notBefore, err := s.opt.App.BeginAttempt(ctx, id, s.opt.AttemptTimeout)
 	if err != nil {
-		log.Error("saga: preparing the attempt failed; it is due again later", "error", err)
+		span.SetStatus(codes.Error, err.Error())
+		log.ErrorContext(ctx, "saga: preparing the attempt failed; it is due again later", "error", err)
 		return
 	}
 	if d == nil {
+		span.SetAttributes(attribute.Bool("absender.attempted", false))
 		if !notBefore.IsZero() {
 			// A retry not due yet (a stale due time): the claim moved it
 			// an attempt timeout ahead; set the retry time the message's
 			// events say.
 			if _, err := s.db.Write.NewRaw(`UPDATE rm_messages SET due_at = ? WHERE id = ? AND status = 'RETRYING'`,
 				notBefore.UnixMilli(), id).Exec(ctx); err != nil {
-				log.Error("saga: setting the due time failed", "error", err)
+				log.ErrorContext(ctx, "saga: setting the due time failed", "error", err)
 			}
 		}
 		return // finished, rejected, not due, or another worker's
 	}
-	log = log.With("attempt", d.Attempt, "transport", d.Resolution.Transport.String())
+	// Log lines of this attempt carry the message's correlation, tenant
+	// and actor (see the server's log handler).
+	ctx = app.WithRequest(ctx, app.Request{Actor: domain.Actor{TenantID: d.Queued.TenantID}, Principal: "system:saga", CorrelationID: d.CorrelationID})
+	transportKind := d.Resolution.Transport.String()
+	span.SetAttributes(attribute.Int("absender.attempt", d.Attempt), attribute.String("absender.transport", transportKind))
+	log = log.With("attempt", d.Attempt, "transport", transportKind)
 	if s.opt.BeforeSend != nil {
 		if err := s.opt.BeforeSend(ctx, d); err != nil {
-			log.Warn("saga: attempt abandoned before sending", "error", err)
+			log.WarnContext(ctx, "saga: attempt abandoned before sending", "error", err)
 			return
 		}
 	}
@@ -119,16 +146,23 @@ func (s *Saga) attempt(ctx context.Context, id string) {
 	next, recErr := s.opt.App.RecordOutcome(ctx, d, o)
 	switch {
 	case errors.Is(recErr, app.ErrLateOutcome):
-		log.Warn("saga: the attempt outlived its timeout and was counted as interrupted; its outcome is not recorded",
+		log.WarnContext(ctx, "saga: the attempt outlived its timeout and was counted as interrupted; its outcome is not recorded",
 			"sent", o.Sent, "code", o.Code, "reply", o.Reply)
 	case recErr != nil:
-		log.Error("saga: recording the outcome failed; the attempt counts as interrupted", "error", recErr)
+		span.SetStatus(codes.Error, recErr.Error())
+		log.ErrorContext(ctx, "saga: recording the outcome failed; the attempt counts as interrupted", "error", recErr)
 	case o.Sent:
-		log.Info("saga: message sent", "code", o.Code, "refused", len(o.Refused))
+		telemetry.Message(ctx, string(message.StatusSent), transportKind)
+		telemetry.Delivered(ctx, s.opt.Now().Sub(d.QueuedAt), transportKind)
+		log.InfoContext(ctx, "saga: message sent", "code", o.Code, "refused", len(o.Refused))
 	case !next.IsZero():
-		log.Warn("saga: attempt failed; retrying", "code", o.Code, "reason", o.Reply, "retry_at", next)
+		telemetry.Retry(ctx, transportKind)
+		span.SetStatus(codes.Error, o.Reply)
+		log.WarnContext(ctx, "saga: attempt failed; retrying", "code", o.Code, "reason", o.Reply, "retry_at", next)
 	default:
-		log.Warn("saga: message failed", "code", o.Code, "reason", o.Reply, "temporary", o.Temporary)
+		telemetry.Message(ctx, string(message.StatusFailed), transportKind)
+		span.SetStatus(codes.Error, o.Reply)
+		log.WarnContext(ctx, "saga: message failed", "code", o.Code, "reason", o.Reply, "temporary", o.Temporary)
 	}
 }
 

@@ -5,11 +5,14 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/absender/absender/app"
 	"github.com/absender/absender/database"
@@ -18,9 +21,9 @@ import (
 	"github.com/absender/absender/graph"
 	"github.com/absender/absender/history"
 	"github.com/absender/absender/keyring"
-	"github.com/absender/absender/migrations"
 	"github.com/absender/absender/projections"
 	"github.com/absender/absender/saga"
+	"github.com/absender/absender/telemetry"
 	"github.com/absender/absender/transport"
 )
 
@@ -42,6 +45,16 @@ type Options struct {
 	App app.Config
 	// NoSaga leaves sending to other processes (e.g. a CLI command).
 	NoSaga bool
+	// ReadyMaxLag is how many events a consumer group (a projection, the
+	// saga) may be behind while /readyz answers ready (default
+	// DefaultReadyMaxLag).
+	ReadyMaxLag int64
+	// Metrics serves /metrics (telemetry.Setup's Prometheus handler); nil:
+	// no /metrics.
+	Metrics http.Handler
+	// BrokerCheck, when set, tells /readyz whether the event broker is
+	// reachable (nil: no broker check).
+	BrokerCheck func(ctx context.Context) error
 }
 
 // Server is one Absender process.
@@ -51,6 +64,9 @@ type Server struct {
 	// migrated is set once every migration was seen applied; migrations
 	// are never unapplied by a running system.
 	migrated atomic.Bool
+	// readyMaxLag and brokerCheck are Options.ReadyMaxLag and BrokerCheck.
+	readyMaxLag int64
+	brokerCheck func(ctx context.Context) error
 
 	Store   *eventstore.Store
 	App     *app.Service
@@ -67,7 +83,7 @@ func New(opt Options) (*Server, error) {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	s := &Server{db: opt.DB, log: opt.Log}
+	s := &Server{db: opt.DB, log: opt.Log, readyMaxLag: opt.ReadyMaxLag, brokerCheck: opt.BrokerCheck}
 	reg, err := app.NewRegistry()
 	if err != nil {
 		return nil, err
@@ -77,7 +93,7 @@ func New(opt Options) (*Server, error) {
 		cfg := opt.App
 		cfg.Store, cfg.Keyring = s.Store, opt.Keyring
 		if !opt.NoSaga && cfg.OnQueued == nil {
-			cfg.OnQueued = func(id string) { s.Saga.Due(id) }
+			cfg.OnQueued = func(ctx context.Context, id string) { s.Saga.Due(id, telemetry.TraceParent(ctx)) }
 		}
 		if s.App, err = app.New(cfg); err != nil {
 			return nil, err
@@ -114,7 +130,20 @@ func New(opt Options) (*Server, error) {
 			History: s.History, Log: opt.Log, WaitTimeout: opt.WaitTimeout}))
 		mux.Handle("GET /{$}", graph.Playground())
 	}
-	s.handler = mux
+	if opt.Metrics != nil {
+		mux.Handle("GET /metrics", opt.Metrics)
+	}
+	// Every request but the probes and the scrapes gets a span (the trace
+	// context of the caller is continued) and the standard HTTP metrics.
+	s.handler = otelhttp.NewHandler(mux, "absender.http",
+		otelhttp.WithFilter(func(r *http.Request) bool {
+			switch r.URL.Path {
+			case "/metrics", "/healthz", "/readyz":
+				return false
+			}
+			return true
+		}),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))
 	return s, nil
 }
 
@@ -126,6 +155,11 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // running is closed once the projections consume.
 func (s *Server) Run(ctx context.Context, running chan<- struct{}) error {
 	go s.Store.Listen(ctx)
+	if stop, err := telemetry.ObserveLag(s.lags); err == nil {
+		defer stop()
+	} else {
+		s.log.Warn("projection lag metrics unavailable", "error", err)
+	}
 	if s.Saga == nil {
 		return s.Runner.Run(ctx, running)
 	}
@@ -169,6 +203,43 @@ func (s *Server) Run(ctx context.Context, running chan<- struct{}) error {
 	return err
 }
 
+// LogContext is what a log line logged with ctx says of the request or
+// message being handled: its correlation id, tenant and actor (for
+// telemetry.LogHandler; the trace id comes from the span).
+func LogContext(ctx context.Context) []slog.Attr {
+	r := app.RequestFrom(ctx)
+	var out []slog.Attr
+	if r.CorrelationID != "" {
+		out = append(out, slog.String("correlation_id", r.CorrelationID))
+	}
+	if r.Actor.TenantID != "" {
+		out = append(out, slog.String("tenant_id", r.Actor.TenantID))
+	}
+	if r.Principal != "" {
+		out = append(out, slog.String("actor", r.Principal))
+	}
+	return out
+}
+
+// lags measures every consumer group of this process.
+func (s *Server) lags(ctx context.Context) ([]telemetry.Lag, error) {
+	groups := s.Runner.Groups()
+	if s.Saga != nil {
+		groups = append(groups, saga.ConsumerGroup)
+	}
+	out := make([]telemetry.Lag, 0, len(groups))
+	var errs []error
+	for _, g := range groups {
+		l, err := s.Store.LagOf(ctx, g)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, telemetry.Lag{Group: g, Events: l.Events, Seconds: l.Age.Seconds()})
+	}
+	return out, errors.Join(errs...)
+}
+
 // attemptOutlastsSend requires an attempt's timeout to exceed a whole send
 // (connect and transaction): an attempt still sending when it times out
 // would be counted as interrupted while it may still succeed.
@@ -192,53 +263,6 @@ func attemptOutlastsSend(attempt time.Duration, t transport.Options) error {
 // healthz answers while the process runs.
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-// readiness is /readyz's answer: each check is "ok" or what is wrong.
-type readiness struct {
-	Status string            `json:"status"`
-	Checks map[string]string `json:"checks"`
-}
-
-// readyz answers 200 when the database is reachable and migrated, else 503
-// naming the failing part.
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	res := readiness{Status: "ready", Checks: map[string]string{}}
-	fail := func(check, msg string) {
-		res.Status = "unready"
-		res.Checks[check] = msg
-	}
-	if err := s.db.Write.PingContext(ctx); err != nil {
-		fail("database", "unreachable")
-		s.log.Warn("readiness: database unreachable", "err", err)
-	} else {
-		res.Checks["database"] = "ok"
-	}
-	switch {
-	case s.migrated.Load():
-		res.Checks["migrations"] = "ok"
-	case res.Checks["database"] != "ok":
-		fail("migrations", "unknown (database unreachable)")
-	default:
-		pending, err := migrations.Pending(ctx, s.db)
-		switch {
-		case err != nil:
-			fail("migrations", "cannot read migration status")
-			s.log.Warn("readiness: migration status", "err", err)
-		case len(pending) > 0:
-			fail("migrations", "pending: run absender migrate up")
-		default:
-			s.migrated.Store(true)
-			res.Checks["migrations"] = "ok"
-		}
-	}
-	code := http.StatusOK
-	if res.Status != "ready" {
-		code = http.StatusServiceUnavailable
-	}
-	writeJSON(w, code, res)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -5,12 +5,15 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/absender/absender/domain"
+	"github.com/absender/absender/telemetry"
 )
 
 // Options configure the transports. The zero value is usable: every
@@ -122,14 +125,26 @@ func (t *Transport) Close() { t.pool.closeAll() }
 // for MICROSOFT_GRAPH) with the plain secrets in creds. A failure is an
 // *Error (errors.As) saying whether it is temporary (R23); it never
 // contains a secret.
-func (t *Transport) Send(ctx context.Context, settings domain.ServerSettings, creds Credentials, m Message) (Result, error) {
+func (t *Transport) Send(ctx context.Context, settings domain.ServerSettings, creds Credentials, m Message) (res Result, err error) {
+	name, kind := "smtp.send", "smtp"
+	if settings.Auth == domain.AuthMicrosoftGraph {
+		name, kind = "graph.send", "microsoft-graph"
+	}
+	ctx, span := telemetry.Tracer().Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("absender.transport.protocol", kind), attribute.String("server.address", settings.Host),
+			attribute.Int("server.port", settings.Port), attribute.String("absender.transport.encryption", settings.Encryption.String())))
+	defer func() {
+		if err == nil {
+			span.SetAttributes(attribute.Int("absender.transport.reply_code", res.Code), attribute.Int("absender.transport.refused", len(res.Refused)))
+		}
+		telemetry.End(span, err) // errors are redacted below
+	}()
 	ctx, cancel := context.WithTimeout(ctx, t.opts.SendTimeout)
 	defer cancel()
 	p, err := prepare(m)
 	if err != nil {
 		return Result{}, err
 	}
-	var res Result
 	switch settings.Auth {
 	case domain.AuthNone, domain.AuthPassword:
 		res, err = t.sendSMTP(ctx, settings, creds, p)

@@ -18,6 +18,7 @@ import (
 	"github.com/absender/absender/keyring"
 	"github.com/absender/absender/migrations"
 	"github.com/absender/absender/server"
+	"github.com/absender/absender/telemetry"
 )
 
 // dbConfig is how every subcommand that opens the database finds it and
@@ -51,16 +52,8 @@ func (c dbConfig) open(ctx context.Context) (*database.DB, error) {
 // (required with PostgreSQL, where several processes must share it), else a
 // key file beside the SQLite database, created on first run.
 func (c dbConfig) keyring(db *database.DB) (*keyring.Ring, error) {
-	if spec := os.Getenv("ABSENDER_SECRET_KEY"); spec != "" {
-		ring, err := keyring.Parse(spec)
-		if err != nil {
-			return nil, fmt.Errorf("ABSENDER_SECRET_KEY: %w", err)
-		}
-		return ring, nil
-	}
-	if db.Kind == database.Postgres {
-		example, _ := keyring.GenerateSpec(nil)
-		return nil, usageError{"ABSENDER_SECRET_KEY is required with PostgreSQL; every process must use the same key ring, e.g. ABSENDER_SECRET_KEY=" + example}
+	if ring, set, err := envKeyring(db.Kind); set || err != nil {
+		return ring, err
 	}
 	path := c.SecretKeyFile
 	if path == "" {
@@ -71,6 +64,23 @@ func (c dbConfig) keyring(db *database.DB) (*keyring.Ring, error) {
 		return nil, fmt.Errorf("--secret-key-file (ABSENDER_SECRET_KEY_FILE): %w", err)
 	}
 	return ring, nil
+}
+
+// envKeyring reads the key ring from ABSENDER_SECRET_KEY; set is false
+// when the variable is empty, which PostgreSQL does not allow.
+func envKeyring(kind database.Kind) (ring *keyring.Ring, set bool, err error) {
+	spec := os.Getenv("ABSENDER_SECRET_KEY")
+	if spec == "" {
+		if kind == database.Postgres {
+			example, _ := keyring.GenerateSpec(nil)
+			return nil, false, usageError{"ABSENDER_SECRET_KEY is required with PostgreSQL; every process must use the same key ring, e.g. ABSENDER_SECRET_KEY=" + example}
+		}
+		return nil, false, nil
+	}
+	if ring, err = keyring.Parse(spec); err != nil {
+		return nil, true, fmt.Errorf("ABSENDER_SECRET_KEY: %w", err)
+	}
+	return ring, true, nil
 }
 
 // logConfig chooses the log format and level.
@@ -109,10 +119,13 @@ func (c logConfig) logger(w io.Writer) *slog.Logger {
 			format = "text"
 		}
 	}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
 	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	// Lines logged with a request's or a message's context carry its trace
+	// id, correlation id, tenant and actor.
+	return slog.New(telemetry.LogHandler(h, server.LogContext))
 }
 
 // displayPath shortens a path for messages.

@@ -39,8 +39,8 @@ func Start(t testing.TB, db *database.DB) *Instance {
 	return StartWith(t, db, server.Options{})
 }
 
-// StartWith is Start with options; DB, Keyring and Log are filled in and
-// Transport.AllowPrivateHosts is set.
+// StartWith is Start with options; DB and Keyring are filled in, Log
+// unless set, and Transport.AllowPrivateHosts is set.
 func StartWith(t testing.TB, db *database.DB, opt server.Options) *Instance {
 	t.Helper()
 	ring, err := keyring.New("k1", map[string][]byte{"k1": bytes.Repeat([]byte{42}, 32)})
@@ -51,7 +51,10 @@ func StartWith(t testing.TB, db *database.DB, opt server.Options) *Instance {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	opt.DB, opt.Keyring, opt.Log = db, ring, log
+	opt.DB, opt.Keyring = db, ring
+	if opt.Log == nil {
+		opt.Log = log
+	}
 	opt.Transport.AllowPrivateHosts = true
 	if opt.Saga.Poll == 0 {
 		opt.Saga.Poll = 100 * time.Millisecond

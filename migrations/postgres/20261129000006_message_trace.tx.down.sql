@@ -1,0 +1,1 @@
+ALTER TABLE rm_messages DROP COLUMN trace_parent;
