@@ -37,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -58,6 +59,8 @@ type Forwarder struct {
 	events *eventstore.Store
 	cfg    Config
 	log    *slog.Logger
+	// conn is Run's NATS connection, for Ready (nil before Run).
+	conn atomic.Pointer[nats.Conn]
 }
 
 // New returns a forwarder of store's events; it connects when Run starts.
@@ -91,6 +94,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 		return err
 	}
 	defer nc.Close()
+	f.conn.Store(nc)
 	pub, err := wmnats.NewPublisherWithNatsConn(nc, wmnats.PublisherPublishConfig{
 		Marshaler:         &wmnats.NATSMarshaler{},
 		SubjectCalculator: wmnats.DefaultSubjectCalculator,

@@ -16,6 +16,7 @@ import (
 	"github.com/absender/absender/migrations"
 	"github.com/absender/absender/saga"
 	"github.com/absender/absender/server"
+	"github.com/absender/absender/telemetry"
 	"github.com/absender/absender/transport"
 )
 
@@ -102,13 +103,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&c.DeliveryWorkers, "delivery-workers", 8, "concurrent delivery attempts of this process")
 	fs.StringVar(&c.GraphURL, "graph-url", "https://graph.microsoft.com", "Microsoft Graph endpoint for MICROSOFT_GRAPH servers")
 	fs.StringVar(&c.GraphTokenURL, "graph-token-url", "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token", "OAuth2 token endpoint for Microsoft Graph; {tenant} is replaced by the directory id")
+	checkConfig := fs.Bool("check-config", false, "validate the configuration, print it (secrets masked) with where each value came from, and exit without opening the database or listening")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if err := c.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
+	if *checkConfig {
+		return printServeConfig(stdout, fs, c)
+	}
 	log := c.log.logger(stderr)
+	tel, err := telemetry.Setup(ctx, telemetry.Options{Version: version})
+	if err != nil {
+		return usageError{err.Error()} // names the OTEL_* variable
+	}
+	defer func() { _ = tel.Shutdown(context.WithoutCancel(ctx)) }()
 
 	db, err := c.db.open(ctx)
 	if err != nil {
@@ -128,7 +138,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	app, err := server.New(server.Options{DB: db, Keyring: ring, Log: log, Transport: c.transport(),
+	// /readyz asks the fan-out (created below, once the store exists)
+	// whether the broker is reachable.
+	var fwd *fanout.Forwarder
+	var brokerCheck func(context.Context) error
+	if c.BrokerURL != "" {
+		brokerCheck = func(ctx context.Context) error {
+			if fwd == nil {
+				return errors.New("fan-out not created")
+			}
+			return fwd.Ready(ctx)
+		}
+	}
+	app, err := server.New(server.Options{DB: db, Keyring: ring, Log: log, Transport: c.transport(), Metrics: tel.Metrics, BrokerCheck: brokerCheck,
 		App:  appConfig(time.Duration(c.MessageRetention)),
 		Saga: saga.Options{Workers: c.DeliveryWorkers}})
 	if err != nil {
@@ -136,7 +158,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// The fan-out runs beside the projections as consumer group "broker";
 	// a broker that is down delays events, it does not stop the server.
-	var fwd *fanout.Forwarder
 	if c.BrokerURL != "" {
 		if fwd, err = fanout.New(app.Store, fanout.Config{URL: c.BrokerURL, Logger: log}); err != nil {
 			return usageError{fmt.Sprintf("--broker-url (ABSENDER_BROKER_URL): %v", err)}
