@@ -21,6 +21,7 @@ import (
 	"github.com/absender/absender/domain/tenant"
 	"github.com/absender/absender/domain/user"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/telemetry"
 )
 
 // MessageStreamID is the event-store stream of a message.
@@ -135,6 +136,7 @@ func (s *Service) queue(ctx context.Context, q message.MessageQueued, c message.
 		return Result{}, err
 	}
 	s.store.Changed()
+	telemetry.Message(ctx, string(message.StatusQueued), "")
 	if len(then) > 0 && s.onQueued != nil {
 		s.onQueued(ctx, q.MessageID)
 	}

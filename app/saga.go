@@ -71,7 +71,9 @@ func (s *Service) ResolveQueued(ctx context.Context, tx *sql.Tx, id string) erro
 	if err != nil || len(events) == 0 {
 		return err
 	}
-	_, err = s.store.AppendSQLTx(ctx, tx, s.sagaAppend(recs, &m, events))
+	if _, err = s.store.AppendSQLTx(ctx, tx, s.sagaAppend(recs, &m, events)); err == nil && rerr != nil {
+		telemetry.Message(ctx, string(message.StatusRejected), "")
+	}
 	return err
 }
 
@@ -290,6 +292,9 @@ func (s *Service) BeginAttempt(ctx context.Context, id string, lease time.Durati
 		_, err = s.store.AppendIf(ctx, r.Versions, a)
 		if errors.Is(err, eventstore.ErrConflict) {
 			continue // the message or its configuration changed: decide again
+		}
+		if err == nil && rerr != nil {
+			telemetry.Message(ctx, string(message.StatusRejected), r.Transport.String())
 		}
 		if err != nil || d == nil || m.Status() != message.StatusSending {
 			return nil, time.Time{}, err

@@ -238,6 +238,7 @@ func TestMetricsAfterAWorkload(t *testing.T) {
 		`absender_commands_total{command="sendMessage",outcome="ok"}`:               2,
 		`absender_commands_total{command="sendMessage",outcome="FROM_NOT_ALLOWED"}`: 1,
 		`absender_events_appended_total{stream_type="message"}`:                     8, // 2× (queued, resolved, attempted), sent, failed
+		`absender_messages_total{status="QUEUED",transport=""}`:                     2,
 		`absender_messages_total{status="SENT",transport="SYSTEM_SERVER"}`:          1,
 		`absender_delivery_retries_total{transport="SYSTEM_SERVER"}`:                1,
 		`absender_delivery_latency_seconds_count{transport="SYSTEM_SERVER"}`:        1,
