@@ -91,7 +91,9 @@ func (c serveConfig) Validate() error {
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c serveConfig
-	fs := newFlagSet("serve", "Run the Absender server: opens the database, applies migrations, and serves HTTP until SIGINT or SIGTERM.")
+	fs := newFlagSet("serve", "Run the Absender server: opens the database, applies migrations, and serves HTTP (GraphQL at /graphql,\n"+
+		"/healthz, /readyz, Prometheus /metrics) and the send saga until SIGINT or SIGTERM. Telemetry follows the\n"+
+		"standard OTEL_* environment: traces are exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.")
 	c.db.register(fs)
 	c.log.register(fs)
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address to serve HTTP on")
