@@ -144,10 +144,10 @@ func ValidateURL(raw string) error {
 		switch u.Scheme {
 		case "nats", "tls", "ws", "wss":
 		default:
-			return fmt.Errorf("broker URL %q: scheme must be nats, tls, ws or wss, e.g. nats://127.0.0.1:4222", u.Redacted())
+			return fmt.Errorf("broker URL %q: scheme must be nats, tls, ws or wss, e.g. nats://127.0.0.1:4222", redactURL(u))
 		}
 		if u.Hostname() == "" {
-			return fmt.Errorf("broker URL %q has no host", u.Redacted())
+			return fmt.Errorf("broker URL %q has no host", redactURL(u))
 		}
 	}
 	return nil
@@ -183,10 +183,21 @@ func redact(raw string) string {
 	parts := strings.Split(raw, ",")
 	for i, p := range parts {
 		if u, err := url.Parse(strings.TrimSpace(p)); err == nil {
-			parts[i] = u.Redacted()
+			parts[i] = redactURL(u)
 		} else {
 			parts[i] = "(unparsable URL)"
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// redactURL hides a URL's credentials: the password, or a user name that
+// stands alone (NATS token authentication, nats://TOKEN@host).
+func redactURL(u *url.URL) string {
+	if _, ok := u.User.Password(); !ok && u.User != nil {
+		c := *u
+		c.User = url.User("xxxxx")
+		return c.String()
+	}
+	return u.Redacted()
 }

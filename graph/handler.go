@@ -78,7 +78,7 @@ func Handler(d Deps) http.Handler {
 	srv.Use(observe{})
 	srv.SetErrorPresenter(presentError(d.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
-		d.Log.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(v), "correlation_id", app.RequestFrom(ctx).CorrelationID)
+		d.Log.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(v))
 		return errInternal
 	})
 	return withLoaders(d.Reader, withRequest(auth, d.Log, srv))
@@ -117,7 +117,7 @@ func withRequest(auth Authenticator, log *slog.Logger, next http.Handler) http.H
 				// the zero principal: every operation answers UNAUTHENTICATED
 				telemetry.AuthFailure(ctx, "refused")
 			case err != nil:
-				log.ErrorContext(ctx, "authenticate", "err", err, "correlation_id", corr)
+				log.ErrorContext(ctx, "authenticate", "err", err)
 				http.Error(w, `{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`, http.StatusInternalServerError)
 				return
 			default:
@@ -125,6 +125,8 @@ func withRequest(auth Authenticator, log *slog.Logger, next http.Handler) http.H
 					telemetry.AuthFailure(ctx, "refused")
 				}
 				ctx = WithPrincipal(ctx, p)
+				// Log lines of this request name its tenant and actor.
+				ctx = app.WithRequest(ctx, app.Request{CorrelationID: corr, Actor: p.Actor(), Principal: PrincipalName(p)})
 			}
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
@@ -157,7 +159,7 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 				gerr.Extensions["code"] = string(domain.CodeInvalidInput)
 			}
 		default:
-			log.ErrorContext(ctx, "graphql request failed", "err", err, "correlation_id", app.RequestFrom(ctx).CorrelationID)
+			log.ErrorContext(ctx, "graphql request failed", "err", err)
 			gerr.Message = "internal error (correlation id " + app.RequestFrom(ctx).CorrelationID + ")"
 			gerr.Extensions = map[string]any{"code": string(domain.CodeInternal)}
 		}

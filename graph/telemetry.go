@@ -56,8 +56,17 @@ func (observe) InterceptField(ctx context.Context, next graphql.Resolver) (any, 
 	}
 	name := fc.Field.Name
 	ctx, span := telemetry.Tracer().Start(ctx, "command "+name, trace.WithAttributes(attribute.String("absender.command", name)))
+	outcome := string(domain.CodeInternal) // unless the resolver returns (a panic stays INTERNAL)
+	defer func() {
+		if outcome != "ok" {
+			span.SetAttributes(attribute.String("absender.outcome", outcome))
+			span.SetStatus(codes.Error, outcome)
+		}
+		telemetry.Command(ctx, name, outcome)
+		span.End()
+	}()
 	res, err := next(ctx)
-	outcome := "ok"
+	outcome = "ok"
 	if err != nil {
 		var de *domain.Error
 		if errors.As(err, &de) {
@@ -65,10 +74,6 @@ func (observe) InterceptField(ctx context.Context, next graphql.Resolver) (any, 
 		} else {
 			outcome = string(domain.CodeInternal)
 		}
-		span.SetAttributes(attribute.String("absender.outcome", outcome))
-		span.SetStatus(codes.Error, outcome)
 	}
-	telemetry.Command(ctx, name, outcome)
-	span.End()
 	return res, err
 }

@@ -263,10 +263,10 @@ func (r *Runner) handler(db *bun.DB, p Projection) message.NoPublishHandlerFunc 
 		ctx, span := telemetry.Tracer().Start(telemetry.WithTraceParent(msg.Context(), rec.Metadata.TraceParent),
 			"projection "+p.Name(), trace.WithSpanKind(trace.SpanKindConsumer),
 			trace.WithAttributes(attribute.String("absender.event_type", rec.Name()), attribute.String("absender.stream_id", rec.StreamID)))
+		defer func() { telemetry.End(span, err) }() // also when Apply panics
 		err = eventstore.Handle(msg.Context(), func(tx *sql.Tx) error {
 			return p.Apply(ctx, Tx{db: db, conn: tx}, rec)
 		})
-		telemetry.End(span, err)
 		if err != nil {
 			return fmt.Errorf("projection %s: %s at %s: %w", p.Name(), rec.Name(), rec.Position, err)
 		}

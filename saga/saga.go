@@ -221,7 +221,7 @@ func (s *Saga) poison(h wmessage.HandlerFunc) wmessage.HandlerFunc {
 		if decErr != nil || !ok {
 			return nil, err
 		}
-		s.opt.Log.Error("saga: message cannot be resolved; it fails", "message", q.MessageID, "error", err)
+		s.opt.Log.ErrorContext(telemetry.WithTraceParent(msg.Context(), rec.Metadata.TraceParent), "saga: message cannot be resolved; it fails", "message", q.MessageID, "error", err)
 		failErr := eventstore.Handle(msg.Context(), func(tx *sqlTx) error {
 			return s.opt.App.FailMessage(msg.Context(), tx, q.MessageID, "internal error while resolving the transport")
 		})
@@ -238,9 +238,9 @@ func (s *Saga) sweep(ctx context.Context) {
 	defer t.Stop()
 	for {
 		if n, err := s.opt.App.PurgeExpired(ctx, 500); err != nil && ctx.Err() == nil {
-			s.opt.Log.Error("saga: retention sweep failed", "error", err)
+			s.opt.Log.ErrorContext(ctx, "saga: retention sweep failed", "error", err)
 		} else if n > 0 {
-			s.opt.Log.Info("saga: message content purged after retention", "messages", n)
+			s.opt.Log.InfoContext(ctx, "saga: message content purged after retention", "messages", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -75,6 +76,10 @@ type Server struct {
 	History *history.Service
 	Saga    *saga.Saga
 	sender  saga.Sender
+
+	lagMu   sync.Mutex
+	lagAt   time.Time
+	lagLast []telemetry.Lag
 	handler http.Handler
 }
 
@@ -136,6 +141,9 @@ func New(opt Options) (*Server, error) {
 	// Every request but the probes and the scrapes gets a span (the trace
 	// context of the caller is continued) and the standard HTTP metrics.
 	s.handler = otelhttp.NewHandler(mux, "absender.http",
+		// A fixed server name: otherwise the client's Host header becomes a
+		// metric label (unbounded).
+		otelhttp.WithServerName("absender"),
 		otelhttp.WithFilter(func(r *http.Request) bool {
 			switch r.URL.Path {
 			case "/metrics", "/healthz", "/readyz":
@@ -221,8 +229,17 @@ func LogContext(ctx context.Context) []slog.Attr {
 	return out
 }
 
-// lags measures every consumer group of this process.
+// lags measures every consumer group of this process. Scrapes are
+// unauthenticated and may come often: a measurement is reused for a
+// second, and bounded to two seconds.
 func (s *Server) lags(ctx context.Context) ([]telemetry.Lag, error) {
+	s.lagMu.Lock()
+	defer s.lagMu.Unlock()
+	if time.Since(s.lagAt) < time.Second {
+		return s.lagLast, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
 	groups := s.Runner.Groups()
 	if s.Saga != nil {
 		groups = append(groups, saga.ConsumerGroup)
@@ -237,6 +254,7 @@ func (s *Server) lags(ctx context.Context) ([]telemetry.Lag, error) {
 		}
 		out = append(out, telemetry.Lag{Group: g, Events: l.Events, Seconds: l.Age.Seconds()})
 	}
+	s.lagLast, s.lagAt = out, time.Now()
 	return out, errors.Join(errs...)
 }
 

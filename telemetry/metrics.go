@@ -72,8 +72,9 @@ func Retry(ctx context.Context, transport string) {
 	retries.Add(ctx, 1, metric.WithAttributes(attribute.String("transport", transport)))
 }
 
-// AuthFailure counts a refused API token (reason: missing, malformed,
-// unknown, revoked, blocked, …).
+// AuthFailure counts a refused API token. The reason is "refused" for
+// every kind (unknown, malformed, revoked, a blocked user's): the API does
+// not tell them apart either.
 func AuthFailure(ctx context.Context, reason string) {
 	instruments()
 	authFailure.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", reason)))

@@ -124,7 +124,7 @@ func TestOneTraceFromSendMessageToSMTP(t *testing.T) {
 		trace := inTrace(spans.GetSpans(), traceID)
 		for _, want := range []string{"POST /graphql", "graphql mutation ", "command sendMessage", "eventstore.append",
 			"projection messages", "projection audit", "projection directory", "saga.attempt", "saga.resolve", "smtp.send"} {
-			if !has(trace, want) {
+			if !hasExactly(trace, want) {
 				t.Errorf("the trace lacks a %q span; it has %v", want, names(trace))
 			}
 		}
@@ -200,6 +200,15 @@ func inTrace(ss tracetest.SpanStubs, traceID string) tracetest.SpanStubs {
 func has(ss tracetest.SpanStubs, prefix string) bool {
 	for _, s := range ss {
 		if strings.HasPrefix(s.Name, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasExactly(ss tracetest.SpanStubs, name string) bool {
+	for _, s := range ss {
+		if s.Name == name {
 			return true
 		}
 	}
@@ -325,7 +334,9 @@ func TestLogsOfAFailingDelivery(t *testing.T) {
 	log := slog.New(telemetry.LogHandler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}), server.LogContext))
 	const secret = "Geheim-Passw0rt-4711"
 	f := start(t, dbtest.SQLite(t), log, smtptest.Config{Mechs: []string{sasl.Plain}, Users: map[string]string{"relay": secret},
-		DataReplies: []error{&smtp.SMTPError{Code: 554, Message: "no thanks"}}})
+		// A server that echoes the password in its rejection: the
+		// transport must redact it before anything records the reply.
+		DataReplies: []error{&smtp.SMTPError{Code: 554, Message: "no thanks, " + secret}}})
 	f.in.MustDo(t, f.admin, `mutation($i:ServerSettingsInput!){ configureSystemServer(input:$i){ configured } }`, map[string]any{"i": map[string]any{
 		"host": f.smtp.Host, "port": f.smtp.Port, "encryption": "NONE", "auth": "PASSWORD", "username": "relay", "password": secret,
 		"senderAddress": "noreply@absender.example"}}, nil)
@@ -359,5 +370,22 @@ func TestLogsOfAFailingDelivery(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), secret) {
 		t.Error("the log contains the server password")
+	}
+	var v struct{ Message struct{ LastError string } }
+	f.in.MustDo(t, f.admin, `query($id:ID!){ message(id:$id){ lastError } }`, map[string]any{"id": id}, &v)
+	if strings.Contains(v.Message.LastError, secret) || !strings.Contains(v.Message.LastError, "554") {
+		t.Errorf("lastError = %q, want the 554 without the password", v.Message.LastError)
+	}
+	for _, s := range spans.GetSpans() {
+		for _, ev := range s.Events {
+			for _, a := range ev.Attributes {
+				if strings.Contains(a.Value.Emit(), secret) {
+					t.Errorf("span %q records the password in event %q", s.Name, ev.Name)
+				}
+			}
+		}
+		if strings.Contains(s.Status.Description, secret) {
+			t.Errorf("span %q has the password in its status", s.Name)
+		}
 	}
 }

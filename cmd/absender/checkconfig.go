@@ -168,6 +168,9 @@ func maskURLs(v string) string {
 		if _, ok := u.User.Password(); ok {
 			u.User = url.UserPassword(u.User.Username(), "xxxxx")
 			changed = true
+		} else if u.User != nil {
+			u.User = url.User("xxxxx") // a user name alone may be a token (nats://TOKEN@host)
+			changed = true
 		}
 		if q := u.Query(); len(q) > 0 {
 			for k := range q {

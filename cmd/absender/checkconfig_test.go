@@ -60,6 +60,24 @@ func TestCheckConfigPrintsMaskedSettings(t *testing.T) {
 	}
 }
 
+// A user name alone in a URL can be a token (NATS token authentication):
+// it is masked too.
+func TestCheckConfigMasksTokenUserNames(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://otlpT0ken@collector:4318")
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"serve", "--check-config", "--broker-url", "nats://s3cr3tTOKEN@broker:4222"}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"s3cr3tTOKEN", "otlpT0ken"} {
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("output shows the token %q:\n%s", secret, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), "nats://xxxxx@broker:4222") {
+		t.Errorf("the broker URL is not shown masked:\n%s", out.String())
+	}
+}
+
 // --check-config (also as ABSENDER_CHECK_CONFIG) opens nothing: the SQLite
 // file and its key file are not created.
 func TestCheckConfigCreatesNothing(t *testing.T) {
