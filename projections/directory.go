@@ -7,6 +7,7 @@ import (
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/group"
 	"github.com/absender/absender/domain/mailbox"
+	"github.com/absender/absender/domain/message"
 	"github.com/absender/absender/domain/system"
 	"github.com/absender/absender/domain/tenant"
 	"github.com/absender/absender/domain/token"
@@ -21,6 +22,9 @@ type Directory struct{}
 
 // Name is the consumer group.
 func (Directory) Name() string { return "directory" }
+
+// Handles says the directory ignores message events (the send saga's).
+func (Directory) Handles(rec eventstore.Record) bool { return rec.StreamType != string(message.StreamKind) }
 
 // Settings is the stored, secret-free view of server settings (SPEC §3:
 // secrets only as hasPassword/hasGraphClientSecret).

@@ -21,6 +21,9 @@ func (Messages) Name() string { return "messages" }
 // Tables of the messages read model.
 func (Messages) Tables() []string { return []string{"rm_messages"} }
 
+// Handles says the messages read model applies message events only.
+func (Messages) Handles(rec eventstore.Record) bool { return rec.StreamType == string(message.StreamKind) }
+
 // Recipients is the JSON of rm_messages.recipients.
 type Recipients struct {
 	To []string `json:"to"`

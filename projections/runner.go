@@ -36,6 +36,12 @@ type Projection interface {
 	Apply(ctx context.Context, tx Tx, rec eventstore.Record) error
 }
 
+// Selective is a projection that says which events it applies; the
+// runner skips the others without a savepoint round trip.
+type Selective interface {
+	Handles(rec eventstore.Record) bool
+}
+
 // Tx runs bun-formatted queries (? placeholders, both dialects) on the
 // consumer transaction.
 type Tx struct {
@@ -257,6 +263,9 @@ func (r *Runner) handler(db *bun.DB, p Projection) message.NoPublishHandlerFunc 
 		}
 		if rec.Event == nil {
 			return nil // a type this version does not know: skip it
+		}
+		if sel, ok := p.(Selective); ok && !sel.Handles(rec) {
+			return nil // no savepoint, no span for an event the projection ignores
 		}
 		// The event's trace continues here: one span per projection and
 		// event, a child of the span that appended it.
