@@ -24,7 +24,9 @@ type Directory struct{}
 func (Directory) Name() string { return "directory" }
 
 // Handles says the directory ignores message events (the send saga's).
-func (Directory) Handles(rec eventstore.Record) bool { return rec.StreamType != string(message.StreamKind) }
+func (Directory) Handles(rec eventstore.Record) bool {
+	return rec.StreamType != string(message.StreamKind)
+}
 
 // Settings is the stored, secret-free view of server settings (SPEC §3:
 // secrets only as hasPassword/hasGraphClientSecret).

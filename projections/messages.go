@@ -22,7 +22,9 @@ func (Messages) Name() string { return "messages" }
 func (Messages) Tables() []string { return []string{"rm_messages"} }
 
 // Handles says the messages read model applies message events only.
-func (Messages) Handles(rec eventstore.Record) bool { return rec.StreamType == string(message.StreamKind) }
+func (Messages) Handles(rec eventstore.Record) bool {
+	return rec.StreamType == string(message.StreamKind)
+}
 
 // Recipients is the JSON of rm_messages.recipients.
 type Recipients struct {
