@@ -494,12 +494,18 @@ func TestFailedBatchKeepsOffset(t *testing.T) {
 			t.Fatal(err)
 		}
 		go func() {
+			n := 0
 			for msg := range msgs {
-				_ = eventstore.Handle(msg.Context(), func(tx *sql.Tx) error {
-					_, _ = tx.ExecContext(msg.Context(), `INSERT INTO things (name) VALUES ('x')`)
-					return errors.New("always failing")
-				})
-				attempted <- struct{}{}
+				// Two failing attempts are observed; later redeliveries are
+				// only nacked, so none is half-way through its handling
+				// while the test closes the subscriber.
+				if n++; n <= 2 {
+					_ = eventstore.Handle(msg.Context(), func(tx *sql.Tx) error {
+						_, _ = tx.ExecContext(msg.Context(), `INSERT INTO things (name) VALUES ('x')`)
+						return errors.New("always failing")
+					})
+					attempted <- struct{}{}
+				}
 				msg.Nack()
 			}
 		}()
