@@ -179,19 +179,11 @@ type attempt struct {
 // load rebuilds agg from its stream and records the version read.
 func (a *attempt) load(ctx context.Context, kind domain.StreamKind, id string, agg aggregate) error {
 	ref := domain.StreamRef{Kind: kind, ID: id}
-	recs, err := a.svc.store.Load(ctx, StreamID(ref))
+	recs, err := a.svc.loadRecords(ctx, StreamID(ref), agg)
 	if err != nil {
 		return err
 	}
-	for _, r := range recs {
-		if ev, ok := r.Event.(domain.Event); ok {
-			agg.Apply(ev)
-		}
-	}
-	a.versions[ref] = int64(len(recs))
-	if n := len(recs); n > 0 {
-		a.versions[ref] = recs[n-1].Version
-	}
+	a.versions[ref] = version(recs)
 	return nil
 }
 

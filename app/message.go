@@ -205,7 +205,7 @@ func (s *Service) SendTestMail(ctx context.Context, tenantID, mailboxID, to stri
 		return "", Result{}, err
 	}
 	from.Name = settings.SenderName
-	if err := checkTestUTF8(rcpt, settings.SMTPUTF8); err != nil {
+	if err := message.CheckUTF8("to", rcpt.Address, settings.SMTPUTF8); err != nil {
 		return "", Result{}, err
 	}
 	host := settings.Host
@@ -218,17 +218,6 @@ func (s *Service) SendTestMail(ctx context.Context, tenantID, mailboxID, to stri
 		From: from, To: []message.Mailbox{rcpt}, Subject: "Absender test mail", Size: len(body) + 18, Target: &target}
 	res, err := s.queue(ctx, q, message.Content{Text: body})
 	return id, res, err
-}
-
-func checkTestUTF8(rcpt message.Mailbox, smtpUTF8 bool) error {
-	a, err := domain.NormalizeAddress(rcpt.Address)
-	if err != nil {
-		return domain.WithField(err, "to")
-	}
-	if a.IsInternationalLocalPart() && !smtpUTF8 {
-		return domain.InvalidInput("to", "the address has an internationalised local part, which this server cannot send (smtpUtf8 is off, R5)")
-	}
-	return nil
 }
 
 // SubmitSupportRequest sends a user's support request (R7) to the
@@ -301,19 +290,12 @@ func (s *Service) systemInfo(f message.Facts, t tenant.State) string {
 			fmt.Fprintf(&b, "%s: Microsoft Graph, sender %s\n", label, st.SenderAddress)
 			return
 		}
-		fmt.Fprintf(&b, "%s: %s port %d, %s, auth %s, sender %s, smtpUtf8 %t\n", label, st.Host, portOf(*st), st.Encryption, st.Auth, st.SenderAddress, st.SMTPUTF8)
+		fmt.Fprintf(&b, "%s: %s port %d, %s, auth %s, sender %s, smtpUtf8 %t\n", label, st.Host, st.EffectivePort(), st.Encryption, st.Auth, st.SenderAddress, st.SMTPUTF8)
 	}
 	describe("System server", f.SystemSettings)
 	describe("Tenant server", f.TenantSettings)
 	fmt.Fprintf(&b, "Policy: allowSystemServer %t, allowOwnServer %t\n", f.Tenant.Policy.AllowSystemServer, f.Tenant.Policy.AllowOwnServer)
 	return b.String()
-}
-
-func portOf(s domain.ServerSettings) int {
-	if s.Port != 0 {
-		return s.Port
-	}
-	return s.Encryption.DefaultPort()
 }
 
 // PurgeMessageContent erases a message's content now (R25); the history
@@ -384,11 +366,7 @@ func (s *Service) loadRecords(ctx context.Context, streamID string, agg aggregat
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range recs {
-		if ev, ok := r.Event.(domain.Event); ok {
-			agg.Apply(ev)
-		}
-	}
+	apply(recs, agg)
 	return recs, nil
 }
 

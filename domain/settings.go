@@ -116,6 +116,15 @@ type ServerSettings struct {
 	SMTPUTF8          bool       `json:"smtpUtf8"`
 }
 
+// EffectivePort is Port, or the encryption's default port (R4) when none
+// is stored.
+func (s ServerSettings) EffectivePort() int {
+	if s.Port != 0 {
+		return s.Port
+	}
+	return s.Encryption.DefaultPort()
+}
+
 // HasPassword reports whether a password is stored (the API shows this, never the secret).
 func (s ServerSettings) HasPassword() bool { return s.Password != "" }
 

@@ -58,31 +58,8 @@ func (s *Store) LagOf(ctx context.Context, group string) (Lag, error) {
 	if err != nil {
 		return Lag{}, fmt.Errorf("eventstore: lag of %s: %w", group, err)
 	}
-	if t, ok := parseCreatedAt(at); ok {
+	if t := recordedAt(at); !t.IsZero() {
 		l.Age = max(s.now().Sub(t), 0)
 	}
 	return l, nil
-}
-
-// parseCreatedAt reads created_at as the drivers return it (time.Time on
-// PostgreSQL, text on SQLite).
-func parseCreatedAt(v any) (time.Time, bool) {
-	switch v := v.(type) {
-	case time.Time:
-		return v, true
-	case string:
-		return parseTime(v)
-	case []byte:
-		return parseTime(string(v))
-	}
-	return time.Time{}, false
-}
-
-func parseTime(s string) (time.Time, bool) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
 }

@@ -223,6 +223,16 @@ func (s *Store) AppendIf(ctx context.Context, unchanged map[string]int64, append
 	return res, nil
 }
 
+// recordedAt reads created_at as the drivers return it: time.Time on
+// PostgreSQL, RFC 3339 text on SQLite (the zero time if unreadable).
+func recordedAt(v any) time.Time {
+	if t, ok := v.(time.Time); ok {
+		return t.UTC()
+	}
+	t, _ := time.Parse(time.RFC3339Nano, formatTime(v))
+	return t
+}
+
 // startAppend starts the span of an append.
 func startAppend(ctx context.Context, appends []StreamAppend) (context.Context, trace.Span) {
 	n := 0
@@ -648,11 +658,7 @@ func (s *Store) scanRecordsWith(rows *sql.Rows, decode bool) ([]Record, error) {
 				return nil, fmt.Errorf("eventstore: metadata of %s: %w", r.ID, err)
 			}
 		}
-		if t, ok := createdAt.(time.Time); ok {
-			r.RecordedAt = t.UTC()
-		} else {
-			r.RecordedAt, _ = time.Parse(time.RFC3339Nano, formatTime(createdAt))
-		}
+		r.RecordedAt = recordedAt(createdAt)
 		if decode {
 			ev, err := s.registry.Decode(r.Type, r.SchemaVersion, r.Data)
 			if err != nil {

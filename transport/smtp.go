@@ -70,10 +70,7 @@ func (t *Transport) sendSMTP(ctx context.Context, s domain.ServerSettings, creds
 
 // dialSMTP connects, says EHLO, starts TLS and authenticates as s says.
 func (t *Transport) dialSMTP(ctx context.Context, s domain.ServerSettings, creds Credentials) (*smtpConn, error) {
-	port := s.Port
-	if port == 0 {
-		port = s.Encryption.DefaultPort()
-	}
+	port := s.EffectivePort()
 	tlsConf := t.tlsConfig(s.Host)
 
 	var (

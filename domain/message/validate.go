@@ -130,11 +130,11 @@ func ParseSenders(d Draft) (Parsed, error) {
 // and Reply-To were parsed by ParseSenders; smtpUTF8 is the resolved
 // transport's flag. It returns the parsed message with decoded content.
 func Validate(p Parsed, d Draft, smtpUTF8 bool) (Parsed, error) {
-	if err := checkUTF8("from", p.From.Address, smtpUTF8); err != nil {
+	if err := CheckUTF8("from", p.From.Address, smtpUTF8); err != nil {
 		return Parsed{}, err
 	}
 	if p.ReplyTo != nil {
-		if err := checkUTF8("replyTo", p.ReplyTo.Address, smtpUTF8); err != nil {
+		if err := CheckUTF8("replyTo", p.ReplyTo.Address, smtpUTF8); err != nil {
 			return Parsed{}, err
 		}
 	}
@@ -151,7 +151,7 @@ func Validate(p Parsed, d Draft, smtpUTF8 bool) (Parsed, error) {
 				}
 				return nil, err
 			}
-			if err := checkUTF8(field, m.Address, smtpUTF8); err != nil {
+			if err := CheckUTF8(field, m.Address, smtpUTF8); err != nil {
 				return nil, err
 			}
 			key := domain.AddressKey(m.Address)
@@ -204,7 +204,9 @@ func Validate(p Parsed, d Draft, smtpUTF8 bool) (Parsed, error) {
 	return p, nil
 }
 
-func checkUTF8(field, address string, smtpUTF8 bool) error {
+// CheckUTF8 refuses an address with an internationalised local part for a
+// transport without smtpUtf8 (R5); errors are INVALID_INPUT naming field.
+func CheckUTF8(field, address string, smtpUTF8 bool) error {
 	a, err := domain.NormalizeAddress(address)
 	if err != nil {
 		return domain.WithField(err, field)
