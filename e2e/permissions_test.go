@@ -639,7 +639,8 @@ func permOutcome(r servertest.Response) string {
 		return "F"
 	case c == string(domain.CodeNotFound):
 		return "N"
-	case c == string(domain.CodeInternal), c == "", strings.HasPrefix(c, "GRAPHQL_"):
+	case c == string(domain.CodeInternal), c == "", strings.HasPrefix(c, "GRAPHQL_"),
+		c == string(domain.CodeInvalidInput) && r.Field() == "query": // a parse or validation error
 		return ""
 	default: // INVALID_INPUT, ALREADY_EXISTS, QUOTA_EXCEEDED, …: permission was granted
 		return "ok"

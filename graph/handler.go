@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"time"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -36,19 +38,26 @@ type Deps struct {
 	History *history.Service
 	Log     *slog.Logger
 	// WaitTimeout bounds read-your-writes: how long a mutation waits for
-	// the read models (default 10 s); past it the mutation fails instead of
-	// returning stale data.
+	// the read models (default DefaultWaitTimeout); past it the mutation
+	// answers from the committed events with a READ_MODEL_BEHIND warning
+	// (R36).
 	WaitTimeout time.Duration
 }
 
+// DefaultWaitTimeout is how long a mutation waits for the read models by
+// default (R36).
+const DefaultWaitTimeout = 5 * time.Second
+
 // Handler serves POST/GET /graphql and the graphql-transport-ws
-// subscriptions; mount Playground at "/".
+// subscriptions; mount Playground at "/". A request is bounded (R34, see
+// limits.go) before any work is done: its body's size, then its token,
+// then its query's size, selections, depth, complexity and mutations.
 func Handler(d Deps) http.Handler {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
 	if d.WaitTimeout <= 0 {
-		d.WaitTimeout = 10 * time.Second
+		d.WaitTimeout = DefaultWaitTimeout
 	}
 	auth := NewAuthenticator(d.App, d.Reader, d.Store.Generation)
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{deps: d, auth: auth}}))
@@ -72,8 +81,10 @@ func Handler(d Deps) http.Handler {
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000)) // parse and validate each distinct query once
+	srv.AddTransport(postJSON{})
+	validated := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(validated) // parse and validate each distinct query once
+	srv.Use(limits{validated: validated})
 	srv.Use(extension.Introspection{})
 	srv.Use(observe{})
 	srv.SetErrorPresenter(presentError(d.Log))
@@ -81,7 +92,7 @@ func Handler(d Deps) http.Handler {
 		d.Log.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(v))
 		return errInternal
 	})
-	return withLoaders(d.Reader, withRequest(auth, d.Log, srv))
+	return limitBodySize(withLoaders(d.Reader, withRequest(auth, d.Log, requireToken(srv))))
 }
 
 // withLoaders gives every request its own dataloaders (results are cached
@@ -151,13 +162,21 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message = "not found"
 			gerr.Extensions = map[string]any{"code": string(domain.CodeNotFound)}
 		case isGraphQLError(err):
-			// validation and parse errors from gqlgen keep their message
-			if gerr.Extensions == nil {
-				gerr.Extensions = map[string]any{}
+			// Parse and validation errors, and the refusals of limits.go:
+			// INVALID_INPUT (not gqlgen's GRAPHQL_PARSE_FAILED/_VALIDATION_
+			// FAILED) naming the limit or the query, the message short.
+			field, _ := gerr.Extensions["field"].(string)
+			if field == "" {
+				field = "query"
 			}
-			if _, ok := gerr.Extensions["code"]; !ok {
-				gerr.Extensions["code"] = string(domain.CodeInvalidInput)
+			limit := gerr.Extensions["limit"]
+			gerr.Extensions = map[string]any{"code": string(domain.CodeInvalidInput), "field": field}
+			if limit != nil {
+				gerr.Extensions["limit"] = limit
 			}
+			gerr.Message = shorten(longName.ReplaceAllStringFunc(gerr.Message, func(q string) string {
+				return shorten(q[:len(q)-1], maxName) + `"`
+			}), maxMessage)
 		default:
 			log.ErrorContext(ctx, "graphql request failed", "err", err)
 			gerr.Message = "internal error (correlation id " + app.RequestFrom(ctx).CorrelationID + ")"
@@ -165,6 +184,27 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return gerr
 	}
+}
+
+// maxMessage bounds the message of a parse or validation error; a name it
+// quotes from the query is cut to maxName bytes, so nothing of the request
+// comes back beyond a short name (R34).
+const (
+	maxMessage = 200
+	maxName    = 40
+)
+
+var longName = regexp.MustCompile(`"[^"]{41,}"`)
+
+// shorten cuts s to at most n bytes, at a character boundary.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 func isGraphQLError(err error) bool {

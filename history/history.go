@@ -16,6 +16,9 @@ type Service struct {
 	store *eventstore.Store
 	// Every is how many events a replay reads between two snapshots.
 	every int
+	// BeforeRead, when set, is called before each batch a replay reads
+	// (tests hold a replay there; set it before the service is used).
+	BeforeRead func(ctx context.Context)
 
 	mu    sync.Mutex
 	snaps map[string][]snapshot // tenant → ascending by position
@@ -73,6 +76,13 @@ func (s *Service) At(ctx context.Context, tenantID string, at time.Time) (*Model
 	read, skipped := 0, false
 	cursor := pos // where the next read starts; pos is where snapshots stand
 	for {
+		if s.BeforeRead != nil {
+			s.BeforeRead(ctx)
+		}
+		// A replay stops when its request does (R34: the client left).
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		recs, err := s.store.ReadUntil(ctx, cursor, head, 1000)
 		if err != nil {
 			return nil, err
