@@ -45,7 +45,7 @@ func (r *mutationResolver) CreateUser(ctx context.Context, tenantID string, logi
 		return nil, domain.WithField(roleErr, "role")
 	}
 	id, res, err := r.deps.App.CreateUser(ctx, tenantID, loginName, displayName, email, newRole)
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.readUser(ctx, id)
@@ -69,7 +69,7 @@ func (r *mutationResolver) UpdateUser(ctx context.Context, userID string, displa
 		return nil, err
 	}
 	res, err := r.deps.App.UpdateUser(ctx, userID, change)
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.readUser(ctx, userID)
@@ -85,7 +85,7 @@ func (r *mutationResolver) DeleteUser(ctx context.Context, userID string) (strin
 		return "", err
 	}
 	res, err := r.deps.App.DeleteUser(ctx, userID)
-	return userID, r.wrote(ctx, res, err)
+	return userID, r.committed(ctx, res, err)
 }
 
 // SetUserBlocked is the resolver for the setUserBlocked field.
@@ -98,7 +98,7 @@ func (r *mutationResolver) SetUserBlocked(ctx context.Context, userID string, bl
 		return nil, err
 	}
 	res, err := r.deps.App.SetUserBlocked(ctx, userID, blocked)
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.readUser(ctx, userID)
@@ -114,7 +114,7 @@ func (r *mutationResolver) IssueAPIToken(ctx context.Context, userID string, nam
 		return "", err
 	}
 	tok, res, err := r.deps.App.IssueUserToken(ctx, userID, name)
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return "", err
 	}
 	return tok, nil
@@ -141,7 +141,7 @@ func (r *mutationResolver) RevokeAPIToken(ctx context.Context, tokenID string) (
 		return "", err
 	}
 	res, err := r.deps.App.RevokeToken(ctx, tokenID)
-	return tokenID, r.wrote(ctx, res, err)
+	return tokenID, r.committed(ctx, res, err)
 }
 
 // CreateGroup is the resolver for the createGroup field.
@@ -154,7 +154,7 @@ func (r *mutationResolver) CreateGroup(ctx context.Context, tenantID string, nam
 		return nil, err
 	}
 	id, res, err := r.deps.App.CreateGroup(ctx, tenantID, name)
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.readGroup(ctx, id)
@@ -170,7 +170,7 @@ func (r *mutationResolver) DeleteGroup(ctx context.Context, groupID string) (str
 		return "", err
 	}
 	res, err := r.deps.App.DeleteGroup(ctx, groupID)
-	return groupID, r.wrote(ctx, res, err)
+	return groupID, r.committed(ctx, res, err)
 }
 
 // AddGroupMember is the resolver for the addGroupMember field.

@@ -11,6 +11,9 @@ import (
 )
 
 func (r *Resolver) readUser(ctx context.Context, id string) (*model.User, error) {
+	if behind(ctx) {
+		return r.userFromEvents(ctx, id)
+	}
 	u, err := r.deps.Reader.User(ctx, id)
 	if err != nil {
 		return nil, notFound(err, "user")
@@ -18,6 +21,9 @@ func (r *Resolver) readUser(ctx context.Context, id string) (*model.User, error)
 	return userModel(u), nil
 }
 func (r *Resolver) readGroup(ctx context.Context, id string) (*model.Group, error) {
+	if behind(ctx) {
+		return r.groupFromEvents(ctx, id)
+	}
 	g, err := r.deps.Reader.Group(ctx, id)
 	if err != nil {
 		return nil, notFound(err, "group")
@@ -36,7 +42,7 @@ func (r *mutationResolver) membership(ctx context.Context, op authz.Op, groupID,
 		return nil, err
 	}
 	res, err := run(ctx, groupID, userID)
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.readGroup(ctx, groupID)

@@ -69,7 +69,7 @@ func (r *mutationResolver) AddMailbox(ctx context.Context, tenantID string, addr
 		in.Settings = &s
 	}
 	id, res, err := r.deps.App.AddMailbox(ctx, tenantID, in)
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.readMailbox(ctx, id)
@@ -91,7 +91,7 @@ func (r *mutationResolver) UpdateMailbox(ctx context.Context, id string, display
 		in.Settings = &s
 	}
 	res, err := r.deps.App.UpdateMailbox(ctx, id, in)
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.readMailbox(ctx, id)
@@ -108,7 +108,7 @@ func (r *mutationResolver) RemoveMailbox(ctx context.Context, id string) (string
 		return "", err
 	}
 	res, err := r.deps.App.RemoveMailbox(ctx, id)
-	return id, r.wrote(ctx, res, err)
+	return id, r.committed(ctx, res, err)
 }
 
 // GrantUser is the resolver for the grantUser field.

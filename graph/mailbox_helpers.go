@@ -10,6 +10,9 @@ import (
 )
 
 func (r *Resolver) readMailbox(ctx context.Context, id string) (*model.Mailbox, error) {
+	if behind(ctx) {
+		return r.mailboxFromEvents(ctx, id)
+	}
 	m, err := r.deps.Reader.Mailbox(ctx, id)
 	if err != nil {
 		return nil, notFound(err, "mailbox")
@@ -34,7 +37,7 @@ func (r *mutationResolver) grant(ctx context.Context, op authz.Op, kind, mailbox
 		return nil, err
 	}
 	res, err := run(ctx, mailboxID, granteeID)
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.readMailbox(ctx, mailboxID)

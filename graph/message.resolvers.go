@@ -30,7 +30,7 @@ func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMess
 		return nil, err
 	}
 	id, res, err := r.deps.App.SendMessage(ctx, draft(input), deref(input.IdempotencyKey))
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.acceptedMessage(ctx, id, res)
@@ -66,7 +66,7 @@ func (r *mutationResolver) SendTestMail(ctx context.Context, tenantID *string, m
 		return nil, err
 	}
 	id, res, err := r.deps.App.SendTestMail(ctx, deref(tenantID), deref(mailboxID), to)
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.acceptedMessage(ctx, id, res)
@@ -79,7 +79,7 @@ func (r *mutationResolver) SubmitSupportRequest(ctx context.Context, subject str
 		return nil, err
 	}
 	id, res, err := r.deps.App.SubmitSupportRequest(ctx, subject, body)
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.acceptedMessage(ctx, id, res)
@@ -95,7 +95,7 @@ func (r *mutationResolver) PurgeMessageContent(ctx context.Context, id string) (
 		return nil, err
 	}
 	res, err := r.deps.App.PurgeMessageContent(ctx, id, "purged by "+PrincipalName(PrincipalFrom(ctx)))
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.readMessage(ctx, id)

@@ -45,6 +45,9 @@ func (r *Resolver) readMessage(ctx context.Context, id string) (*model.Message, 
 // have sent it before read-your-writes returned). A replayed idempotency
 // key (nothing appended) answers with the message as it is now.
 func (r *Resolver) acceptedMessage(ctx context.Context, id string, res app.Result) (*model.Message, error) {
+	if behind(ctx) && res.Events > 0 {
+		return r.messageFromEvents(ctx, id)
+	}
 	m, err := r.readMessage(ctx, id)
 	if err != nil || res.Events == 0 {
 		return m, err

@@ -8,7 +8,6 @@ package graph
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/absender/absender/app"
@@ -40,28 +39,6 @@ func (r *Resolver) allow(ctx context.Context, op authz.Op, t authz.Target) (cont
 // authenticated answers UNAUTHENTICATED before anything else (R19's
 // precedence), e.g. before a lookup that would say NOT_FOUND.
 func authenticated(ctx context.Context) error { return PrincipalFrom(ctx).Err() }
-
-// wrote waits until every read model has applied a command's events, so a
-// mutation's answer and every later query reflect it (read-your-writes).
-func (r *Resolver) wrote(ctx context.Context, res app.Result, err error) error {
-	if err != nil {
-		return err
-	}
-	wctx, cancel := context.WithTimeout(ctx, r.deps.WaitTimeout)
-	defer cancel()
-	pos := res.Position
-	if res.Events == 0 {
-		// Nothing to append — maybe because a concurrent command already
-		// did the same: wait for everything committed so far.
-		if pos, err = r.deps.Store.Head(wctx); err != nil {
-			return err
-		}
-	}
-	if err := r.deps.Runner.WaitFor(wctx, pos); err != nil {
-		return fmt.Errorf("the change is saved, but the read models did not catch up within %s: %w", r.deps.WaitTimeout, err)
-	}
-	return nil
-}
 
 // notFound turns the read model's miss into the API's NOT_FOUND.
 func notFound(err error, what string) error {

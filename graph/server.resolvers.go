@@ -19,7 +19,7 @@ func (r *mutationResolver) ConfigureSystemServer(ctx context.Context, input mode
 		return nil, err
 	}
 	res, err := r.deps.App.ConfigureSystemServer(ctx, settingsInput(input))
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.systemMailServer(ctx)
@@ -32,7 +32,7 @@ func (r *mutationResolver) SetSystemServerEnabled(ctx context.Context, enabled b
 		return nil, err
 	}
 	res, err := r.deps.App.SetSystemServerEnabled(ctx, enabled)
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.systemMailServer(ctx)
@@ -45,7 +45,7 @@ func (r *mutationResolver) ConfigureSupport(ctx context.Context, address *string
 		return nil, err
 	}
 	res, err := r.deps.App.ConfigureSupport(ctx, address, allowTenantAddress, attachSystemInfo)
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.systemMailServer(ctx)

@@ -8,6 +8,9 @@ import (
 )
 
 func (r *Resolver) systemMailServer(ctx context.Context) (*model.SystemMailServer, error) {
+	if behind(ctx) {
+		return r.systemMailServerFromEvents(ctx)
+	}
 	sys, err := r.deps.Reader.System(ctx)
 	if err != nil {
 		return nil, err

@@ -23,7 +23,7 @@ func (r *mutationResolver) CreateTenant(ctx context.Context, name string) (*mode
 		return nil, err
 	}
 	id, res, err := r.deps.App.CreateTenant(ctx, name)
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.readTenant(ctx, id)
@@ -48,7 +48,7 @@ func (r *mutationResolver) SetTenantPolicy(ctx context.Context, tenantID string,
 		change.DuplicatePolicy = &dp
 	}
 	res, err := r.deps.App.SetTenantPolicy(ctx, tenantID, change)
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.readTenant(ctx, tenantID)
@@ -64,7 +64,7 @@ func (r *mutationResolver) ConfigureTenantServer(ctx context.Context, tenantID s
 		return nil, err
 	}
 	res, err := r.deps.App.ConfigureTenantServer(ctx, tenantID, settingsInput(input))
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.readTenant(ctx, tenantID)
@@ -80,7 +80,7 @@ func (r *mutationResolver) RemoveTenantServer(ctx context.Context, tenantID stri
 		return nil, err
 	}
 	res, err := r.deps.App.RemoveTenantServer(ctx, tenantID)
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.readTenant(ctx, tenantID)
@@ -96,7 +96,7 @@ func (r *mutationResolver) SetTenantSupportAddress(ctx context.Context, tenantID
 		return nil, err
 	}
 	res, err := r.deps.App.SetTenantSupportAddress(ctx, tenantID, address)
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.readTenant(ctx, tenantID)

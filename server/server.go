@@ -33,8 +33,12 @@ type Options struct {
 	DB      *database.DB
 	Keyring *keyring.Ring
 	Log     *slog.Logger
-	// WaitTimeout bounds read-your-writes (default 10 s).
+	// WaitTimeout bounds read-your-writes (default graph.DefaultWaitTimeout,
+	// 5 s); past it a mutation answers from its committed events (R36).
 	WaitTimeout time.Duration
+	// Projections are the read models (default projections.All()); tests
+	// replace one, e.g. to hold it back.
+	Projections []projections.Projection
 	// Transport configures SMTP and Microsoft Graph (R24: AllowPrivateHosts).
 	Transport transport.Options
 	// Sender replaces the transports (tests); default transport.New(Transport).
@@ -126,7 +130,10 @@ func New(opt Options) (*Server, error) {
 	}
 	s.Reader = projections.NewReader(opt.DB.Read, s.Store.Generation)
 	s.History = history.NewService(s.Store)
-	s.Runner = projections.NewRunner(s.Store, opt.Log, projectionsOf(projections.All())...)
+	if opt.Projections == nil {
+		opt.Projections = projectionsOf(projections.All())
+	}
+	s.Runner = projections.NewRunner(s.Store, opt.Log, opt.Projections...)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/fanout"
+	"github.com/absender/absender/graph"
 	"github.com/absender/absender/migrations"
 	"github.com/absender/absender/saga"
 	"github.com/absender/absender/server"
@@ -33,6 +34,9 @@ type serveConfig struct {
 	DeliveryWorkers   int
 	GraphURL          string
 	GraphTokenURL     string
+	// ReadYourWrites bounds how long a mutation waits for the read models
+	// (R36).
+	ReadYourWrites time.Duration
 }
 
 // days is a duration flag that also takes whole days ("30d").
@@ -83,6 +87,9 @@ func (c serveConfig) Validate() error {
 	if c.DeliveryWorkers < 1 || c.DeliveryWorkers > 1000 {
 		errs = append(errs, fmt.Errorf("--delivery-workers (ABSENDER_DELIVERY_WORKERS): %d is not between 1 and 1000", c.DeliveryWorkers))
 	}
+	if c.ReadYourWrites <= 0 || c.ReadYourWrites > time.Minute {
+		errs = append(errs, fmt.Errorf("--read-your-writes (ABSENDER_READ_YOUR_WRITES): %s is not between 0 and 1m, e.g. 5s", c.ReadYourWrites))
+	}
 	if err := c.transport().Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("--graph-url / --graph-token-url: %w", err))
 	}
@@ -105,6 +112,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&c.DeliveryWorkers, "delivery-workers", 8, "concurrent delivery attempts of this process")
 	fs.StringVar(&c.GraphURL, "graph-url", "https://graph.microsoft.com", "Microsoft Graph endpoint for MICROSOFT_GRAPH servers")
 	fs.StringVar(&c.GraphTokenURL, "graph-token-url", "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token", "OAuth2 token endpoint for Microsoft Graph; {tenant} is replaced by the directory id")
+	fs.DurationVar(&c.ReadYourWrites, "read-your-writes", graph.DefaultWaitTimeout, "how long a mutation waits for the read models before it answers from the committed events with a READ_MODEL_BEHIND warning (R36)")
 	checkConfig := fs.Bool("check-config", false, "validate the configuration, print it (secrets masked) with where each value came from, and exit without opening the database or listening")
 	if err := fs.parse(args); err != nil {
 		return err
@@ -153,6 +161,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	app, err := server.New(server.Options{DB: db, Keyring: ring, Log: log, Transport: c.transport(), Metrics: tel.Metrics, BrokerCheck: brokerCheck,
+		WaitTimeout: c.ReadYourWrites,
 		App:  appConfig(time.Duration(c.MessageRetention)),
 		Saga: saga.Options{Workers: c.DeliveryWorkers}})
 	if err != nil {

@@ -108,6 +108,8 @@ func (w testWriter) Write(p []byte) (int, error) {
 type Response struct {
 	Data   json.RawMessage `json:"data"`
 	Errors []Error         `json:"errors"`
+	// Extensions of the response, e.g. warnings (R36).
+	Extensions map[string]any `json:"extensions,omitempty"`
 }
 
 // Error is one GraphQL error.

@@ -1,0 +1,116 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/absender/absender/database"
+	"github.com/absender/absender/database/dbtest"
+	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/projections"
+	"github.com/absender/absender/server"
+	"github.com/absender/absender/server/servertest"
+)
+
+// heldBack is a projection that refuses every event while held: its read
+// model falls behind, and no transaction stays open meanwhile (the runner
+// pauses outside one).
+type heldBack struct {
+	projections.Projection
+	held *atomic.Bool
+}
+
+var errHeld = errors.New("held back by the test")
+
+func (h heldBack) Apply(ctx context.Context, tx projections.Tx, rec eventstore.Record) error {
+	if h.held.Load() {
+		return errHeld
+	}
+	return h.Projection.Apply(ctx, tx, rec)
+}
+
+// R36 Committed means accepted: while the directory read model is held
+// back, mutations answer from their committed events with the warning
+// READ_MODEL_BEHIND and no error.
+func TestCommittedR36AnswersFromEvents(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		var held atomic.Bool
+		e := &env{Instance: servertest.StartWith(t, db, server.Options{
+			WaitTimeout: 300 * time.Millisecond,
+			Projections: []projections.Projection{heldBack{projections.Directory{}, &held}, projections.Audit{}, projections.Messages{}},
+		})}
+		tenantID := e.createTenant(t, e.uniq("Behind"))
+		userID := e.user(t, tenantID, "Bea Hind", "bea@example.com", "EMPLOYEE")
+		e.enableSystemServer(t)
+		emp := e.token(t, userID)
+
+		held.Store(true)
+		for _, c := range []struct {
+			name, q string
+			vars    map[string]any
+			want    string // the answer, as JSON
+		}{
+			{"createGroup", `mutation($t: ID!){ createGroup(tenantId: $t, name: "Late") { tenantId name } }`,
+				map[string]any{"t": tenantID}, `{"createGroup":{"tenantId":"` + tenantID + `","name":"Late"}}`},
+			{"updateUser", `mutation($u: ID!){ updateUser(userId: $u, displayName: "Bea Later") { id displayName email } }`,
+				map[string]any{"u": userID}, `{"updateUser":{"id":"` + userID + `","displayName":"Bea Later","email":"bea@example.com"}}`},
+			{"createTenant", `mutation{ createTenant(name: "Behind Too") { name } }`, nil, `{"createTenant":{"name":"Behind Too"}}`},
+			{"sendMessage", `mutation($i: SendMessageInput!){ sendMessage(input: $i) { status to subject attempts } }`,
+				map[string]any{"i": msgDraft("subject", "Late news")},
+				`{"sendMessage":{"status":"QUEUED","to":["rcpt@dest.example"],"subject":"Late news","attempts":0}}`},
+			{"setSystemServerEnabled", `mutation{ setSystemServerEnabled(enabled: false) { enabled } }`, nil,
+				`{"setSystemServerEnabled":{"enabled":false}}`},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				tok := e.Admin
+				if c.name == "sendMessage" {
+					tok = emp
+				}
+				r := e.do(t, tok, c.q, c.vars)
+				if len(r.Errors) > 0 {
+					t.Fatalf("got errors %s, want none: the change was committed", raw(r))
+				}
+				if !jsonEqual(t, string(r.Data), c.want) {
+					t.Fatalf("got data %s, want %s", r.Data, c.want)
+				}
+				w, _ := r.Extensions["warnings"].([]any)
+				if len(w) != 1 || w[0].(map[string]any)["code"] != "READ_MODEL_BEHIND" {
+					t.Fatalf("got extensions %v, want warnings [{code: READ_MODEL_BEHIND}]", r.Extensions)
+				}
+			})
+		}
+
+		held.Store(false)
+		t.Run("caught up: no warning", func(t *testing.T) {
+			head, err := e.Server.Store.Head(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Server.Runner.WaitFor(t.Context(), head); err != nil {
+				t.Fatal(err)
+			}
+			r := e.do(t, e.Admin, `mutation($t: ID!){ createGroup(tenantId: $t, name: "On time") { name } }`, map[string]any{"t": tenantID})
+			if len(r.Errors) > 0 || r.Extensions["warnings"] != nil {
+				t.Fatalf("got %s, want the group and no warning", raw(r))
+			}
+		})
+	})
+}
+
+func jsonEqual(t *testing.T, a, b string) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal([]byte(a), &x); err != nil {
+		t.Fatalf("%s: %v", a, err)
+	}
+	if err := json.Unmarshal([]byte(b), &y); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	xb, _ := json.Marshal(x)
+	yb, _ := json.Marshal(y)
+	return string(xb) == string(yb)
+}
