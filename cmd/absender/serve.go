@@ -162,8 +162,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	app, err := server.New(server.Options{DB: db, Keyring: ring, Log: log, Transport: c.transport(), Metrics: tel.Metrics, BrokerCheck: brokerCheck,
 		WaitTimeout: c.ReadYourWrites,
-		App:  appConfig(time.Duration(c.MessageRetention)),
-		Saga: saga.Options{Workers: c.DeliveryWorkers}})
+		App:         appConfig(time.Duration(c.MessageRetention)),
+		Saga:        saga.Options{Workers: c.DeliveryWorkers}})
 	if err != nil {
 		return err
 	}
