@@ -40,13 +40,27 @@ func TestCommittedR36AnswersFromEvents(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		var held atomic.Bool
 		e := &env{Instance: servertest.StartWith(t, db, server.Options{
-			WaitTimeout: 300 * time.Millisecond,
+			WaitTimeout: time.Second, // past it, with the read model held back, the answer comes from the events
 			Projections: []projections.Projection{heldBack{projections.Directory{}, &held}, projections.Audit{}, projections.Messages{}},
 		})}
+		// Each step of the set-up reads what the one before wrote.
+		caughtUp := func(t *testing.T) {
+			t.Helper()
+			head, err := e.Server.Store.Head(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Server.Runner.WaitFor(t.Context(), head); err != nil {
+				t.Fatal(err)
+			}
+		}
 		tenantID := e.createTenant(t, e.uniq("Behind"))
+		caughtUp(t)
 		userID := e.user(t, tenantID, "Bea Hind", "bea@example.com", "EMPLOYEE")
+		caughtUp(t)
 		e.enableSystemServer(t)
 		emp := e.token(t, userID)
+		caughtUp(t)
 
 		held.Store(true)
 		for _, c := range []struct {
@@ -86,13 +100,7 @@ func TestCommittedR36AnswersFromEvents(t *testing.T) {
 
 		held.Store(false)
 		t.Run("caught up: no warning", func(t *testing.T) {
-			head, err := e.Server.Store.Head(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := e.Server.Runner.WaitFor(t.Context(), head); err != nil {
-				t.Fatal(err)
-			}
+			caughtUp(t)
 			r := e.do(t, e.Admin, `mutation($t: ID!){ createGroup(tenantId: $t, name: "On time") { name } }`, map[string]any{"t": tenantID})
 			if len(r.Errors) > 0 || r.Extensions["warnings"] != nil {
 				t.Fatalf("got %s, want the group and no warning", raw(r))
