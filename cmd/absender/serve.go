@@ -88,7 +88,7 @@ func (c serveConfig) Validate() error {
 		errs = append(errs, fmt.Errorf("--delivery-workers (ABSENDER_DELIVERY_WORKERS): %d is not between 1 and 1000", c.DeliveryWorkers))
 	}
 	if c.ReadYourWrites <= 0 || c.ReadYourWrites > time.Minute {
-		errs = append(errs, fmt.Errorf("--read-your-writes (ABSENDER_READ_YOUR_WRITES): %s is not between 0 and 1m, e.g. 5s", c.ReadYourWrites))
+		errs = append(errs, fmt.Errorf("--read-your-writes (ABSENDER_READ_YOUR_WRITES): %s must be above 0 and at most 1m, e.g. 5s", c.ReadYourWrites))
 	}
 	if err := c.transport().Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("--graph-url / --graph-token-url: %w", err))
