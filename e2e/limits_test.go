@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -107,6 +108,17 @@ func TestLimitsR34Unauthenticated(t *testing.T) {
 				}
 			})
 		}
+		t.Run("GET", func(t *testing.T) {
+			resp, err := http.Get(e.URL + "/graphql?query=" + url.QueryEscape(introspectionQ))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			raw, _ := io.ReadAll(resp.Body)
+			if r := refusal(t, raw); r.Code() != "UNAUTHENTICATED" || resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("got %d %s, want 401 UNAUTHENTICATED", resp.StatusCode, raw)
+			}
+		})
 		t.Run("with a token, introspection works", func(t *testing.T) {
 			var v struct {
 				Schema struct{ Types []struct{ Name string } } `json:"__schema"`

@@ -177,6 +177,11 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message = shorten(longName.ReplaceAllStringFunc(gerr.Message, func(q string) string {
 				return shorten(q[:len(q)-1], maxName) + `"`
 			}), maxMessage)
+		case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+			// the client went away (R34): nobody reads this answer
+			log.DebugContext(ctx, "graphql request cancelled", "err", err)
+			gerr.Message = "request cancelled"
+			gerr.Extensions = map[string]any{"code": string(domain.CodeInternal)}
 		default:
 			log.ErrorContext(ctx, "graphql request failed", "err", err)
 			gerr.Message = "internal error (correlation id " + app.RequestFrom(ctx).CorrelationID + ")"
