@@ -79,9 +79,12 @@ type Config struct {
 	Hang        chan struct{} // when set, DATA blocks until it is closed
 	// ReadTimeout drops a client silent that long (default 10 s).
 	ReadTimeout time.Duration
+	// Listen is the address to listen on (default "127.0.0.1:0"; "[::1]:0"
+	// for IPv6 loopback).
+	Listen string
 }
 
-// Start starts a server on 127.0.0.1 and stops it when the test ends.
+// Start starts a server on cfg.Listen (127.0.0.1 by default) and stops it when the test ends.
 func Start(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	srv := &Server{mechs: cfg.Mechs, users: cfg.Users, dataReplies: cfg.DataReplies, refuse: cfg.Refuse, hang: cfg.Hang}
@@ -101,7 +104,11 @@ func Start(t testing.TB, cfg Config) *Server {
 	logger := &testLogger{t: t}
 	s.ErrorLog = logger
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	listen := cfg.Listen
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	l, err := net.Listen("tcp", listen)
 	if err != nil {
 		t.Fatal(err)
 	}
