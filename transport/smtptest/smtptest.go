@@ -50,6 +50,7 @@ type Server struct {
 	users       map[string]string
 	dataReplies []error // popped per DATA; nil or empty accepts
 	hang        chan struct{}
+	held        int // DATA received and held by hang
 	refuse      map[string]*smtp.SMTPError // by RCPT address
 	deliveries  []Delivery
 	sessions    int
@@ -131,6 +132,14 @@ func Start(t testing.TB, cfg Config) *Server {
 	srv.Host = host
 	srv.Port, _ = strconv.Atoi(port)
 	return srv
+}
+
+// Held returns how many messages the server received in full and holds
+// until Config.Hang is closed (then it accepts them, client gone or not).
+func (s *Server) Held() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
 }
 
 // Deliveries returns what the server accepted so far.
@@ -215,6 +224,9 @@ func (s *session) Data(r io.Reader) error {
 		return err
 	}
 	if s.srv.hang != nil {
+		s.srv.mu.Lock()
+		s.srv.held++
+		s.srv.mu.Unlock()
 		<-s.srv.hang
 	}
 	s.srv.mu.Lock()
