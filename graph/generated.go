@@ -301,6 +301,8 @@ type MailboxResolver interface {
 	GrantedGroups(ctx context.Context, obj *model.Mailbox) ([]model.Group, error)
 }
 type MessageResolver interface {
+	LastError(ctx context.Context, obj *model.Message) (*string, error)
+
 	Resolution(ctx context.Context, obj *model.Message) (*model.Resolution, error)
 }
 type MutationResolver interface {
@@ -4863,7 +4865,7 @@ func (ec *executionContext) _Message_lastError(ctx context.Context, field graphq
 			return ec.fieldContext_Message_lastError(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.LastError, nil
+			return ec.Resolvers.Message().LastError(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -4874,7 +4876,7 @@ func (ec *executionContext) _Message_lastError(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Message_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Message", field, true, true, "String")
 }
 
 func (ec *executionContext) _Message_messageId(ctx context.Context, field graphql.CollectedField, obj *model.Message) (ret graphql.Marshaler) {
@@ -10397,10 +10399,11 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastError":
-			out.Values[i] = ec._Message_lastError(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_lastError(ctx, field, obj)
+				})
 		case "messageId":
 			out.Values[i] = ec._Message_messageId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
