@@ -120,3 +120,127 @@ func TestLastErrorForSenders(t *testing.T) {
 
 // twice is the reply to the DATA of the employee's and the external user's message.
 func twice(reply error) []error { return []error{reply, reply} }
+
+const setRestrictedQ = `mutation($m:ID!,$r:Boolean!){ setMailboxRestricted(id:$m, restricted:$r){ ` + mailboxFields + ` } }`
+
+// TestR11_FailClosed: a mailbox is restricted from its first grant on and
+// stays restricted when its grantees are deleted, blocked or revoked or its
+// groups emptied, usable by nobody; only setMailboxRestricted(id, false)
+// opens it, revoking its remaining grants. Live reads and history (at:)
+// agree at every step, and the audit log records the change. Before,
+// deleting the only grantee opened the mailbox to the whole tenant.
+func TestR11_FailClosed(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		e.enableSystemServer(t)
+		tn := e.createTenant(t, e.uniq("Geschlossen GmbH "))
+		adminID := e.user(t, tn, "Ada Admin", e.uniq("ada")+"@zu.example", "ADMINISTRATOR")
+		tAdmin := e.token(t, adminID)
+		only := e.user(t, tn, "Olga Only", e.uniq("olga")+"@zu.example", "EMPLOYEE")
+		other := e.user(t, tn, "Otto Other", e.uniq("otto")+"@zu.example", "EMPLOYEE")
+		addr := e.uniq("vertrieb") + "@zu.example"
+		mb := e.addMailbox(t, tAdmin, tn, addr, "Vertrieb", true, true, nil)
+
+		// check compares the mailbox's restricted flag, who may use it now
+		// (live and as of now in history), and whether other sees it.
+		check := func(step string, restricted bool, users []string) {
+			t.Helper()
+			if got := e.mailbox(t, tAdmin, mb).Restricted; got != restricted {
+				t.Errorf("%s: restricted = %v, want %v", step, got, restricted)
+			}
+			access := func(at any) []string {
+				var r struct{ MailboxAccess []struct{ ID string } }
+				e.must(t, e.Auditor, `query($m:ID!,$at:Time){ mailboxAccess(mailboxId:$m, at:$at){ id } }`, map[string]any{"m": mb, "at": at}, &r)
+				return ids(r.MailboxAccess)
+			}
+			now := time.Now().UTC().Add(time.Second).Format(time.RFC3339Nano)
+			live, then := access(nil), access(now)
+			if !sameSet(live, users) || !sameSet(then, users) {
+				t.Errorf("%s: mailboxAccess live %v, at now %v; want %v", step, live, then, users)
+			}
+			var v struct{ SenderOptions []option }
+			e.must(t, e.Admin, `query($u:ID!,$at:Time){ senderOptions(userId:$u, at:$at){ `+optFields+` } }`, map[string]any{"u": other, "at": now}, &v)
+			if got, want := hasAddress(e.senderOptions(t, other), addr), slices.Contains(users, other); got != want || hasAddress(v.SenderOptions, addr) != want {
+				t.Errorf("%s: %s in the other user's sender options live %v, at now %v; want %v", step, addr, got, hasAddress(v.SenderOptions, addr), want)
+			}
+		}
+		check("open", false, []string{adminID, only, other})
+
+		e.must(t, tAdmin, `mutation($m:ID!,$u:ID!){ grantUser(mailboxId:$m, userId:$u){ id } }`, map[string]any{"m": mb, "u": only}, nil)
+		check("R11 restricted from its first grant on", true, []string{only})
+
+		e.must(t, tAdmin, `mutation($u:ID!){ deleteUser(userId:$u) }`, map[string]any{"u": only}, nil)
+		check("R11 R18 the only grantee deleted: restricted, usable by nobody", true, nil)
+
+		var cg struct{ CreateGroup struct{ ID string } }
+		e.must(t, tAdmin, `mutation($t:ID!){ createGroup(tenantId:$t, name:"Leer"){ id } }`, map[string]any{"t": tn}, &cg)
+		g := cg.CreateGroup.ID // R11: an empty group
+		e.must(t, tAdmin, `mutation($m:ID!,$g:ID!){ grantGroup(mailboxId:$m, groupId:$g){ id } }`, map[string]any{"m": mb, "g": g}, nil)
+		e.must(t, tAdmin, `mutation($m:ID!,$g:ID!){ revokeGroup(mailboxId:$m, groupId:$g){ id } }`, map[string]any{"m": mb, "g": g}, nil)
+		check("R11 the last grant revoked: still restricted", true, nil)
+
+		var v struct{ SetMailboxRestricted mailboxView }
+		wantCode(t, e.do(t, e.token(t, other), setRestrictedQ, map[string]any{"m": mb, "r": false}), "FORBIDDEN")
+		e.must(t, tAdmin, `mutation($m:ID!,$u:ID!){ grantUser(mailboxId:$m, userId:$u){ id } }`, map[string]any{"m": mb, "u": other}, nil)
+		e.must(t, tAdmin, setRestrictedQ, map[string]any{"m": mb, "r": false}, &v)
+		if v.SetMailboxRestricted.Restricted || len(v.SetMailboxRestricted.GrantedUsers) != 0 {
+			t.Errorf("setMailboxRestricted(false): got restricted %v grants %v, want open without grants", v.SetMailboxRestricted.Restricted, ids(v.SetMailboxRestricted.GrantedUsers))
+		}
+		check("R11 opened by an administrator", false, []string{adminID, other})
+
+		e.must(t, tAdmin, setRestrictedQ, map[string]any{"m": mb, "r": true}, &v)
+		check("R11 restricted without grants: usable by nobody", true, nil)
+
+		var found bool
+		for _, x := range e.audit(t, e.Auditor, tn, "mailbox-"+mb, 0, "").Entries {
+			if strings.Contains(x.Action, "MailboxRestrictionChanged") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("audit log of mailbox-%s: no MailboxRestrictionChanged entry", mb)
+		}
+	})
+}
+
+// TestR12_GlobalMailboxFailsClosed: R11's rule across tenants. A global
+// mailbox granted to a user of another tenant stays restricted when that
+// user is deleted (no user of either tenant may use it); a tenant
+// administrator cannot open it while it holds another tenant's grants
+// (revoking them needs a system administrator), a system administrator can.
+func TestR12_GlobalMailboxFailsClosed(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		e.enableSystemServer(t)
+		a, b := e.createTenant(t, e.uniq("Global A ")), e.createTenant(t, e.uniq("Global B "))
+		aAdmin := e.token(t, e.user(t, a, "Anke Admin", e.uniq("anke")+"@a.example", "ADMINISTRATOR"))
+		aEmp := e.user(t, a, "Arno Emp", e.uniq("arno")+"@a.example", "EMPLOYEE")
+		bOnly := e.user(t, b, "Berta Only", e.uniq("berta")+"@b.example", "EMPLOYEE")
+		bOther := e.user(t, b, "Bodo Other", e.uniq("bodo")+"@b.example", "EMPLOYEE")
+		addr := e.uniq("global") + "@a.example"
+		mb := e.addMailbox(t, e.Admin, a, addr, "Global", true, true, map[string]any{"g": true})
+		if !hasAddress(e.senderOptions(t, bOther), addr) {
+			t.Fatalf("R12: an open global mailbox is missing from another tenant's user's options")
+		}
+		grant := `mutation($m:ID!,$u:ID!){ grantUser(mailboxId:$m, userId:$u){ id } }`
+		e.must(t, e.Admin, grant, map[string]any{"m": mb, "u": bOnly}, nil)
+		e.must(t, e.Admin, `mutation($u:ID!){ deleteUser(userId:$u) }`, map[string]any{"u": bOnly}, nil)
+		if !e.mailbox(t, e.Admin, mb).Restricted {
+			t.Errorf("R11 R12: the only (foreign) grantee deleted: got open, want restricted")
+		}
+		for _, u := range []string{aEmp, bOther} {
+			if hasAddress(e.senderOptions(t, u), addr) {
+				t.Errorf("R11 R12: user %s may use the global mailbox whose only grantee was deleted", u)
+			}
+		}
+		e.must(t, e.Admin, grant, map[string]any{"m": mb, "u": bOther}, nil)
+		wantCode(t, e.do(t, aAdmin, setRestrictedQ, map[string]any{"m": mb, "r": false}), "FORBIDDEN")
+		if !e.mailbox(t, e.Admin, mb).Restricted || !hasAddress(e.senderOptions(t, bOther), addr) {
+			t.Errorf("R12: a refused opening changed the mailbox")
+		}
+		e.must(t, e.Admin, setRestrictedQ, map[string]any{"m": mb, "r": false}, nil)
+		for _, u := range []string{aEmp, bOther} {
+			if !hasAddress(e.senderOptions(t, u), addr) {
+				t.Errorf("R11 R12: opened by a system administrator, the global mailbox is missing from %s's options", u)
+			}
+		}
+	})
+}
