@@ -50,7 +50,7 @@ type Server struct {
 	users       map[string]string
 	dataReplies []error // popped per DATA; nil or empty accepts
 	hang        chan struct{}
-	held        int // DATA received and held by hang
+	held        int                        // DATA received and held by hang
 	refuse      map[string]*smtp.SMTPError // by RCPT address
 	deliveries  []Delivery
 	sessions    int
