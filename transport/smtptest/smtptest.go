@@ -1,5 +1,5 @@
 // Package smtptest runs a real SMTP server (emersion/go-smtp) on 127.0.0.1
-// for tests: plain text, STARTTLS or implicit TLS with a generated
+// (or Config.Listen, e.g. [::1]) for tests: plain text, STARTTLS or implicit TLS with a generated
 // certificate, AUTH PLAIN and LOGIN, scripted replies to DATA, refused
 // recipients, and a record of everything it received.
 package smtptest
