@@ -111,6 +111,23 @@ func (s *Service) RemoveMailbox(ctx context.Context, mailboxID string) (Result, 
 	})
 }
 
+// SetMailboxRestricted restricts a mailbox (usable by its grantees only,
+// by nobody without grants) or opens it, revoking its remaining grants on
+// their streams too (R11).
+func (s *Service) SetMailboxRestricted(ctx context.Context, mailboxID string, restricted bool) (Result, error) {
+	return s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
+		var mb mailbox.State
+		if err := a.load(ctx, domain.StreamMailbox, mailboxID, &mb); err != nil {
+			return nil, err
+		}
+		changes, err := mailbox.SetRestricted(&mb, RequestFrom(ctx).Actor, restricted)
+		if err != nil {
+			return nil, err
+		}
+		return changes, a.loadMissing(ctx, changes)
+	})
+}
+
 // GrantUser lets a user use a mailbox (R11, R12).
 func (s *Service) GrantUser(ctx context.Context, mailboxID, userID string) (Result, error) {
 	return s.userGrant(ctx, mailboxID, userID, mailbox.GrantUser)

@@ -114,6 +114,9 @@ func (s *Service) queue(ctx context.Context, q message.MessageQueued, c message.
 	if q.RetainUntil.IsZero() {
 		q.RetainUntil = s.now().Add(s.retention).UTC().Truncate(time.Second)
 	}
+	if q.HeaderID == "" {
+		q.HeaderID = message.NewHeaderID(q.MessageID, q.From.Address)
+	}
 	sealedKey, ct, key, err := s.sealContent(q.MessageID, c)
 	if err != nil {
 		return Result{}, err

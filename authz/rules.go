@@ -56,6 +56,7 @@ const (
 	OpRevokeUser              Op = "revokeUser"
 	OpGrantGroup              Op = "grantGroup"
 	OpRevokeGroup             Op = "revokeGroup"
+	OpSetMailboxRestricted    Op = "setMailboxRestricted"
 	OpSendMessage             Op = "sendMessage"
 	OpSendTestMail            Op = "sendTestMail"
 	OpSubmitSupportRequest    Op = "submitSupportRequest"
@@ -206,6 +207,7 @@ var rules = map[Op]Rule{
 	OpRevokeUser:              mutation("mailbox", All, Denied, Denied, Tenant, Tenant, Denied, Denied),
 	OpGrantGroup:              mutation("mailbox", All, Denied, Denied, Tenant, Tenant, Denied, Denied),
 	OpRevokeGroup:             mutation("mailbox", All, Denied, Denied, Tenant, Tenant, Denied, Denied),
+	OpSetMailboxRestricted:    mutation("mailbox", All, Denied, Denied, Tenant, Tenant, Denied, Denied),
 	OpSendMessage:             mutation("user", Denied, Denied, Denied, Own, Own, Own, Own),
 	OpSendTestMail:            mutation("tenant", All, Denied, Denied, Tenant, Tenant, Denied, Denied),
 	OpSubmitSupportRequest:    mutation("user", Denied, Denied, Denied, Own, Own, Own, Own),

@@ -9,7 +9,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -172,6 +174,9 @@ func openSQLite(path string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
+	if err := createPrivate(abs); err != nil {
+		return nil, err
+	}
 	w, err := sql.Open(sqliteshim.ShimName, "file:"+abs+"?"+sqlitePragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("database: open %s: %w", abs, err)
@@ -197,6 +202,25 @@ func openSQLite(path string, opt Options) (*DB, error) {
 		Read:  bun.NewDB(r, sqlitedialect.New()),
 		Path:  abs,
 	}, nil
+}
+
+// createPrivate creates an empty SQLite file at path with mode 0600 when
+// none exists. SQLite gives the -wal, -shm and -journal files it creates
+// beside a database the database file's mode, so none of them is readable
+// by other local users (it would create the file itself 0644 less umask).
+// An existing file keeps the mode its operator gave it.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("database: create %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("database: create %s: %w", path, err)
+	}
+	return nil
 }
 
 // Rebind turns ? placeholders into PostgreSQL's $1, $2, … for a query

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"net/netip"
 	"strings"
 )
 
@@ -155,6 +156,18 @@ type ServerSettingsInput struct {
 	SMTPUTF8          *bool
 }
 
+// NormalHost is the one stored form of a valid server host (R4): an IP
+// address without brackets in its canonical text form ("[FC00:0::1]" and
+// "fc00::1" are both "fc00::1"), a host name as given. The dialer brackets
+// an IPv6 address itself (net.JoinHostPort).
+func NormalHost(host string) string {
+	bare := strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if a, err := netip.ParseAddr(bare); err == nil && a.Zone() == "" && (a.Is6() || bare == host) {
+		return a.String()
+	}
+	return host
+}
+
 // NewServerSettings validates in (R4) and returns the settings to store.
 // previous is the stored settings on update (nil when none): an omitted
 // password or client secret keeps the previous one when previous used the
@@ -178,7 +191,7 @@ func NewServerSettings(in ServerSettingsInput, previous *ServerSettings) (Server
 		if !ValidHost(host) {
 			return ServerSettings{}, InvalidInput("host", "host is not a valid host name or IP address")
 		}
-		out.Host = host
+		out.Host = NormalHost(host)
 	}
 	if in.Port != nil && (*in.Port < 1 || *in.Port > 65535) {
 		return ServerSettings{}, InvalidInput("port", "port must be between 1 and 65535")

@@ -49,6 +49,23 @@ func TestR4_ServerSettings(t *testing.T) {
 			t.Fatalf("got %+v, %v; want %+v", got, err, want)
 		}
 	})
+	t.Run("R4 an IPv6 host with or without brackets is stored in one normal form", func(t *testing.T) {
+		for _, tc := range []struct{ in, want string }{
+			{"::1", "::1"},
+			{"[::1]", "::1"},
+			{"fc00::1", "fc00::1"},
+			{"[FC00:0:0::1]", "fc00::1"},
+			{"192.0.2.1", "192.0.2.1"},
+			{"smtp.celanio.com", "smtp.celanio.com"},
+		} {
+			in := smtpInput()
+			in.Host = ptr(tc.in)
+			got, err := domain.NewServerSettings(in, nil)
+			if err != nil || got.Host != tc.want {
+				t.Errorf("host %q: got %q, %v; want %q", tc.in, got.Host, err, tc.want)
+			}
+		}
+	})
 	t.Run("R4 MICROSOFT_GRAPH needs no host and stores no host or port", func(t *testing.T) {
 		got, err := domain.NewServerSettings(graphInput(), nil)
 		if err != nil || got.Host != "" || got.Port != 0 || got.GraphClientSecret != "enc:cs1" {

@@ -76,8 +76,8 @@ func TestR18_Directory(t *testing.T) {
 			}
 			got := e.mailbox(t, aAdmin, mb)
 			wantIDs(t, "mailbox.grantedUsers after deleteUser", ids(got.GrantedUsers))
-			if got.Restricted {
-				t.Errorf("mailbox.restricted after its only grantee was deleted: got true, want false (R11)")
+			if !got.Restricted {
+				t.Errorf("mailbox.restricted after its only grantee was deleted: got false, want true (R11 fails closed)")
 			}
 			var gv struct {
 				Group struct{ Members []struct{ ID string } }

@@ -135,10 +135,12 @@ func TestR11_Access(t *testing.T) {
 			grant(t, "revokeUser", "userId", ext)
 			wantUsers(t, true, emp1)
 		})
-		t.Run("R11 revoking the last grant opens it again", func(t *testing.T) {
+		t.Run("R11 revoking the last grant keeps it restricted, usable by nobody; only setMailboxRestricted opens it", func(t *testing.T) {
 			grant(t, "revokeUser", "userId", emp1)
-			wantUsers(t, false, admin, emp1, emp2)
+			wantUsers(t, true)
 			wantIDs(t, "grantedUsers", ids(e.mailbox(t, adminTok, mb).GrantedUsers))
+			e.must(t, adminTok, setRestrictedQ, map[string]any{"m": mb, "r": false}, nil)
+			wantUsers(t, false, admin, emp1, emp2)
 		})
 
 		var group struct{ CreateGroup struct{ ID string } }
@@ -164,17 +166,17 @@ func TestR11_Access(t *testing.T) {
 			member(t, "removeGroupMember", ext)
 			wantUsers(t, true)
 		})
-		t.Run("R11 revoking the last group grant opens it again", func(t *testing.T) {
+		t.Run("R11 revoking the last group grant keeps it restricted", func(t *testing.T) {
 			grant(t, "revokeGroup", "groupId", g)
-			wantUsers(t, false, admin, emp1, emp2)
+			wantUsers(t, true)
 		})
-		t.Run("R18 R11 deleting the granted group opens the mailbox", func(t *testing.T) {
+		t.Run("R18 R11 deleting the granted group keeps the mailbox restricted", func(t *testing.T) {
 			grant(t, "grantGroup", "groupId", g)
 			member(t, "addGroupMember", emp1)
 			wantUsers(t, true, emp1)
 			e.must(t, adminTok, `mutation($g:ID!){ deleteGroup(groupId:$g) }`, map[string]any{"g": g}, nil)
 			wantIDs(t, "grantedGroups after deleteGroup", ids(e.mailbox(t, adminTok, mb).GrantedGroups))
-			wantUsers(t, false, admin, emp1, emp2)
+			wantUsers(t, true)
 		})
 	})
 }

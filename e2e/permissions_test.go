@@ -73,7 +73,7 @@ var permSpecFields = []string{
 	"setTenantPolicy", "configureTenantServer", "removeTenantServer", "setTenantSupportAddress",
 	"createUser", "updateUser", "deleteUser", "setUserBlocked", "issueApiToken", "revokeApiToken",
 	"createGroup", "deleteGroup", "addGroupMember", "removeGroupMember", "addMailbox",
-	"updateMailbox", "removeMailbox", "grantUser", "revokeUser", "grantGroup", "revokeGroup",
+	"updateMailbox", "removeMailbox", "grantUser", "revokeUser", "grantGroup", "revokeGroup", "setMailboxRestricted",
 	"sendMessage", "sendTestMail", "submitSupportRequest", "purgeMessageContent",
 }
 
@@ -514,6 +514,11 @@ func permRows() []permRow {
 			`mutation($m: ID!, $g: ID!) { grantGroup(mailboxId: $m, groupId: $g) { id } }`, grant("g", mailboxA, groupA)},
 		{"revokeGroup", "R11 mailbox of A from a group of A", "ok F  F  ok ok F  F  U  N  U",
 			`mutation($m: ID!, $g: ID!) { revokeGroup(mailboxId: $m, groupId: $g) { id } }`, grant("g", mailboxA, groupA)},
+		{"setMailboxRestricted", "R11 restrict a fresh mailbox of A", "ok F  F  ok ok F  F  U  N  U",
+			`mutation($m: ID!, $r: Boolean!) { setMailboxRestricted(id: $m, restricted: $r) { id } }`,
+			func(f *permFixture, _ permWho) map[string]any {
+				return map[string]any{"m": f.newMailbox(false), "r": true}
+			}},
 	}
 }
 

@@ -175,6 +175,7 @@ type ComplexityRoot struct {
 		RevokeUser              func(childComplexity int, mailboxID string, userID string) int
 		SendMessage             func(childComplexity int, input model.SendMessageInput) int
 		SendTestMail            func(childComplexity int, tenantID *string, mailboxID *string, to string) int
+		SetMailboxRestricted    func(childComplexity int, id string, restricted bool) int
 		SetSystemServerEnabled  func(childComplexity int, enabled bool) int
 		SetTenantPolicy         func(childComplexity int, tenantID string, allowSystemServer *bool, allowOwnServer *bool, mailboxQuota *int, userAddressAsSender *bool, duplicatePolicy *model.DuplicatePolicy) int
 		SetTenantSupportAddress func(childComplexity int, tenantID string, address *string) int
@@ -301,6 +302,8 @@ type MailboxResolver interface {
 	GrantedGroups(ctx context.Context, obj *model.Mailbox) ([]model.Group, error)
 }
 type MessageResolver interface {
+	LastError(ctx context.Context, obj *model.Message) (*string, error)
+
 	Resolution(ctx context.Context, obj *model.Message) (*model.Resolution, error)
 }
 type MutationResolver interface {
@@ -324,6 +327,7 @@ type MutationResolver interface {
 	RevokeUser(ctx context.Context, mailboxID string, userID string) (*model.Mailbox, error)
 	GrantGroup(ctx context.Context, mailboxID string, groupID string) (*model.Mailbox, error)
 	RevokeGroup(ctx context.Context, mailboxID string, groupID string) (*model.Mailbox, error)
+	SetMailboxRestricted(ctx context.Context, id string, restricted bool) (*model.Mailbox, error)
 	SendMessage(ctx context.Context, input model.SendMessageInput) (*model.Message, error)
 	SendTestMail(ctx context.Context, tenantID *string, mailboxID *string, to string) (*model.Message, error)
 	SubmitSupportRequest(ctx context.Context, subject string, body string) (*model.Message, error)
@@ -1073,6 +1077,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendTestMail(childComplexity, args["tenantId"].(*string), args["mailboxId"].(*string), args["to"].(string)), true
+	case "Mutation.setMailboxRestricted":
+		if e.ComplexityRoot.Mutation.SetMailboxRestricted == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setMailboxRestricted_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetMailboxRestricted(childComplexity, args["id"].(string), args["restricted"].(bool)), true
 	case "Mutation.setSystemServerEnabled":
 		if e.ComplexityRoot.Mutation.SetSystemServerEnabled == nil {
 			break
@@ -2753,6 +2768,28 @@ func (ec *executionContext) field_Mutation_sendTestMail_args(ctx context.Context
 		return nil, err
 	}
 	args["to"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setMailboxRestricted_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "restricted",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["restricted"] = arg1
 	return args, nil
 }
 
@@ -4863,7 +4900,7 @@ func (ec *executionContext) _Message_lastError(ctx context.Context, field graphq
 			return ec.fieldContext_Message_lastError(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.LastError, nil
+			return ec.Resolvers.Message().LastError(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -4874,7 +4911,7 @@ func (ec *executionContext) _Message_lastError(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Message_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Message", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Message", field, true, true, "String")
 }
 
 func (ec *executionContext) _Message_messageId(ctx context.Context, field graphql.CollectedField, obj *model.Message) (ret graphql.Marshaler) {
@@ -5994,6 +6031,50 @@ func (ec *executionContext) fieldContext_Mutation_revokeGroup(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeGroup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setMailboxRestricted(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setMailboxRestricted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetMailboxRestricted(ctx, fc.Args["id"].(string), fc.Args["restricted"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Mailbox) graphql.Marshaler {
+			return ec.marshalNMailbox2ᚖgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐMailbox(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setMailboxRestricted(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Mailbox(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setMailboxRestricted_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10397,10 +10478,11 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastError":
-			out.Values[i] = ec._Message_lastError(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_lastError(ctx, field, obj)
+				})
 		case "messageId":
 			out.Values[i] = ec._Message_messageId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -10675,6 +10757,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revokeGroup":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeGroup(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setMailboxRestricted":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setMailboxRestricted(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -131,6 +131,23 @@ func (r *mutationResolver) RevokeGroup(ctx context.Context, mailboxID string, gr
 	return r.grant(ctx, authz.OpRevokeGroup, "group", mailboxID, groupID, r.deps.App.RevokeGroup)
 }
 
+// SetMailboxRestricted is the resolver for the setMailboxRestricted field.
+func (r *mutationResolver) SetMailboxRestricted(ctx context.Context, id string, restricted bool) (*model.Mailbox, error) {
+	t, _, err := r.mailboxTarget(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	t.GlobalMailbox = false // changing needs the owning tenant (or a system administrator)
+	if ctx, err = r.allow(ctx, authz.OpSetMailboxRestricted, t); err != nil {
+		return nil, err
+	}
+	res, err := r.deps.App.SetMailboxRestricted(ctx, id, restricted)
+	if err := r.wrote(ctx, res, err); err != nil {
+		return nil, err
+	}
+	return r.readMailbox(ctx, id)
+}
+
 // Mailbox is the resolver for the mailbox field.
 func (r *queryResolver) Mailbox(ctx context.Context, id string) (*model.Mailbox, error) {
 	t, m, err := r.mailboxTarget(ctx, id)

@@ -15,6 +15,15 @@ import (
 	"github.com/absender/absender/projections"
 )
 
+// LastError is the resolver for the lastError field.
+func (r *messageResolver) LastError(ctx context.Context, obj *model.Message) (*string, error) {
+	if obj.LastError == nil || authz.CanSeeDetails(PrincipalFrom(ctx), obj.TenantID) {
+		return obj.LastError, nil // the detail: the tenant's administrators, system administrators and auditors
+	}
+	plain := plainLastError(*obj.LastError)
+	return &plain, nil
+}
+
 // Resolution is the resolver for the resolution field.
 func (r *messageResolver) Resolution(ctx context.Context, obj *model.Message) (*model.Resolution, error) {
 	if obj.RawResolution == nil || !authz.CanSeeDetails(PrincipalFrom(ctx), obj.TenantID) {

@@ -4,9 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/absender/absender/app"
+	"strings"
 	"time"
 
+	"github.com/absender/absender/app"
 	"github.com/absender/absender/authz"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/message"
@@ -158,4 +159,44 @@ func (r *Resolver) watchMessage(ctx context.Context, t authz.Target, id string, 
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// plainLastError is what a message's sender (EMPLOYEE, EXTERNAL) sees of
+// why its message failed: a category in plain words, without the hosts,
+// addresses and URLs the detail holds (the resolver's address, a Graph
+// token URL, the server's reply). It reads the reasons the saga records:
+// "CODE: reason" for a rejection (R17, R1, R2), and the transport's
+// "temporary|permanent delivery failure[ (code)]: step: detail".
+func plainLastError(detail string) string {
+	for _, c := range []domain.Code{domain.CodeFromNotAllowed, domain.CodeReplyToNotAllowed, domain.CodeSendingDisabled} {
+		if strings.HasPrefix(detail, string(c)+":") {
+			return string(c) + ": " + rejectedInWords[c]
+		}
+	}
+	kind, rest, _ := strings.Cut(detail, " delivery failure")
+	temporary, permanent := kind == "temporary", kind == "permanent"
+	code := 0
+	_, _ = fmt.Sscanf(rest, " (%d)", &code) // no code: 0
+	auth := strings.Contains(detail, "SMTP authentication") || strings.Contains(detail, "graph token")
+	switch {
+	case strings.HasPrefix(detail, "interrupted"):
+		return "temporary failure: the attempt was interrupted; it is retried"
+	case temporary && code != 0:
+		return "temporary failure: the receiving server did not accept the message yet"
+	case temporary:
+		return "temporary failure: connection failed"
+	case permanent && auth:
+		return "authentication failed"
+	case permanent && code != 0:
+		return "rejected by the mail server"
+	case permanent && (strings.Contains(detail, "connect") || strings.Contains(detail, "certificate") || strings.Contains(detail, "R24")):
+		return "connection failed"
+	}
+	return "the message could not be sent"
+}
+
+var rejectedInWords = map[domain.Code]string{
+	domain.CodeFromNotAllowed:    "you may no longer send from this address",
+	domain.CodeReplyToNotAllowed: "you may no longer use this reply-to address",
+	domain.CodeSendingDisabled:   "no mail server may send this message now",
 }

@@ -135,7 +135,7 @@ func tenantModel(t projections.TenantRow) *model.Tenant {
 
 func mailboxModel(m projections.MailboxRow) *model.Mailbox {
 	return &model.Mailbox{ID: m.ID, TenantID: m.TenantID, Address: m.Address, DisplayName: m.DisplayName, Sender: m.Sender,
-		ReplyTo: m.ReplyTo, Global: m.Global, Authenticated: m.Settings != nil, Restricted: m.GrantCount > 0}
+		ReplyTo: m.ReplyTo, Global: m.Global, Authenticated: m.Settings != nil, Restricted: m.Restricted()}
 }
 
 func settingsModel(raw *string) (*model.ServerSettings, error) {

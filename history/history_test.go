@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +14,9 @@ import (
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/domain"
+	"github.com/absender/absender/domain/mailbox"
 	"github.com/absender/absender/domain/options"
+	"github.com/absender/absender/domain/user"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/history"
 	"github.com/absender/absender/keyring"
@@ -151,13 +154,15 @@ func TestMailboxAccessOnEachDay(t *testing.T) {
 		must(svc.SetUserBlocked(ctx, anna, true)) // still restricted, nobody
 		clock = day(5)
 		must(svc.SetUserBlocked(ctx, anna, false))
-		must(svc.RevokeUser(ctx, d.MailboxID, anna)) // open again
+		must(svc.RevokeUser(ctx, d.MailboxID, anna)) // R11 fail closed: still restricted, nobody
 		clock = day(6)
+		must(svc.SetMailboxRestricted(ctx, d.MailboxID, false)) // open again, explicitly
+		clock = day(7)
 		must(svc.DeleteUser(ctx, d.UserID))
 
 		h := history.NewService(store)
-		want := map[int][]string{1: {d.UserID}, 2: {d.UserID, anna}, 3: {anna}, 4: nil, 5: {d.UserID, anna}, 6: {anna}}
-		for dayN := 1; dayN <= 6; dayN++ {
+		want := map[int][]string{1: {d.UserID}, 2: {d.UserID, anna}, 3: {anna}, 4: nil, 5: nil, 6: {d.UserID, anna}, 7: {anna}}
+		for dayN := 1; dayN <= 7; dayN++ {
 			m, err := h.At(t.Context(), d.TenantID, day(dayN).Add(time.Hour))
 			if err != nil {
 				t.Fatal(err)
@@ -237,4 +242,79 @@ func TestConcurrentAtWithSnapshots(t *testing.T) {
 	for e := range errs {
 		t.Error(e)
 	}
+}
+
+// R11 history stays true: a mailbox log written under the earlier rule
+// (grant, then revoke of the last grant: open again) replays to what it
+// meant then, for history and for the aggregate; revoking the last grant
+// of such a mailbox after the upgrade leaves it restricted, usable by
+// nobody, and history says so from then on.
+func TestR11_EarlierRuleLogReplaysAsItMeant(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		day := func(d int) time.Time { return time.Date(2026, 3, d, 12, 0, 0, 0, time.UTC) }
+		clock := day(1)
+		svc, store := newService(t, db, func() time.Time { return clock })
+		ctx := seed.AsSystem(t.Context())
+		d, err := seed.MakeDemo(ctx, svc) // day 1: open mailbox, Mustermann
+		if err != nil {
+			t.Fatal(err)
+		}
+		anna, _, err := svc.CreateUser(ctx, d.TenantID, "anna", "Anna", "anna@celanio.com", domain.RoleEmployee)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// What a grant and a revocation appended before the new rule.
+		legacy := func(dayN int, mbEvent, userEvent domain.Event) {
+			t.Helper()
+			clock = day(dayN)
+			var appends []eventstore.StreamAppend
+			for _, ref := range []struct {
+				stream string
+				ev     domain.Event
+			}{{app.StreamID(domain.StreamRef{Kind: domain.StreamMailbox, ID: d.MailboxID}), mbEvent},
+				{app.StreamID(domain.StreamRef{Kind: domain.StreamUser, ID: anna}), userEvent}} {
+				recs, err := store.Load(ctx, ref.stream)
+				if err != nil {
+					t.Fatal(err)
+				}
+				appends = append(appends, eventstore.StreamAppend{StreamType: ref.stream[:strings.IndexByte(ref.stream, '-')],
+					StreamID: ref.stream, ExpectedVersion: int64(len(recs)),
+					Events: []eventstore.NewEvent{{Event: ref.ev, Metadata: eventstore.Metadata{Actor: "test", TenantID: d.TenantID}}}})
+			}
+			if _, err := store.Append(ctx, appends...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		legacy(3, mailbox.MailboxUserGranted{MailboxID: d.MailboxID, TenantID: d.TenantID, UserID: anna, UserTenantID: d.TenantID},
+			user.UserMailboxGranted{UserID: anna, TenantID: d.TenantID, MailboxID: d.MailboxID})
+		legacy(4, mailbox.MailboxUserRevoked{MailboxID: d.MailboxID, TenantID: d.TenantID, UserID: anna, UserTenantID: d.TenantID},
+			user.UserMailboxRevoked{UserID: anna, TenantID: d.TenantID, MailboxID: d.MailboxID})
+		if mb, err := svc.Mailbox(ctx, d.MailboxID); err != nil || mb.Restricted() {
+			t.Fatalf("the aggregate after an old revocation of the last grant: got restricted %v (%v), want open", mb.Restricted(), err)
+		}
+		legacy(5, mailbox.MailboxUserGranted{MailboxID: d.MailboxID, TenantID: d.TenantID, UserID: anna, UserTenantID: d.TenantID},
+			user.UserMailboxGranted{UserID: anna, TenantID: d.TenantID, MailboxID: d.MailboxID})
+		clock = day(6) // after the upgrade
+		if _, err := svc.RevokeUser(ctx, d.MailboxID, anna); err != nil {
+			t.Fatal(err)
+		}
+		if mb, err := svc.Mailbox(ctx, d.MailboxID); err != nil || !mb.Restricted() {
+			t.Fatalf("R11: revoking the last grant after the upgrade: got restricted %v (%v), want restricted", mb.Restricted(), err)
+		}
+
+		h := history.NewService(store)
+		want := map[int][]string{2: {d.UserID, anna}, 3: {anna}, 4: {d.UserID, anna}, 5: {anna}, 6: nil}
+		for dayN := 2; dayN <= 6; dayN++ {
+			m, err := h.At(t.Context(), d.TenantID, day(dayN).Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := m.MailboxAccess(d.MailboxID)
+			w := append([]string(nil), want[dayN]...)
+			slicesSort(w)
+			if !reflect.DeepEqual(got, w) && !(len(got) == 0 && len(w) == 0) {
+				t.Errorf("day %d: got %v, want %v", dayN, got, w)
+			}
+		}
+	})
 }

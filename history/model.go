@@ -46,9 +46,15 @@ type userState struct {
 }
 
 type mailboxState struct {
-	c      options.Candidate
-	users  map[string]bool
-	groups map[string]bool
+	c          options.Candidate
+	users      map[string]bool
+	groups     map[string]bool
+	restricted *bool // the last MailboxRestrictionChanged's value; nil: none yet
+}
+
+// isRestricted is R11 as the mailbox aggregate says it.
+func (mb *mailboxState) isRestricted() bool {
+	return mailbox.IsRestricted(mb.restricted, len(mb.users)+len(mb.groups))
 }
 
 // NewModel returns the empty directory.
@@ -81,7 +87,7 @@ func (m *Model) Clone() *Model {
 		c.userGroups[k] = maps.Clone(v)
 	}
 	for k, v := range m.mailboxes {
-		c.mailboxes[k] = &mailboxState{c: v.c, users: maps.Clone(v.users), groups: maps.Clone(v.groups)}
+		c.mailboxes[k] = &mailboxState{c: v.c, users: maps.Clone(v.users), groups: maps.Clone(v.groups), restricted: v.restricted}
 	}
 	return c
 }
@@ -190,6 +196,17 @@ func (m *Model) Apply(position int64, ev domain.Event) {
 				delete(mb.groups, g)
 			}
 		}
+	case mailbox.MailboxRestrictionChanged:
+		if mb := m.mailboxes[e.MailboxID]; mb != nil {
+			restricted := e.Restricted
+			mb.restricted = &restricted
+			for _, u := range e.RevokedUsers {
+				delete(mb.users, u)
+			}
+			for _, g := range e.RevokedGroups {
+				delete(mb.groups, g)
+			}
+		}
 	case mailbox.MailboxUserGranted:
 		if mb := m.mailboxes[e.MailboxID]; mb != nil {
 			mb.users[e.UserID] = true
@@ -242,7 +259,7 @@ func (m *Model) tenantFacts(tenantID string) options.Tenant {
 // whether the viewer holds a grant directly or through a group.
 func (m *Model) candidate(mb *mailboxState, userID string) options.Candidate {
 	c := mb.c
-	c.Restricted = len(mb.users)+len(mb.groups) > 0
+	c.Restricted = mb.isRestricted()
 	c.Granted = mb.users[userID]
 	for g := range m.userGroups[userID] {
 		if mb.groups[g] {

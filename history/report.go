@@ -89,7 +89,7 @@ func (m *Model) Report(tenantID string, at time.Time) Report {
 			usable = []string{}
 		}
 		r.Mailboxes = append(r.Mailboxes, ReportMailbox{ID: id, Address: mb.c.Address, DisplayName: mb.c.DisplayName, Sender: mb.c.Sender,
-			ReplyTo: mb.c.ReplyTo, Global: mb.c.Global, Authenticated: mb.c.Authenticated, Restricted: len(mb.users)+len(mb.groups) > 0,
+			ReplyTo: mb.c.ReplyTo, Global: mb.c.Global, Authenticated: mb.c.Authenticated, Restricted: mb.isRestricted(),
 			UsableBy: usable})
 	}
 	for _, id := range m.UserIDs(tenantID) {

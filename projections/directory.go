@@ -207,6 +207,21 @@ func (Directory) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error 
 			}
 		}
 		return nil
+	case mailbox.MailboxRestrictionChanged:
+		if err := tx.Exec(ctx, `UPDATE rm_mailboxes SET restricted = ? WHERE id = ?`, e.Restricted, e.MailboxID); err != nil {
+			return err
+		}
+		for _, u := range e.RevokedUsers {
+			if err := revokeGrant(ctx, tx, e.MailboxID, "user", u); err != nil {
+				return err
+			}
+		}
+		for _, g := range e.RevokedGroups {
+			if err := revokeGrant(ctx, tx, e.MailboxID, "group", g); err != nil {
+				return err
+			}
+		}
+		return nil
 	case mailbox.MailboxUserGranted:
 		if err := addGrant(ctx, tx, e.MailboxID, "user", e.UserID, e.UserTenantID, seq); err != nil {
 			return err
@@ -274,7 +289,8 @@ func revokeGrant(ctx context.Context, tx Tx, mailboxID, kind, granteeID string) 
 }
 
 // refreshGrantCount recounts instead of incrementing, so a redelivered
-// event cannot skew the count (R11: restricted while at least one grant).
+// event cannot skew the count (R11: a mailbox whose log has no
+// MailboxRestrictionChanged is restricted while it has a grant).
 func refreshGrantCount(ctx context.Context, tx Tx, mailboxID string) error {
 	return tx.Exec(ctx, `UPDATE rm_mailboxes SET grant_count = (SELECT count(*) FROM rm_mailbox_grants g WHERE g.mailbox_id = rm_mailboxes.id) WHERE id = ?`, mailboxID)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/domain"
+	"github.com/absender/absender/domain/mailbox"
 	"github.com/absender/absender/domain/options"
 	"github.com/absender/absender/domain/system"
 	"github.com/absender/absender/domain/tenant"
@@ -414,9 +415,19 @@ type MailboxRow struct {
 	Settings    *string `bun:"settings"`
 	GrantCount  int     `bun:"grant_count"`
 	Seq         int64   `bun:"seq"`
+	// RestrictedSet is the last MailboxRestrictionChanged's value, nil
+	// when the mailbox's log has none (see Restricted).
+	RestrictedSet *bool `bun:"restricted"`
 }
 
-const mailboxColumns = `id, tenant_id, address, address_key, display_name, sender, reply_to, global, settings, grant_count, seq`
+// Restricted reports R11 for the mailbox (mailbox.IsRestricted).
+func (m MailboxRow) Restricted() bool { return mailbox.IsRestricted(m.RestrictedSet, m.GrantCount) }
+
+// openMailbox is the SQL form of !mailbox.IsRestricted for rm_mailboxes m,
+// with one argument: false.
+const openMailbox = `COALESCE(m.restricted, m.grant_count > 0) = ?`
+
+const mailboxColumns = `id, tenant_id, address, address_key, display_name, sender, reply_to, global, settings, grant_count, seq, restricted`
 
 // Mailbox reads one mailbox.
 func (r *Reader) Mailbox(ctx context.Context, id string) (MailboxRow, error) {
@@ -520,13 +531,13 @@ func (r *Reader) readOptions(ctx context.Context, kind options.Kind, u UserRow) 
 		MailboxRow
 		Granted bool `bun:"granted"`
 	}
-	const cols = `m.id, m.tenant_id, m.address, m.address_key, m.display_name, m.sender, m.reply_to, m.global, m.settings, m.grant_count, m.seq`
-	err = r.scan(ctx, &rows, `SELECT `+cols+`, 0 AS granted FROM rm_mailboxes m WHERE m.tenant_id = ? AND m.grant_count = 0
+	const cols = `m.id, m.tenant_id, m.address, m.address_key, m.display_name, m.sender, m.reply_to, m.global, m.settings, m.grant_count, m.seq, m.restricted`
+	err = r.scan(ctx, &rows, `SELECT `+cols+`, 0 AS granted FROM rm_mailboxes m WHERE m.tenant_id = ? AND `+openMailbox+`
 		UNION ALL
-		SELECT `+cols+`, 0 AS granted FROM rm_mailboxes m WHERE m.global = ? AND m.grant_count = 0 AND m.tenant_id <> ?
+		SELECT `+cols+`, 0 AS granted FROM rm_mailboxes m WHERE m.global = ? AND `+openMailbox+` AND m.tenant_id <> ?
 		UNION ALL
 		SELECT `+cols+`, 1 AS granted FROM rm_access a JOIN rm_mailboxes m ON m.id = a.mailbox_id WHERE a.user_id = ?`,
-		u.TenantID, true, u.TenantID, u.ID)
+		u.TenantID, false, true, false, u.TenantID, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -539,7 +550,7 @@ func (r *Reader) readOptions(ctx context.Context, kind options.Kind, u UserRow) 
 		seen[m.ID] = true
 		cs = append(cs, options.Candidate{MailboxID: m.ID, TenantID: m.TenantID, Address: m.Address, AddressKey: m.AddressKey,
 			DisplayName: m.DisplayName, Sender: m.Sender, ReplyTo: m.ReplyTo, Global: m.Global, Authenticated: m.Settings != nil,
-			Restricted: m.GrantCount > 0, Granted: m.Granted, Seq: m.Seq})
+			Restricted: m.Restricted(), Granted: m.Granted, Seq: m.Seq})
 	}
 	return options.Compute(kind, viewer, facts, cs), nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/mail"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -360,6 +361,46 @@ func TestR23_CrashBetweenAttemptAndSendResumesAfterRestart(t *testing.T) {
 		want := "MessageQueued,TransportResolved,DeliveryAttempted,DeliveryFailed,DeliveryAttempted,MessageSent"
 		if got := joined(e.events(id)); got != want {
 			t.Errorf("events = %s\nwant %s", got, want)
+		}
+	})
+}
+
+// R23 Message-ID: the process dies after the server took the message but
+// before MessageSent was recorded; the new process sends it again (R23
+// cannot rule that copy out over SMTP), and the copy carries the same
+// Message-ID as the first, fixed at queueing, so the receiver recognises
+// it. Before, every attempt made a new one.
+func TestR23_CopyAfterACrashKeepsTheMessageID(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		// The attempt's deadline is the send's: long, so only the stop ends it.
+		e := newEnv(t, db, server.Options{Saga: optionsWith(30*time.Second, nil)})
+		hang := make(chan struct{})
+		srv := smtptest.Start(t, smtptest.Config{Hang: hang})
+		e.must(e.srv.App.ConfigureSystemServer(e.admin, e.settings(srv, "noreply@absender.example", "Absender")))
+		id := e.send(message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Subject: "twice", Text: "x"})
+		waitFor(t, func() bool { return srv.Held() >= 1 }) // the server has the whole message
+		e.stop()                                           // the process dies before it hears 250
+		close(hang)                                        // the server delivers the first copy
+		waitFor(t, func() bool { return len(srv.Deliveries()) >= 1 })
+
+		srv2, _ := run(t, db, server.Options{Transport: transportLoopback(), Saga: optionsWith(attemptTimeout, nil)})
+		e.srv = srv2
+		m := e.await(id)
+		if m.Status != "SENT" {
+			t.Fatalf("message = %s, want SENT", m.Status)
+		}
+		ds := srv.Deliveries()
+		if len(ds) < 2 {
+			t.Fatalf("server received %d copies, want the original and the copy", len(ds))
+		}
+		for i, d := range ds {
+			msg, err := mail.ReadMessage(bytes.NewReader(d.Data))
+			if err != nil {
+				t.Fatalf("copy %d: %v", i+1, err)
+			}
+			if got, want := msg.Header.Get("Message-ID"), deref(m.HeaderID); got != want || want == "" {
+				t.Errorf("copy %d: got Message-ID %q, want %q (recorded as sent) in every copy", i+1, got, want)
+			}
 		}
 	})
 }

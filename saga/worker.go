@@ -195,7 +195,7 @@ func mailOf(d *app.Delivery) transport.Message {
 		return out
 	}
 	m := transport.Message{From: mb(q.From), To: list(q.To), Cc: list(q.Cc), Bcc: list(q.Bcc), Subject: q.Subject,
-		Text: d.Content.Text, HTML: d.Content.HTML}
+		Text: d.Content.Text, HTML: d.Content.HTML, MessageID: q.HeaderMessageID()}
 	if d.Resolution.FromName != "" {
 		m.From.Name = d.Resolution.FromName
 	}

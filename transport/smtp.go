@@ -71,13 +71,17 @@ func (t *Transport) sendSMTP(ctx context.Context, s domain.ServerSettings, creds
 // dialSMTP connects, says EHLO, starts TLS and authenticates as s says.
 func (t *Transport) dialSMTP(ctx context.Context, s domain.ServerSettings, creds Credentials) (*smtpConn, error) {
 	port := s.EffectivePort()
-	tlsConf := t.tlsConfig(s.Host)
+	host := domain.NormalHost(s.Host) // settings stored before R4 had one form may hold "[::1]"
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	tlsConf := t.tlsConfig(host)
 
 	var (
 		mu   sync.Mutex
 		conn net.Conn
 	)
-	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+	// go-mail joins host and port with "%s:%d", which a bare IPv6 address
+	// turns into "::1:25" ("too many colons"): dial addr instead (R4).
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
 		c, err := t.dialer.DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
@@ -114,10 +118,10 @@ func (t *Transport) dialSMTP(ctx context.Context, s domain.ServerSettings, creds
 	}
 	var auth *passwordAuth
 	if s.Auth == domain.AuthPassword {
-		auth = &passwordAuth{host: s.Host, username: s.Username, password: creds.Password}
+		auth = &passwordAuth{host: host, username: s.Username, password: creds.Password}
 		opts = append(opts, gomail.WithSMTPAuthCustom(auth))
 	}
-	client, err := gomail.NewClient(s.Host, opts...)
+	client, err := gomail.NewClient(host, opts...)
 	if err != nil {
 		return nil, permanent(0, "smtp client: "+err.Error())
 	}
@@ -133,7 +137,7 @@ func (t *Transport) dialSMTP(ctx context.Context, s domain.ServerSettings, creds
 		if auth != nil && auth.started {
 			return nil, authFailure(err)
 		}
-		return nil, classify(fmt.Sprintf("connect to %s", net.JoinHostPort(s.Host, strconv.Itoa(port))), err)
+		return nil, classify("connect to "+addr, err)
 	}
 	return &smtpConn{sc: sc, conn: c}, nil
 }

@@ -405,3 +405,23 @@ func TestSMTPUTF8(t *testing.T) {
 		})
 	}
 }
+
+// TestSMTPBareIPv6Host: R4 an IPv6 host is dialled in brackets, whether the
+// settings hold it bare (the normal form) or, stored before there was one,
+// in brackets. A bare "::1" used to fail every attempt with "too many
+// colons in address".
+func TestSMTPBareIPv6Host(t *testing.T) {
+	for _, host := range []string{"::1", "[::1]"} {
+		t.Run(host, func(t *testing.T) {
+			srv := smtptest.Start(t, smtptest.Config{Listen: "[::1]:0"})
+			s := smtpSettings(srv, domain.EncryptionNone)
+			s.Host = host
+			if _, err := newTransport(srv).Send(t.Context(), s, transport.Credentials{}, fullMessage()); err != nil {
+				t.Fatalf("Send to host %q: got %v, want nil", host, err)
+			}
+			if got := len(srv.Deliveries()); got != 1 {
+				t.Errorf("deliveries: got %d, want 1", got)
+			}
+		})
+	}
+}

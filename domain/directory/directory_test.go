@@ -26,6 +26,7 @@ var (
 	}
 	welcome = []domain.Event{
 		mailbox.MailboxAdded{MailboxID: "m1", TenantID: "t1", Address: "welcome@celanio.com", AddressKey: "welcome@celanio.com", DisplayName: "celanio GmbH", Sender: true},
+		mailbox.MailboxRestrictionChanged{MailboxID: "m1", TenantID: "t1", Restricted: true}, // R11: with the first grant
 		mailbox.MailboxUserGranted{MailboxID: "m1", TenantID: "t1", UserID: "u2", UserTenantID: "t1"},
 		mailbox.MailboxGroupGranted{MailboxID: "m1", TenantID: "t1", GroupID: "g1", GroupTenantID: "t1"},
 	}

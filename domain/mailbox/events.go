@@ -80,6 +80,22 @@ type MailboxGroupRevoked struct {
 	GroupTenantID string `json:"groupTenantId"`
 }
 
+// MailboxRestrictionChanged: the mailbox is now restricted or open (R11).
+// It is recorded with the first grant, by setMailboxRestricted, and with
+// any revocation on a mailbox whose log has none yet; from then on grants
+// no longer decide whether the mailbox is restricted: it stays restricted,
+// usable by nobody if need be, until opened. Opening revoked the grants
+// listed here (their user and group streams get mirror events). A mailbox
+// whose log has no such event keeps the earlier rule: restricted while it
+// has a grant.
+type MailboxRestrictionChanged struct {
+	MailboxID     string   `json:"mailboxId"`
+	TenantID      string   `json:"tenantId"`
+	Restricted    bool     `json:"restricted"`
+	RevokedUsers  []string `json:"revokedUsers,omitempty"`
+	RevokedGroups []string `json:"revokedGroups,omitempty"`
+}
+
 // MailboxRemoved: the mailbox was removed; its history stays.
 type MailboxRemoved struct {
 	MailboxID string `json:"mailboxId"`
@@ -96,10 +112,11 @@ func (MailboxUserRevoked) EventName() string        { return "MailboxUserRevoked
 func (MailboxGroupGranted) EventName() string       { return "MailboxGroupGranted.v1" }
 func (MailboxGroupRevoked) EventName() string       { return "MailboxGroupRevoked.v1" }
 func (MailboxRemoved) EventName() string            { return "MailboxRemoved.v1" }
+func (MailboxRestrictionChanged) EventName() string { return "MailboxRestrictionChanged.v1" }
 
 // Events returns a zero value of every event type of this package.
 func Events() []domain.Event {
 	return []domain.Event{MailboxAdded{}, MailboxUpdated{}, MailboxSettingsConfigured{},
 		MailboxSettingsRemoved{}, MailboxGlobalChanged{}, MailboxUserGranted{}, MailboxUserRevoked{},
-		MailboxGroupGranted{}, MailboxGroupRevoked{}, MailboxRemoved{}}
+		MailboxGroupGranted{}, MailboxGroupRevoked{}, MailboxRemoved{}, MailboxRestrictionChanged{}}
 }

@@ -16,12 +16,13 @@ func GrantUser(mb *State, u *user.State, actor domain.Actor) (mailboxEvents, use
 	if mb.HasUserGrant(u.ID()) {
 		return nil, nil, nil
 	}
-	return []domain.Event{MailboxUserGranted{MailboxID: mb.id, TenantID: mb.tenantID, UserID: u.ID(), UserTenantID: u.TenantID()}},
+	return append(restrictOnGrant(mb), MailboxUserGranted{MailboxID: mb.id, TenantID: mb.tenantID, UserID: u.ID(), UserTenantID: u.TenantID()}),
 		[]domain.Event{user.UserMailboxGranted{UserID: u.ID(), TenantID: u.TenantID(), MailboxID: mb.id}}, nil
 }
 
 // RevokeUser revokes u's grant on mb, with the same checks as GrantUser.
-// Revoking the last grant makes the mailbox open again (R11).
+// Revoking the last grant leaves the mailbox restricted, usable by nobody
+// (R11: fail closed; only SetRestricted opens it).
 func RevokeUser(mb *State, u *user.State, actor domain.Actor) (mailboxEvents, userEvents []domain.Event, err error) {
 	if err := checkGrantee(mb, u.Exists(), "user", u.TenantID(), actor); err != nil {
 		return nil, nil, err
@@ -41,7 +42,7 @@ func GrantGroup(mb *State, g *group.State, actor domain.Actor) (mailboxEvents, g
 	if mb.HasGroupGrant(g.ID()) {
 		return nil, nil, nil
 	}
-	return []domain.Event{MailboxGroupGranted{MailboxID: mb.id, TenantID: mb.tenantID, GroupID: g.ID(), GroupTenantID: g.TenantID()}},
+	return append(restrictOnGrant(mb), MailboxGroupGranted{MailboxID: mb.id, TenantID: mb.tenantID, GroupID: g.ID(), GroupTenantID: g.TenantID()}),
 		[]domain.Event{group.GroupMailboxGranted{GroupID: g.ID(), TenantID: g.TenantID(), MailboxID: mb.id}}, nil
 }
 
@@ -58,24 +59,26 @@ func RevokeGroup(mb *State, g *group.State, actor domain.Actor) (mailboxEvents, 
 }
 
 // UserRevocation returns the events revoking userID's grant on mb on both
-// streams, without checks (nil when not granted); deletions use it.
+// streams, without checks (nil when not granted); deletions use it. The
+// mailbox stays restricted (R11).
 func UserRevocation(mb *State, userID string) (mailboxEvents, userEvents []domain.Event) {
 	t, ok := mb.users[userID]
 	if !ok || !mb.Exists() {
 		return nil, nil
 	}
-	return []domain.Event{MailboxUserRevoked{MailboxID: mb.id, TenantID: mb.tenantID, UserID: userID, UserTenantID: t}},
+	return append(keepRestricted(mb), MailboxUserRevoked{MailboxID: mb.id, TenantID: mb.tenantID, UserID: userID, UserTenantID: t}),
 		[]domain.Event{user.UserMailboxRevoked{UserID: userID, TenantID: t, MailboxID: mb.id}}
 }
 
 // GroupRevocation returns the events revoking groupID's grant on mb on
 // both streams, without checks (nil when not granted); deletions use it.
+// The mailbox stays restricted (R11).
 func GroupRevocation(mb *State, groupID string) (mailboxEvents, groupEvents []domain.Event) {
 	t, ok := mb.groups[groupID]
 	if !ok || !mb.Exists() {
 		return nil, nil
 	}
-	return []domain.Event{MailboxGroupRevoked{MailboxID: mb.id, TenantID: mb.tenantID, GroupID: groupID, GroupTenantID: t}},
+	return append(keepRestricted(mb), MailboxGroupRevoked{MailboxID: mb.id, TenantID: mb.tenantID, GroupID: groupID, GroupTenantID: t}),
 		[]domain.Event{group.GroupMailboxRevoked{GroupID: groupID, TenantID: t, MailboxID: mb.id}}
 }
 

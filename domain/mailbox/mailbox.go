@@ -15,6 +15,9 @@
 //   - Granting twice or revoking what is not granted changes nothing.
 //   - updateMailbox with both settings and removeSettings is INVALID_INPUT,
 //     field removeSettings.
+//   - setMailboxRestricted(id, false) on a global mailbox holding grants of
+//     other tenants needs a system administrator (FORBIDDEN otherwise): it
+//     revokes them, which R12 leaves to system administrators.
 package mailbox
 
 import (
@@ -36,6 +39,7 @@ type State struct {
 	settings    *domain.ServerSettings
 	users       map[string]string // granted user id → the user's tenant
 	groups      map[string]string // granted group id → the group's tenant
+	restricted  *bool             // set by MailboxRestrictionChanged; nil: the earlier rule (R11)
 	created     bool
 	removed     bool
 }
@@ -74,6 +78,15 @@ func (s *State) Apply(e domain.Event) {
 		s.groups[e.GroupID] = e.GroupTenantID
 	case MailboxGroupRevoked:
 		delete(s.groups, e.GroupID)
+	case MailboxRestrictionChanged:
+		restricted := e.Restricted
+		s.restricted = &restricted
+		for _, id := range e.RevokedUsers {
+			delete(s.users, id)
+		}
+		for _, id := range e.RevokedGroups {
+			delete(s.groups, id)
+		}
 	case MailboxRemoved:
 		s.removed = true
 	}
@@ -117,9 +130,22 @@ func (s *State) Settings() (domain.ServerSettings, bool) {
 	return *s.settings, true
 }
 
-// Restricted reports R11: a mailbox with at least one grant is usable only
-// by its grantees, also when they are blocked or the groups empty.
-func (s *State) Restricted() bool { return len(s.users)+len(s.groups) > 0 }
+// Restricted reports R11: a restricted mailbox is usable only by its
+// grantees, also when they are blocked, deleted or revoked or the groups
+// empty (by nobody if need be).
+func (s *State) Restricted() bool { return IsRestricted(s.restricted, len(s.users)+len(s.groups)) }
+
+// IsRestricted is R11's one rule, for every model that replays mailbox
+// events: explicit is the value of the last MailboxRestrictionChanged
+// (nil when the log has none), grants the number of grants. Under the
+// new rule only the explicit value counts (fail closed); a log written
+// before it keeps its meaning: restricted while it has a grant.
+func IsRestricted(explicit *bool, grants int) bool {
+	if explicit != nil {
+		return *explicit
+	}
+	return grants > 0
+}
 
 // HasUserGrant reports whether the user is granted directly.
 func (s *State) HasUserGrant(userID string) bool { _, ok := s.users[userID]; return ok }

@@ -25,7 +25,8 @@ var (
 		Email: "welcome@celanio.com", EmailKey: "welcome@celanio.com", Role: domain.RoleEmployee}
 	foreigner = user.UserCreated{UserID: "u9", TenantID: "t2", LoginName: "x", DisplayName: "X",
 		Email: "x@other.example", EmailKey: "x@other.example", Role: domain.RoleEmployee}
-	sales = group.GroupCreated{GroupID: "g1", TenantID: "t1", Name: "Sales"}
+	sales        = group.GroupCreated{GroupID: "g1", TenantID: "t1", Name: "Sales"}
+	restrictedM1 = mailbox.MailboxRestrictionChanged{MailboxID: "m1", TenantID: "t1", Restricted: true}
 )
 
 // Seed 001: tenant "celanio GmbH" adds "celanio GmbH <welcome@celanio.com>" with own SMTP settings.
@@ -107,11 +108,12 @@ func TestR9_R10_AddMailbox(t *testing.T) {
 }
 
 func TestR11_R12_Grants(t *testing.T) {
-	t.Run("R11 a grant restricts the mailbox; revoking the last opens it again", func(t *testing.T) {
+	t.Run("R11 the first grant restricts the mailbox; revoking the last leaves it restricted, usable by nobody", func(t *testing.T) {
 		mb := Given[mailbox.State](welcome)
 		u := Given[user.State](mustermann)
 		me, ue, err := mailbox.GrantUser(mb, u, tenantAdmin)
-		ThenEvents(t, me, err, mailbox.MailboxUserGranted{MailboxID: "m1", TenantID: "t1", UserID: "u2", UserTenantID: "t1"})
+		ThenEvents(t, me, err, restrictedM1,
+			mailbox.MailboxUserGranted{MailboxID: "m1", TenantID: "t1", UserID: "u2", UserTenantID: "t1"})
 		ThenEvents(t, ue, err, user.UserMailboxGranted{UserID: "u2", TenantID: "t1", MailboxID: "m1"})
 		Apply(mb, me...)
 		Apply(u, ue...)
@@ -124,14 +126,16 @@ func TestR11_R12_Grants(t *testing.T) {
 		}
 		me, ue, err = mailbox.RevokeUser(mb, u, tenantAdmin)
 		ThenEvents(t, me, err, mailbox.MailboxUserRevoked{MailboxID: "m1", TenantID: "t1", UserID: "u2", UserTenantID: "t1"})
-		if Apply(mb, me...).Restricted() || Apply(u, ue...).HasMailboxGrant("m1") {
-			t.Fatal("got restricted, want open after revoking the last grant")
+		if !Apply(mb, me...).Restricted() || Apply(u, ue...).HasMailboxGrant("m1") {
+			t.Fatal("R11 fail closed: got open after revoking the last grant, want restricted")
 		}
+		me, _, err = mailbox.GrantUser(mb, u, tenantAdmin)
+		ThenEvents(t, me, err, mailbox.MailboxUserGranted{MailboxID: "m1", TenantID: "t1", UserID: "u2", UserTenantID: "t1"})
 	})
 	t.Run("R11 a group grant restricts the mailbox even when the group is empty", func(t *testing.T) {
 		mb := Given[mailbox.State](welcome)
 		me, ge, err := mailbox.GrantGroup(mb, Given[group.State](sales), tenantAdmin)
-		ThenEvents(t, me, err, mailbox.MailboxGroupGranted{MailboxID: "m1", TenantID: "t1", GroupID: "g1", GroupTenantID: "t1"})
+		ThenEvents(t, me, err, restrictedM1, mailbox.MailboxGroupGranted{MailboxID: "m1", TenantID: "t1", GroupID: "g1", GroupTenantID: "t1"})
 		ThenEvents(t, ge, err, group.GroupMailboxGranted{GroupID: "g1", TenantID: "t1", MailboxID: "m1"})
 		if !Apply(mb, me...).Restricted() {
 			t.Fatal("got open, want restricted")
@@ -153,7 +157,7 @@ func TestR11_R12_Grants(t *testing.T) {
 		ThenError(t, append(me, ue...), err, domain.ErrNotFound, "")
 		Unchanged(t, mb, global)
 		me, _, err = mailbox.GrantUser(mb, Given[user.State](foreigner), sysAdmin)
-		ThenEvents(t, me, err, mailbox.MailboxUserGranted{MailboxID: "m1", TenantID: "t1", UserID: "u9", UserTenantID: "t2"})
+		ThenEvents(t, me, err, restrictedM1, mailbox.MailboxUserGranted{MailboxID: "m1", TenantID: "t1", UserID: "u9", UserTenantID: "t2"})
 	})
 	t.Run("R12 only a system administrator sets or clears global", func(t *testing.T) {
 		mb := Given[mailbox.State](welcome)
@@ -164,8 +168,8 @@ func TestR11_R12_Grants(t *testing.T) {
 		ThenError(t, nil, err, domain.ErrForbidden, "")
 		Unchanged(t, mb, welcome)
 	})
-	t.Run("R12 clearing global revokes the foreign grants in the same step", func(t *testing.T) {
-		given := []domain.Event{global,
+	t.Run("R12 clearing global revokes the foreign grants in the same step; R11 the mailbox stays restricted", func(t *testing.T) {
+		given := []domain.Event{global, restrictedM1,
 			mailbox.MailboxUserGranted{MailboxID: "m1", TenantID: "t1", UserID: "u2", UserTenantID: "t1"},
 			mailbox.MailboxUserGranted{MailboxID: "m1", TenantID: "t1", UserID: "u9", UserTenantID: "t2"},
 			mailbox.MailboxGroupGranted{MailboxID: "m1", TenantID: "t1", GroupID: "g9", GroupTenantID: "t2"}}
@@ -209,5 +213,100 @@ func TestR4_MailboxSettings(t *testing.T) {
 		if Apply(mb, ch.For(domain.StreamMailbox, "m1")...).Authenticated() {
 			t.Fatal("got authenticated, want not")
 		}
+	})
+}
+
+// R11 history stays true: a log written under the earlier rule (no
+// MailboxRestrictionChanged; revoking the last grant opened the mailbox)
+// replays to what it meant then; a revocation after the upgrade keeps the
+// mailbox restricted under the new rule.
+func TestR11_EarlierRuleLogs(t *testing.T) {
+	grantU2 := mailbox.MailboxUserGranted{MailboxID: "m1", TenantID: "t1", UserID: "u2", UserTenantID: "t1"}
+	revokeU2 := mailbox.MailboxUserRevoked{MailboxID: "m1", TenantID: "t1", UserID: "u2", UserTenantID: "t1"}
+	t.Run("R11 an old log: grant then revoke of the last grant replays to open", func(t *testing.T) {
+		if Given[mailbox.State](welcome, grantU2, revokeU2).Restricted() {
+			t.Fatal("got restricted, want open as the earlier rule said")
+		}
+		if !Given[mailbox.State](welcome, grantU2).Restricted() {
+			t.Fatal("got open, want restricted while the old log has a grant")
+		}
+	})
+	t.Run("R11 revoking the last grant of an old mailbox after the upgrade keeps it restricted", func(t *testing.T) {
+		mb := Given[mailbox.State](welcome, grantU2)
+		u := Given[user.State](mustermann, user.UserMailboxGranted{UserID: "u2", TenantID: "t1", MailboxID: "m1"})
+		me, _, err := mailbox.RevokeUser(mb, u, tenantAdmin)
+		ThenEvents(t, me, err, restrictedM1, revokeU2)
+		if !Apply(mb, me...).Restricted() {
+			t.Fatal("got open, want restricted (fail closed)")
+		}
+	})
+	t.Run("R11 R18 deleting the only grantee of an old mailbox keeps it restricted", func(t *testing.T) {
+		mb := Given[mailbox.State](welcome, grantU2)
+		me, _ := mailbox.UserRevocation(mb, "u2")
+		ThenEvents(t, me, nil, restrictedM1, revokeU2)
+		if !Apply(mb, me...).Restricted() {
+			t.Fatal("got open, want restricted (fail closed)")
+		}
+	})
+}
+
+func TestR11_SetRestricted(t *testing.T) {
+	grantU2 := mailbox.MailboxUserGranted{MailboxID: "m1", TenantID: "t1", UserID: "u2", UserTenantID: "t1"}
+	grantG1 := mailbox.MailboxGroupGranted{MailboxID: "m1", TenantID: "t1", GroupID: "g1", GroupTenantID: "t1"}
+	t.Run("R11 restricting a mailbox without grants makes it usable by nobody", func(t *testing.T) {
+		mb := Given[mailbox.State](welcome)
+		ch, err := mailbox.SetRestricted(mb, tenantAdmin, true)
+		ThenEvents(t, ch.For(domain.StreamMailbox, "m1"), err, restrictedM1)
+		if !Apply(mb, ch.For(domain.StreamMailbox, "m1")...).Restricted() || len(mb.GrantedUserIDs())+len(mb.GrantedGroupIDs()) != 0 {
+			t.Fatal("got open or granted, want restricted without grants")
+		}
+		ch, err = mailbox.SetRestricted(mb, tenantAdmin, true)
+		if err != nil || len(ch) != 0 {
+			t.Fatalf("restricting again: got %v, %v; want nothing", ch, err)
+		}
+	})
+	t.Run("R11 opening revokes the remaining grants in the same step", func(t *testing.T) {
+		mb := Given[mailbox.State](welcome, restrictedM1, grantU2, grantG1)
+		ch, err := mailbox.SetRestricted(mb, tenantAdmin, false)
+		want := domain.Changes{
+			{Stream: domain.StreamRef{Kind: domain.StreamMailbox, ID: "m1"}, Events: []domain.Event{mailbox.MailboxRestrictionChanged{
+				MailboxID: "m1", TenantID: "t1", Restricted: false, RevokedUsers: []string{"u2"}, RevokedGroups: []string{"g1"}}}},
+			{Stream: domain.StreamRef{Kind: domain.StreamUser, ID: "u2"}, Events: []domain.Event{user.UserMailboxRevoked{UserID: "u2", TenantID: "t1", MailboxID: "m1"}}},
+			{Stream: domain.StreamRef{Kind: domain.StreamGroup, ID: "g1"}, Events: []domain.Event{group.GroupMailboxRevoked{GroupID: "g1", TenantID: "t1", MailboxID: "m1"}}},
+		}
+		if err != nil || !reflect.DeepEqual(ch, want) {
+			t.Fatalf("got %#v, %v; want %#v", ch, err, want)
+		}
+		Apply(mb, ch.For(domain.StreamMailbox, "m1")...)
+		if mb.Restricted() || len(mb.GrantedUserIDs())+len(mb.GrantedGroupIDs()) != 0 {
+			t.Fatalf("got restricted %v grants %v %v, want open without grants", mb.Restricted(), mb.GrantedUserIDs(), mb.GrantedGroupIDs())
+		}
+		ch, err = mailbox.SetRestricted(mb, tenantAdmin, false)
+		if err != nil || len(ch) != 0 {
+			t.Fatalf("opening again: got %v, %v; want nothing", ch, err)
+		}
+	})
+	t.Run("R11 an old mailbox restricted by its grants is restricted explicitly", func(t *testing.T) {
+		mb := Given[mailbox.State](welcome, grantU2)
+		ch, err := mailbox.SetRestricted(mb, tenantAdmin, true)
+		ThenEvents(t, ch.For(domain.StreamMailbox, "m1"), err, restrictedM1)
+	})
+	t.Run("R12 only a system administrator opens a global mailbox with grants of other tenants", func(t *testing.T) {
+		global := welcome
+		global.Global = true
+		given := []domain.Event{global, restrictedM1, mailbox.MailboxUserGranted{MailboxID: "m1", TenantID: "t1", UserID: "u9", UserTenantID: "t2"}}
+		mb := Given[mailbox.State](given...)
+		ch, err := mailbox.SetRestricted(mb, tenantAdmin, false)
+		if len(ch) != 0 {
+			t.Fatalf("got changes %v, want none", ch)
+		}
+		ThenError(t, nil, err, domain.ErrForbidden, "")
+		Unchanged(t, mb, given...)
+		ch, err = mailbox.SetRestricted(mb, sysAdmin, false)
+		ThenEvents(t, ch.For(domain.StreamUser, "u9"), err, user.UserMailboxRevoked{UserID: "u9", TenantID: "t2", MailboxID: "m1"})
+	})
+	t.Run("R11 a removed mailbox is NOT_FOUND", func(t *testing.T) {
+		_, err := mailbox.SetRestricted(Given[mailbox.State](welcome, mailbox.MailboxRemoved{MailboxID: "m1", TenantID: "t1"}), tenantAdmin, true)
+		ThenError(t, nil, err, domain.ErrNotFound, "")
 	})
 }

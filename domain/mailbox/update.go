@@ -78,6 +78,9 @@ func Update(mb *State, actor domain.Actor, cmd UpdateMailbox) (domain.Changes, e
 				}
 			}
 		}
+		if len(changed.RevokedUsers)+len(changed.RevokedGroups) > 0 {
+			events = append(events, keepRestricted(mb)...) // R11: the mailbox stays restricted
+		}
 		events = append(events, changed)
 	}
 	switch {

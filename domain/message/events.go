@@ -68,6 +68,31 @@ type MessageQueued struct {
 	IdempotencyKey string           `json:"idempotencyKey,omitempty"`
 	Target         *Target          `json:"target,omitempty"`
 	RetainUntil    time.Time        `json:"retainUntil"`
+	// HeaderID is the Message-ID header, fixed at queueing (R23); empty in
+	// events recorded before it was, see HeaderMessageID.
+	HeaderID string `json:"headerMessageId,omitempty"`
+}
+
+// HeaderMessageID is the Message-ID header every attempt sends (R23): the
+// one recorded at queueing, or, for a message queued before it was
+// recorded, the one NewHeaderID derives, so a copy a crash made carries
+// the same Message-ID as the original.
+func (q MessageQueued) HeaderMessageID() string {
+	if q.HeaderID != "" {
+		return q.HeaderID
+	}
+	return NewHeaderID(q.MessageID, q.From.Address)
+}
+
+// NewHeaderID derives a message's Message-ID header from its id and its
+// From domain (IDNA-encoded), "<id@domain>": unique because the id is,
+// and the same whenever it is derived again (R23).
+func NewHeaderID(messageID, from string) string {
+	host := "absender.invalid"
+	if a, err := domain.NormalizeAddress(from); err == nil {
+		host = a.Domain()
+	}
+	return "<" + messageID + "@" + host + ">"
 }
 
 // TransportResolved: the saga decided what sends the message and why

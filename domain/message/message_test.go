@@ -431,3 +431,21 @@ func TestR25_EventsHoldSizesAndHashes(t *testing.T) {
 		}
 	}
 }
+
+// R23: a message keeps one Message-ID from queueing on. A MessageQueued.v1
+// recorded before the header was part of it derives the same one on every
+// attempt (STYLE: a published event keeps its meaning).
+func TestR23_HeaderMessageIDFixedAtQueueing(t *testing.T) {
+	var old message.MessageQueued
+	if err := json.Unmarshal([]byte(`{"messageId":"m-1","tenantId":"t","kind":"MESSAGE","from":{"address":"info@bücher.example"},"to":[],"subject":"s","size":1,"retainUntil":"2026-01-01T00:00:00Z"}`), &old); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := old.HeaderMessageID(), "<m-1@xn--bcher-kva.example>"; got != want {
+		t.Errorf("event without headerMessageId: got %q, want %q", got, want)
+	}
+	recorded := old
+	recorded.HeaderID = "<other@absender.example>"
+	if got := recorded.HeaderMessageID(); got != recorded.HeaderID {
+		t.Errorf("event with headerMessageId: got %q, want the recorded %q", got, recorded.HeaderID)
+	}
+}

@@ -145,7 +145,7 @@ type Candidate struct {
 	ReplyTo       bool
 	Global        bool
 	Authenticated bool  // has own server settings (R9)
-	Restricted    bool  // has at least one grant, whether or not a grantee may use it (R11)
+	Restricted    bool  // usable by grantees only, whether or not any may use it (R11, mailbox.IsRestricted)
 	Granted       bool  // the viewer holds a direct grant or is a member of a granted group
 	Seq           int64 // creation order (global log position of MailboxAdded): lower is older
 }

@@ -1,5 +1,5 @@
 // Package smtptest runs a real SMTP server (emersion/go-smtp) on 127.0.0.1
-// for tests: plain text, STARTTLS or implicit TLS with a generated
+// (or Config.Listen, e.g. [::1]) for tests: plain text, STARTTLS or implicit TLS with a generated
 // certificate, AUTH PLAIN and LOGIN, scripted replies to DATA, refused
 // recipients, and a record of everything it received.
 package smtptest
@@ -50,6 +50,7 @@ type Server struct {
 	users       map[string]string
 	dataReplies []error // popped per DATA; nil or empty accepts
 	hang        chan struct{}
+	held        int                        // DATA received and held by hang
 	refuse      map[string]*smtp.SMTPError // by RCPT address
 	deliveries  []Delivery
 	sessions    int
@@ -79,9 +80,12 @@ type Config struct {
 	Hang        chan struct{} // when set, DATA blocks until it is closed
 	// ReadTimeout drops a client silent that long (default 10 s).
 	ReadTimeout time.Duration
+	// Listen is the address to listen on (default "127.0.0.1:0"; "[::1]:0"
+	// for IPv6 loopback).
+	Listen string
 }
 
-// Start starts a server on 127.0.0.1 and stops it when the test ends.
+// Start starts a server on cfg.Listen (127.0.0.1 by default) and stops it when the test ends.
 func Start(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	srv := &Server{mechs: cfg.Mechs, users: cfg.Users, dataReplies: cfg.DataReplies, refuse: cfg.Refuse, hang: cfg.Hang}
@@ -101,7 +105,11 @@ func Start(t testing.TB, cfg Config) *Server {
 	logger := &testLogger{t: t}
 	s.ErrorLog = logger
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	listen := cfg.Listen
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	l, err := net.Listen("tcp", listen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +132,14 @@ func Start(t testing.TB, cfg Config) *Server {
 	srv.Host = host
 	srv.Port, _ = strconv.Atoi(port)
 	return srv
+}
+
+// Held returns how many messages the server received in full and holds
+// until Config.Hang is closed (then it accepts them, client gone or not).
+func (s *Server) Held() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
 }
 
 // Deliveries returns what the server accepted so far.
@@ -208,6 +224,9 @@ func (s *session) Data(r io.Reader) error {
 		return err
 	}
 	if s.srv.hang != nil {
+		s.srv.mu.Lock()
+		s.srv.held++
+		s.srv.mu.Unlock()
 		<-s.srv.hang
 	}
 	s.srv.mu.Lock()

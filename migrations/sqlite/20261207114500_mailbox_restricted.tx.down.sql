@@ -1,0 +1,1 @@
+ALTER TABLE rm_mailboxes DROP COLUMN restricted;
