@@ -142,7 +142,7 @@ func (r *mutationResolver) SetMailboxRestricted(ctx context.Context, id string, 
 		return nil, err
 	}
 	res, err := r.deps.App.SetMailboxRestricted(ctx, id, restricted)
-	if err := r.wrote(ctx, res, err); err != nil {
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
 	return r.readMailbox(ctx, id)
