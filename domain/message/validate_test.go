@@ -205,9 +205,13 @@ func TestR22_TotalSize(t *testing.T) {
 		{"one byte over 25 MiB", withAttachments(room + 1), true, "attachments"},
 		{"exactly 25 MiB in two attachments", withAttachments(room/2, room-room/2), false, ""},
 		{"one byte over in the second attachment", withAttachments(room/2, room-room/2+1), true, "attachments"},
-		{"exactly 25 MiB of text and html", func(d *message.Draft) {
-			d.Subject, d.Text, d.HTML = "", strings.Repeat("a", message.MaxSize/2), strings.Repeat("b", message.MaxSize-message.MaxSize/2)
+		{"exactly 25 MiB of text, html and an attachment", func(d *message.Draft) {
+			withAttachments(message.MaxSize - 2*domain.MaxBody)(d)
+			d.Subject, d.Text, d.HTML = "", strings.Repeat("a", domain.MaxBody), strings.Repeat("b", domain.MaxBody)
 		}, false, ""},
+		// R22: each body at most 5 MiB.
+		{"text one byte over 5 MiB", func(d *message.Draft) { d.Subject, d.Text = "", strings.Repeat("a", domain.MaxBody+1) }, true, "text"},
+		{"html one byte over 5 MiB", func(d *message.Draft) { d.Subject, d.HTML = "", strings.Repeat("a", domain.MaxBody+1) }, true, "html"},
 		{"text one byte over 25 MiB", func(d *message.Draft) { d.Subject, d.Text = "", strings.Repeat("a", message.MaxSize+1) }, true, ""},
 		{"subject counts", func(d *message.Draft) { d.Subject, d.Text = "x", strings.Repeat("a", message.MaxSize) }, true, ""},
 	}
@@ -577,7 +581,12 @@ func TestParseMailbox(t *testing.T) {
 		{in: "Name <not an address>", wantErr: true},
 		{in: "Name\r\n <a@b.example>", wantErr: true},
 		{in: "Name\x00 <a@b.example>", wantErr: true},
-		{in: "Tab\tName <a@b.example>", wantErr: true},
+		// R22 allows TAB in a display name (no control character "other than TAB").
+		{in: "Tab\tName <a@b.example>", want: message.Mailbox{Name: "Tab\tName", Address: "a@b.example"}, wantNamed: true},
+		{in: "C1\u0085Name <a@b.example>", wantErr: true},
+		{in: "Bad\xffUTF8 <a@b.example>", wantErr: true},
+		{in: "=?utf-8?b?QQ0KQmNjOiB4QHkuZXhhbXBsZQ==?= <a@b.example>", wantErr: true}, // encoded CR LF
+		{in: "a@b.example\n", wantErr: true},                                          // refused, not trimmed
 		{in: "a@b.example\r\nBcc: c@d.example", wantErr: true},
 		{in: "a@[127.0.0.1]", wantErr: true},
 	}

@@ -145,12 +145,9 @@ func (s *State) Issue(cmd Issue) ([]domain.Event, error) {
 	if cmd.UserID != "" && !cmd.Role.IsZero() {
 		return nil, domain.InvalidInput("role", "a user token takes the user's role")
 	}
-	name := strings.TrimSpace(cmd.Name)
-	if name == "" {
-		return nil, domain.InvalidInput("name", "name is required")
-	}
-	if reason := domain.ValidDisplayName(name); reason != "" {
-		return nil, domain.InvalidInput("name", "name "+reason)
+	name, err := domain.NewName("name", cmd.Name)
+	if err != nil {
+		return nil, err
 	}
 	if b, err := hex.DecodeString(cmd.SecretHash); err != nil || len(b) != sha256.Size || strings.ToLower(cmd.SecretHash) != cmd.SecretHash {
 		return nil, domain.InvalidInput("secretHash", "secret hash must be lower-case hex SHA-256")
