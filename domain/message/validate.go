@@ -22,7 +22,7 @@ const (
 	MaxRecipients = 100
 	// MaxIdempotencyKey bounds an idempotency key, in characters.
 	MaxIdempotencyKey = 200
-	MaxSize       = 25 << 20 // total of subject, bodies and attachments
+	MaxSize           = 25 << 20 // total of subject, bodies and attachments
 	// maxDepth bounds the nesting of archives inspected.
 	maxDepth = 8
 )
