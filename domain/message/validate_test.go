@@ -621,3 +621,48 @@ func TestForbiddenName(t *testing.T) {
 		}
 	}
 }
+
+// TestR34_MessageText: every text of a message is checked before it is
+// queued — a NUL in a subject or body once stopped every read model — and
+// the error names the field (R22, R34).
+func TestR34_MessageText(t *testing.T) {
+	many := make([]string, 100000)
+	for i := range many {
+		many[i] = fmt.Sprintf("r%d@example.com", i)
+	}
+	tests := []struct {
+		name  string
+		mod   func(*message.Draft)
+		field string
+	}{
+		{"NUL in subject", func(d *message.Draft) { d.Subject = "Angebot\x00" }, "subject"},
+		{"C1 in subject", func(d *message.Draft) { d.Subject = "Angebot\u009b" }, "subject"},
+		{"invalid UTF-8 in subject", func(d *message.Draft) { d.Subject = "Angebot\xc3" }, "subject"},
+		{"encoded-word CR LF in subject", func(d *message.Draft) { d.Subject = "=?utf-8?b?SGFsbG8NCkJjYzogZXZpbEBleGFtcGxlLmNvbQ==?=" }, "subject"},
+		{"999 characters of subject", func(d *message.Draft) { d.Subject = strings.Repeat("ä", 999) }, "subject"},
+		{"NUL in text", func(d *message.Draft) { d.Text = "Guten\x00Tag" }, "text"},
+		{"ESC in text", func(d *message.Draft) { d.Text = "\x1b[31mrot" }, "text"},
+		{"invalid UTF-8 in html", func(d *message.Draft) { d.HTML = "<p>\xff</p>" }, "html"},
+		{"NUL in from", func(d *message.Draft) { d.From = "info@celanio.com\x00" }, "from"},
+		{"C1 in reply-to name", func(d *message.Draft) { d.ReplyTo = "Sup\u0085port <info@celanio.com>" }, "replyTo"},
+		{"LF after a recipient", func(d *message.Draft) { d.To = []string{"kunde@example.com\n"} }, "to"},
+		{"100,000 recipients stop at the 101st", func(d *message.Draft) { d.To = many }, "to"},
+		{"NUL in file name", func(d *message.Draft) {
+			d.Attachments = []message.AttachmentDraft{attachment("a\x00.pdf", []byte("x"))}
+		}, "attachments"},
+		{"NUL in content type", func(d *message.Draft) {
+			a := attachment("a.pdf", []byte("x"))
+			a.ContentType = "application/pdf; name=\"\x00\""
+			d.Attachments = []message.AttachmentDraft{a}
+		}, "attachments"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := validate(draft(tc.mod), true)
+			wantError(t, err, domain.ErrInvalidInput, tc.field)
+		})
+	}
+	if _, err := validate(draft(func(d *message.Draft) { d.Subject = strings.Repeat("ä", 998) + "" }), true); err != nil {
+		t.Fatalf("998 characters of subject: got %v, want none", err)
+	}
+}
