@@ -423,3 +423,17 @@ func countEvents(t *testing.T, db *database.DB) int64 {
 	}
 	return n
 }
+
+// TestR34_HostileTokens: a token whose id holds bytes no store takes
+// (invalid UTF-8 is allowed in an HTTP header) is UNAUTHENTICATED like any
+// malformed token, never INTERNAL (R19, R21).
+func TestR34_HostileTokens(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		for _, tok := range []string{"abs_\xff\xfe_secret", "abs_id\x85x_secret", "abs_" + strings.Repeat("9", 5000) + "_secret", "abs_\t_secret"} {
+			r := postHostile(t, e.URL, tok, []byte(`{"query":"mutation{ createTenant(name:\"T\"){ id } }"}`))
+			if got := r.Code(); got != "UNAUTHENTICATED" {
+				t.Fatalf("token %q: got code %q (%.300s), want UNAUTHENTICATED", tok, got, raw(r))
+			}
+		}
+	})
+}
