@@ -437,3 +437,20 @@ func TestR34_HostileTokens(t *testing.T) {
 		}
 	})
 }
+
+// TestR34_HostileSubscriptionArguments: a subscription's ids and cursors
+// are checked like a query's (INVALID_INPUT naming the argument), never
+// INTERNAL.
+func TestR34_HostileSubscriptionArguments(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		c := e.mustDialWS(t, e.Admin)
+		c.subscribeStatus(t, "s1", "msg\x00")
+		if u := c.nextStatus(t, "s1"); !strings.Contains(u.Errors, "INVALID_INPUT") || !strings.Contains(u.Errors, `"field":"id"`) {
+			t.Fatalf("messageStatus(id: NUL): got %+v, want INVALID_INPUT naming id", u)
+		}
+		c.subscribeStatus(t, "s2", strings.Repeat("9", 1001))
+		if u := c.nextStatus(t, "s2"); !strings.Contains(u.Errors, "INVALID_INPUT") {
+			t.Fatalf("messageStatus(id: 1,001 characters): got %+v, want INVALID_INPUT", u)
+		}
+	})
+}
