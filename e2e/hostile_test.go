@@ -273,6 +273,11 @@ func hostileCases(fx hostileFixture) []hostileCase {
 	add(hostileCase{"sendMessage 101 recipients in bcc", "user", hSendMessage, msg("to", []string{}, "bcc", many(101, "b%d@dest.example")), "bcc"})
 	add(hostileCase{"sendMessage 5,000 copies of one bad cc", "user", hSendMessage, msg("cc", many(5000, "bad\x00%d@dest.example")), "cc"})
 	add(hostileCase{"sendMessage no recipients", "user", hSendMessage, msg("to", []string{}), "to"})
+	empty := make([]map[string]any, 20000)
+	for i := range empty {
+		empty[i] = map[string]any{"filename": fmt.Sprintf("a%d.txt", i), "contentType": "text/plain", "contentBase64": ""}
+	}
+	add(hostileCase{"sendMessage 20,000 empty attachments", "user", hSendMessage, msg("attachments", empty), "attachments"})
 
 	// Wrong GraphQL types: any typed error but INTERNAL (their
 	// presentation is the HTTP layer's).

@@ -20,6 +20,9 @@ import (
 // Limits of R22.
 const (
 	MaxRecipients = 100
+	// MaxAttachments bounds the attachments of a message (R34: every
+	// input is bounded; each one is described in MessageQueued).
+	MaxAttachments = 100
 	// MaxIdempotencyKey bounds an idempotency key, in characters.
 	MaxIdempotencyKey = 200
 	MaxSize           = 25 << 20 // total of subject, bodies and attachments
@@ -201,6 +204,9 @@ func Validate(p Parsed, d Draft, smtpUTF8 bool) (Parsed, error) {
 	}
 	p.Content.Text, p.Content.HTML = d.Text, d.HTML
 	size := len(d.Subject) + len(d.Text) + len(d.HTML)
+	if len(d.Attachments) > MaxAttachments {
+		return Parsed{}, domain.InvalidInput("attachments", fmt.Sprintf("a message has at most %d attachments", MaxAttachments))
+	}
 	for i, a := range d.Attachments {
 		att, err := decodeAttachment(i, a)
 		if err != nil {

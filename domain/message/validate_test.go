@@ -650,6 +650,11 @@ func TestR34_MessageText(t *testing.T) {
 		{"NUL in file name", func(d *message.Draft) {
 			d.Attachments = []message.AttachmentDraft{attachment("a\x00.pdf", []byte("x"))}
 		}, "attachments"},
+		{"101 attachments", func(d *message.Draft) {
+			for i := range message.MaxAttachments + 1 {
+				d.Attachments = append(d.Attachments, attachment(fmt.Sprintf("a%d.txt", i), nil))
+			}
+		}, "attachments"},
 		{"NUL in content type", func(d *message.Draft) {
 			a := attachment("a.pdf", []byte("x"))
 			a.ContentType = "application/pdf; name=\"\x00\""
