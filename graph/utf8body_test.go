@@ -6,6 +6,9 @@ import (
 	"io"
 	"testing"
 	"testing/iotest"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/transform"
 )
 
 // TestR34_RequestBodyUTF8: a body is refused exactly when it is not valid
@@ -32,7 +35,7 @@ func TestR34_RequestBodyUTF8(t *testing.T) {
 			wrap func(io.Reader) io.Reader
 		}{{"whole", func(r io.Reader) io.Reader { return r }}, {"byte by byte", iotest.OneByteReader}, {"halves", iotest.HalfReader}} {
 			t.Run(tc.name+"/"+split.name, func(t *testing.T) {
-				b := &utf8Body{ReadCloser: io.NopCloser(split.wrap(bytes.NewReader([]byte(tc.body))))}
+				b := utf8Body{Reader: transform.NewReader(split.wrap(bytes.NewReader([]byte(tc.body))), encoding.UTF8Validator), Closer: io.NopCloser(nil)}
 				got, err := io.ReadAll(b)
 				if tc.ok && (err != nil || string(got) != tc.body) {
 					t.Fatalf("got %q, %v; want the body", got, err)
