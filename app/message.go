@@ -48,8 +48,8 @@ func (s *Service) SendMessage(ctx context.Context, d message.Draft, idempotencyK
 	}
 	id := s.newID()
 	if idempotencyKey != "" {
-		if len(idempotencyKey) > 200 {
-			return "", Result{}, domain.InvalidInput("idempotencyKey", "must be at most 200 characters")
+		if err := domain.CheckLine("idempotencyKey", idempotencyKey, message.MaxIdempotencyKey); err != nil {
+			return "", Result{}, err // R34
 		}
 		id = IdempotentMessageID(req.Actor.UserID, idempotencyKey)
 		if res, ok, err := s.existing(ctx, id); err != nil || ok {
@@ -247,8 +247,12 @@ func (s *Service) SubmitSupportRequest(ctx context.Context, subject, body string
 		_, rerr := message.Resolve(message.Request{Kind: message.KindSupport}, f)
 		return "", Result{}, rerr
 	}
-	if strings.ContainsAny(subject, "\r\n") {
-		return "", Result{}, domain.InvalidInput("subject", "must not contain CR or LF")
+	subject, err = domain.NewSubject("subject", subject)
+	if err != nil {
+		return "", Result{}, err // R22, R34
+	}
+	if err := domain.CheckBody("body", body); err != nil {
+		return "", Result{}, err
 	}
 	support := t.SupportAddress(sys.Support())
 	if support == "" {

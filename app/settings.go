@@ -41,6 +41,11 @@ func (s *Service) settings(streamID string, in ServerSettingsInput) (domain.Serv
 		GraphTenantID: in.GraphTenantID, GraphClientID: in.GraphClientID,
 		SenderAddress: in.SenderAddress, SenderName: in.SenderName, SMTPUTF8: in.SMTPUTF8,
 	}
+	// R34 on the secrets too, so they are checked in plain text before
+	// they are sealed, in schema order with the other fields.
+	if err := domain.CheckServerSettingsText(out, in.Password, in.GraphClientSecret); err != nil {
+		return domain.ServerSettingsInput{}, err
+	}
 	if out.Password, err = s.seal(streamID, "password", in.Password); err != nil {
 		return domain.ServerSettingsInput{}, err
 	}

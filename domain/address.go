@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"unicode"
@@ -40,15 +41,18 @@ var foldCase = cases.Fold()
 // 6531 addr-spec: a dot-atom local part (atext, plus any non-ASCII UTF-8
 // character) of at most 64 octets — quoted local parts are not accepted —,
 // "@", and a host name with at least two labels (IDNA, NFC, punycode). IP
-// address literals are not accepted. Errors are INVALID_INPUT with field
+// address literals are not accepted. The input must be a one-line text
+// (CheckLine, R34) before it is trimmed. Errors are INVALID_INPUT with field
 // "address"; callers rename the field with WithField.
 func NormalizeAddress(s string) (Address, error) {
+	// R34 on the address as received: a control character is refused,
+	// not trimmed away; the bound keeps IDNA's work small.
+	if err := CheckLine("address", s, MaxString); err != nil {
+		return Address{}, err
+	}
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return Address{}, InvalidInput("address", "address is required")
-	}
-	if !utf8.ValidString(s) {
-		return Address{}, InvalidInput("address", "address is not valid UTF-8")
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at <= 0 || at == len(s)-1 {
@@ -62,8 +66,8 @@ func NormalizeAddress(s string) (Address, error) {
 	if !ok || !strings.Contains(ascii, ".") {
 		return Address{}, InvalidInput("address", "domain of the address is not a valid host name")
 	}
-	if len(local)+1+len(ascii) > 254 {
-		return Address{}, InvalidInput("address", "address is longer than 254 octets")
+	if len(local)+1+len(ascii) > MaxAddress {
+		return Address{}, InvalidInput("address", fmt.Sprintf("address is longer than %d octets", MaxAddress))
 	}
 	return Address{local: local, unicode: uni, ascii: ascii}, nil
 }

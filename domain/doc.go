@@ -1,6 +1,8 @@
 // Package domain is the shared kernel of Absender's pure domain layer: the
 // event interface, typed errors carrying the SPEC §4 codes, roles and actors,
-// e-mail addresses, mail server settings (R4) and transport kinds.
+// e-mail addresses, mail server settings (R4), transport kinds, and the one
+// check of every text a command takes (R22, R34: CheckLine, CheckBody,
+// CheckHeaderText, NewName, NewSubject in text.go).
 //
 // Each aggregate lives in its own subpackage (system, tenant, login, user,
 // group, mailbox, token). The packages under domain import only the standard

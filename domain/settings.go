@@ -180,6 +180,9 @@ func NormalHost(host string) string {
 // MICROSOFT_GRAPH (where host and port are unused and not stored, but a
 // given port must still be 1–65535).
 func NewServerSettings(in ServerSettingsInput, previous *ServerSettings) (ServerSettings, error) {
+	if err := CheckServerSettingsText(in, nil, nil); err != nil {
+		return ServerSettings{}, err // R34, before R4
+	}
 	var out ServerSettings
 	graph := in.Auth == AuthMicrosoftGraph
 
@@ -257,21 +260,6 @@ func keepSecret(given *Secret, previous *ServerSettings, auth ServerAuth, stored
 	}
 	if previous != nil && previous.Auth == auth {
 		return stored(previous)
-	}
-	return ""
-}
-
-// ValidDisplayName checks a display name used in mail headers: no CR, LF or
-// other control characters (header injection is refused, never stripped,
-// R22) and at most 200 characters. It returns the reason, or "" when valid.
-func ValidDisplayName(s string) string {
-	if len([]rune(s)) > 200 {
-		return "must be at most 200 characters"
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return "must not contain control characters such as CR or LF"
-		}
 	}
 	return ""
 }

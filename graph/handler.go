@@ -87,12 +87,13 @@ func Handler(d Deps) http.Handler {
 	srv.Use(limits{validated: validated})
 	srv.Use(extension.Introspection{})
 	srv.Use(observe{})
+	srv.Use(checkArgs{}) // R34: ids and the texts of reads, before a store sees them
 	srv.SetErrorPresenter(presentError(d.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		d.Log.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(v))
 		return errInternal
 	})
-	return limitBodySize(withLoaders(d.Reader, withRequest(auth, d.Log, requireToken(srv))))
+	return limitBodySize(withLoaders(d.Reader, withRequest(auth, d.Log, requireToken(requireUTF8(srv)))))
 }
 
 // withLoaders gives every request its own dataloaders (results are cached

@@ -127,6 +127,9 @@ func (h postJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 		writeError(w, http.StatusRequestEntityTooLarge, domain.CodeInvalidInput, limitBody,
 			fmt.Sprintf("the request body exceeds %d bytes", MaxBodyBytes))
 		return
+	case errors.Is(err, errBodyNotUTF8):
+		writeError(w, http.StatusBadRequest, domain.CodeInvalidInput, limitBody, errBodyNotUTF8.Error())
+		return
 	case err != nil:
 		writeError(w, http.StatusBadRequest, domain.CodeInvalidInput, limitBody, "the request body could not be read")
 		return

@@ -9,8 +9,6 @@
 package group
 
 import (
-	"strings"
-
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/user"
 )
@@ -76,18 +74,15 @@ func (s *State) mustExist() error {
 	return nil
 }
 
-// Create creates the group; the name is required, trimmed, at most 200
-// characters (INVALID_INPUT, field name).
+// Create creates the group; the name is a domain.NewName (R34;
+// INVALID_INPUT, field name).
 func (s *State) Create(groupID, tenantID, name string) ([]domain.Event, error) {
 	if s.created {
 		return nil, domain.AlreadyExists("groupId", "group exists")
 	}
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return nil, domain.InvalidInput("name", "name is required")
-	}
-	if reason := domain.ValidDisplayName(name); reason != "" {
-		return nil, domain.InvalidInput("name", "name "+reason)
+	name, err := domain.NewName("name", name)
+	if err != nil {
+		return nil, err
 	}
 	return []domain.Event{GroupCreated{GroupID: groupID, TenantID: tenantID, Name: name}}, nil
 }

@@ -13,6 +13,7 @@ package login
 
 import (
 	"strings"
+	"unicode"
 
 	"github.com/absender/absender/domain"
 	"golang.org/x/text/cases"
@@ -24,21 +25,19 @@ func StreamKey(loginName string) string {
 	return norm.NFC.String(cases.Fold().String(strings.TrimSpace(loginName)))
 }
 
-// ValidateName checks a login name: required after trimming, at most 200
-// characters, no spaces or control characters. Errors are INVALID_INPUT,
-// field loginName.
+// ValidateName checks a login name: a one-line text of at most
+// domain.MaxName characters as received (R34), required after trimming,
+// without spaces. Errors are INVALID_INPUT, field loginName.
 func ValidateName(loginName string) (string, error) {
+	if err := domain.CheckLine("loginName", loginName, domain.MaxName); err != nil {
+		return "", err
+	}
 	name := strings.TrimSpace(loginName)
 	if name == "" {
 		return "", domain.InvalidInput("loginName", "loginName is required")
 	}
-	if len([]rune(name)) > 200 {
-		return "", domain.InvalidInput("loginName", "loginName must be at most 200 characters")
-	}
-	for _, r := range name {
-		if r <= ' ' || r == 0x7f {
-			return "", domain.InvalidInput("loginName", "loginName must not contain spaces or control characters")
-		}
+	if strings.IndexFunc(name, unicode.IsSpace) >= 0 {
+		return "", domain.InvalidInput("loginName", "loginName must not contain spaces")
 	}
 	return name, nil
 }

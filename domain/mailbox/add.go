@@ -1,8 +1,6 @@
 package mailbox
 
 import (
-	"strings"
-
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/tenant"
 )
@@ -57,13 +55,4 @@ func Add(t *tenant.State, actor domain.Actor, cmd AddMailbox) (tenantEvents, mai
 	return tenantEvents, mailboxEvents, nil
 }
 
-func validDisplayName(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", domain.InvalidInput("displayName", "displayName is required")
-	}
-	if reason := domain.ValidDisplayName(s); reason != "" {
-		return "", domain.InvalidInput("displayName", "displayName "+reason)
-	}
-	return s, nil
-}
+func validDisplayName(s string) (string, error) { return domain.NewName("displayName", s) }

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -19,7 +20,12 @@ import (
 // Limits of R22.
 const (
 	MaxRecipients = 100
-	MaxSize       = 25 << 20 // total of subject, bodies and attachments
+	// MaxAttachments bounds the attachments of a message (R34: every
+	// input is bounded; each one is described in MessageQueued).
+	MaxAttachments = 100
+	// MaxIdempotencyKey bounds an idempotency key, in characters.
+	MaxIdempotencyKey = 200
+	MaxSize           = 25 << 20 // total of subject, bodies and attachments
 	// maxDepth bounds the nesting of archives inspected.
 	maxDepth = 8
 )
@@ -81,6 +87,9 @@ type Parsed struct {
 // in double quotes). A name with CR, LF or other control characters is
 // refused, never stripped (R22). Errors are INVALID_INPUT naming field.
 func ParseMailbox(field, s string) (m Mailbox, named bool, err error) {
+	if err := domain.CheckLine(field, s, domain.MaxString); err != nil {
+		return Mailbox{}, false, err // R34, as received
+	}
 	s = strings.TrimSpace(s)
 	addr := s
 	if strings.HasSuffix(s, ">") {
@@ -140,7 +149,7 @@ func Validate(p Parsed, d Draft, smtpUTF8 bool) (Parsed, error) {
 	}
 	seen := map[string]bool{}
 	list := func(field string, in []string) ([]Mailbox, error) {
-		out := make([]Mailbox, 0, len(in))
+		out := make([]Mailbox, 0, min(len(in), MaxRecipients))
 		for i, s := range in {
 			m, _, err := ParseMailbox(field, s)
 			if err != nil {
@@ -159,6 +168,10 @@ func Validate(p Parsed, d Draft, smtpUTF8 bool) (Parsed, error) {
 				continue // duplicates are removed, across to, cc and bcc
 			}
 			seen[key] = true
+			if len(seen) > MaxRecipients {
+				// Stop here: a huge list costs no more than 101 addresses.
+				return nil, domain.InvalidInput(field, fmt.Sprintf("a message has at most %d recipients across to, cc and bcc", MaxRecipients))
+			}
 			out = append(out, m)
 		}
 		return out, nil
@@ -180,12 +193,20 @@ func Validate(p Parsed, d Draft, smtpUTF8 bool) (Parsed, error) {
 		}
 		return Parsed{}, domain.InvalidInput(field, fmt.Sprintf("a message needs 1 to %d recipients across to, cc and bcc, not %d", MaxRecipients, n))
 	}
-	if strings.ContainsAny(d.Subject, "\r\n") {
-		return Parsed{}, domain.InvalidInput("subject", "must not contain CR or LF")
+	if p.Subject, err = domain.NewSubject("subject", d.Subject); err != nil {
+		return Parsed{}, err
 	}
-	p.Subject = d.Subject
+	if err := domain.CheckBody("text", d.Text); err != nil {
+		return Parsed{}, err
+	}
+	if err := domain.CheckBody("html", d.HTML); err != nil {
+		return Parsed{}, err
+	}
 	p.Content.Text, p.Content.HTML = d.Text, d.HTML
 	size := len(d.Subject) + len(d.Text) + len(d.HTML)
+	if len(d.Attachments) > MaxAttachments {
+		return Parsed{}, domain.InvalidInput("attachments", fmt.Sprintf("a message has at most %d attachments", MaxAttachments))
+	}
 	for i, a := range d.Attachments {
 		att, err := decodeAttachment(i, a)
 		if err != nil {
@@ -219,15 +240,20 @@ func CheckUTF8(field, address string, smtpUTF8 bool) error {
 
 func decodeAttachment(i int, a AttachmentDraft) (Attachment, error) {
 	where := fmt.Sprintf("attachment %d", i+1)
+	if reason := domain.ValidDisplayName(a.Filename); reason != "" {
+		return Attachment{}, domain.InvalidInput("attachments", where+": filename "+reason)
+	}
 	name := strings.TrimSpace(a.Filename)
 	if name == "" {
 		return Attachment{}, domain.InvalidInput("attachments", where+": filename is required")
 	}
-	if reason := domain.ValidDisplayName(name); reason != "" {
-		return Attachment{}, domain.InvalidInput("attachments", where+": filename "+reason)
-	}
 	ct := a.ContentType
-	if _, _, err := mime.ParseMediaType(ct); err != nil || strings.ContainsAny(ct, "\r\n") {
+	if err := domain.CheckLine("attachments", ct, domain.MaxString); err != nil {
+		var de *domain.Error
+		errors.As(err, &de)
+		return Attachment{}, domain.InvalidInput("attachments", where+": contentType "+de.Message)
+	}
+	if _, _, err := mime.ParseMediaType(ct); err != nil || strings.ContainsAny(ct, "\t") {
 		return Attachment{}, domain.InvalidInput("attachments", where+": contentType is not a media type")
 	}
 	data, err := base64.StdEncoding.DecodeString(a.ContentBase64)

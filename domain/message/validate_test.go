@@ -205,9 +205,13 @@ func TestR22_TotalSize(t *testing.T) {
 		{"one byte over 25 MiB", withAttachments(room + 1), true, "attachments"},
 		{"exactly 25 MiB in two attachments", withAttachments(room/2, room-room/2), false, ""},
 		{"one byte over in the second attachment", withAttachments(room/2, room-room/2+1), true, "attachments"},
-		{"exactly 25 MiB of text and html", func(d *message.Draft) {
-			d.Subject, d.Text, d.HTML = "", strings.Repeat("a", message.MaxSize/2), strings.Repeat("b", message.MaxSize-message.MaxSize/2)
+		{"exactly 25 MiB of text, html and an attachment", func(d *message.Draft) {
+			withAttachments(message.MaxSize - 2*domain.MaxBody)(d)
+			d.Subject, d.Text, d.HTML = "", strings.Repeat("a", domain.MaxBody), strings.Repeat("b", domain.MaxBody)
 		}, false, ""},
+		// R22: each body at most 5 MiB.
+		{"text one byte over 5 MiB", func(d *message.Draft) { d.Subject, d.Text = "", strings.Repeat("a", domain.MaxBody+1) }, true, "text"},
+		{"html one byte over 5 MiB", func(d *message.Draft) { d.Subject, d.HTML = "", strings.Repeat("a", domain.MaxBody+1) }, true, "html"},
 		{"text one byte over 25 MiB", func(d *message.Draft) { d.Subject, d.Text = "", strings.Repeat("a", message.MaxSize+1) }, true, ""},
 		{"subject counts", func(d *message.Draft) { d.Subject, d.Text = "x", strings.Repeat("a", message.MaxSize) }, true, ""},
 	}
@@ -577,7 +581,12 @@ func TestParseMailbox(t *testing.T) {
 		{in: "Name <not an address>", wantErr: true},
 		{in: "Name\r\n <a@b.example>", wantErr: true},
 		{in: "Name\x00 <a@b.example>", wantErr: true},
-		{in: "Tab\tName <a@b.example>", wantErr: true},
+		// R22 allows TAB in a display name (no control character "other than TAB").
+		{in: "Tab\tName <a@b.example>", want: message.Mailbox{Name: "Tab\tName", Address: "a@b.example"}, wantNamed: true},
+		{in: "C1\u0085Name <a@b.example>", wantErr: true},
+		{in: "Bad\xffUTF8 <a@b.example>", wantErr: true},
+		{in: "=?utf-8?b?QQ0KQmNjOiB4QHkuZXhhbXBsZQ==?= <a@b.example>", wantErr: true}, // encoded CR LF
+		{in: "a@b.example\n", wantErr: true},                                          // refused, not trimmed
 		{in: "a@b.example\r\nBcc: c@d.example", wantErr: true},
 		{in: "a@[127.0.0.1]", wantErr: true},
 	}
@@ -610,5 +619,55 @@ func TestForbiddenName(t *testing.T) {
 		if message.ForbiddenName(name) {
 			t.Errorf("ForbiddenName(%q): got true, want false", name)
 		}
+	}
+}
+
+// TestR34_MessageText: every text of a message is checked before it is
+// queued — a NUL in a subject or body once stopped every read model — and
+// the error names the field (R22, R34).
+func TestR34_MessageText(t *testing.T) {
+	many := make([]string, 100000)
+	for i := range many {
+		many[i] = fmt.Sprintf("r%d@example.com", i)
+	}
+	tests := []struct {
+		name  string
+		mod   func(*message.Draft)
+		field string
+	}{
+		{"NUL in subject", func(d *message.Draft) { d.Subject = "Angebot\x00" }, "subject"},
+		{"C1 in subject", func(d *message.Draft) { d.Subject = "Angebot\u009b" }, "subject"},
+		{"invalid UTF-8 in subject", func(d *message.Draft) { d.Subject = "Angebot\xc3" }, "subject"},
+		{"encoded-word CR LF in subject", func(d *message.Draft) { d.Subject = "=?utf-8?b?SGFsbG8NCkJjYzogZXZpbEBleGFtcGxlLmNvbQ==?=" }, "subject"},
+		{"999 characters of subject", func(d *message.Draft) { d.Subject = strings.Repeat("ä", 999) }, "subject"},
+		{"NUL in text", func(d *message.Draft) { d.Text = "Guten\x00Tag" }, "text"},
+		{"ESC in text", func(d *message.Draft) { d.Text = "\x1b[31mrot" }, "text"},
+		{"invalid UTF-8 in html", func(d *message.Draft) { d.HTML = "<p>\xff</p>" }, "html"},
+		{"NUL in from", func(d *message.Draft) { d.From = "info@celanio.com\x00" }, "from"},
+		{"C1 in reply-to name", func(d *message.Draft) { d.ReplyTo = "Sup\u0085port <info@celanio.com>" }, "replyTo"},
+		{"LF after a recipient", func(d *message.Draft) { d.To = []string{"kunde@example.com\n"} }, "to"},
+		{"100,000 recipients stop at the 101st", func(d *message.Draft) { d.To = many }, "to"},
+		{"NUL in file name", func(d *message.Draft) {
+			d.Attachments = []message.AttachmentDraft{attachment("a\x00.pdf", []byte("x"))}
+		}, "attachments"},
+		{"101 attachments", func(d *message.Draft) {
+			for i := range message.MaxAttachments + 1 {
+				d.Attachments = append(d.Attachments, attachment(fmt.Sprintf("a%d.txt", i), nil))
+			}
+		}, "attachments"},
+		{"NUL in content type", func(d *message.Draft) {
+			a := attachment("a.pdf", []byte("x"))
+			a.ContentType = "application/pdf; name=\"\x00\""
+			d.Attachments = []message.AttachmentDraft{a}
+		}, "attachments"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := validate(draft(tc.mod), true)
+			wantError(t, err, domain.ErrInvalidInput, tc.field)
+		})
+	}
+	if _, err := validate(draft(func(d *message.Draft) { d.Subject = strings.Repeat("ä", 998) + "" }), true); err != nil {
+		t.Fatalf("998 characters of subject: got %v, want none", err)
 	}
 }

@@ -23,14 +23,15 @@ const prefix = "abs_"
 func Format(id, secret string) string { return prefix + id + "_" + secret }
 
 // Parse splits a token into id and secret; a malformed token is
-// UNAUTHENTICATED.
+// UNAUTHENTICATED — also one whose id is no one-line text of at most
+// domain.MaxString characters (R34), which no store could look up.
 func Parse(token string) (id, secret string, err error) {
 	rest, ok := strings.CutPrefix(token, prefix)
 	if !ok {
 		return "", "", domain.Unauthenticated("malformed token")
 	}
 	id, secret, ok = strings.Cut(rest, "_")
-	if !ok || id == "" || secret == "" {
+	if !ok || id == "" || secret == "" || domain.CheckLine("id", id, domain.MaxString) != nil || strings.ContainsRune(id, '\t') {
 		return "", "", domain.Unauthenticated("malformed token")
 	}
 	return id, secret, nil
@@ -145,12 +146,9 @@ func (s *State) Issue(cmd Issue) ([]domain.Event, error) {
 	if cmd.UserID != "" && !cmd.Role.IsZero() {
 		return nil, domain.InvalidInput("role", "a user token takes the user's role")
 	}
-	name := strings.TrimSpace(cmd.Name)
-	if name == "" {
-		return nil, domain.InvalidInput("name", "name is required")
-	}
-	if reason := domain.ValidDisplayName(name); reason != "" {
-		return nil, domain.InvalidInput("name", "name "+reason)
+	name, err := domain.NewName("name", cmd.Name)
+	if err != nil {
+		return nil, err
 	}
 	if b, err := hex.DecodeString(cmd.SecretHash); err != nil || len(b) != sha256.Size || strings.ToLower(cmd.SecretHash) != cmd.SecretHash {
 		return nil, domain.InvalidInput("secretHash", "secret hash must be lower-case hex SHA-256")

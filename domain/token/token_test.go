@@ -20,7 +20,9 @@ func TestR21_TokenFormat(t *testing.T) {
 	if err != nil || id != "t1" || secret != "s3cr_et" {
 		t.Fatalf("got %q %q %v, want t1 s3cr_et", id, secret, err)
 	}
-	for _, bad := range []string{"", "abs_", "abs_id", "abs__x", "abs_id_", "xyz_id_secret"} {
+	// R34: an id no store can look up is malformed too.
+	for _, bad := range []string{"", "abs_", "abs_id", "abs__x", "abs_id_", "xyz_id_secret",
+		"abs_\xff_x", "abs_a\x00_x", "abs_a\u0085_x", "abs_a\tb_x", "abs_" + strings.Repeat("9", 1001) + "_x"} {
 		if _, _, err := token.Parse(bad); !errors.Is(err, domain.ErrUnauthenticated) {
 			t.Fatalf("Parse(%q) error = %v, want UNAUTHENTICATED", bad, err)
 		}

@@ -1,8 +1,6 @@
 package user
 
 import (
-	"strings"
-
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/login"
 )
@@ -49,13 +47,4 @@ func (s *State) Create(claim *login.State, cmd Create) (userEvents, loginEvents 
 	return userEvents, loginEvents, nil
 }
 
-func validDisplayName(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", domain.InvalidInput("displayName", "displayName is required")
-	}
-	if reason := domain.ValidDisplayName(s); reason != "" {
-		return "", domain.InvalidInput("displayName", "displayName "+reason)
-	}
-	return s, nil
-}
+func validDisplayName(s string) (string, error) { return domain.NewName("displayName", s) }
