@@ -15,6 +15,7 @@ import (
 
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/domain"
+	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/domain/options"
 	"github.com/absender/absender/domain/system"
 	"github.com/absender/absender/domain/tenant"
@@ -521,12 +522,20 @@ func (r *Reader) readOptions(ctx context.Context, kind options.Kind, u UserRow) 
 		Granted bool `bun:"granted"`
 	}
 	const cols = `m.id, m.tenant_id, m.address, m.address_key, m.display_name, m.sender, m.reply_to, m.global, m.settings, m.grant_count, m.seq`
-	err = r.scan(ctx, &rows, `SELECT `+cols+`, 0 AS granted FROM rm_mailboxes m WHERE m.tenant_id = ? AND m.grant_count = 0
+	//
+	// R35 fails closed: a user, mailbox or group with an event the
+	// directory parked offers and grants nothing until it is re-applied.
+	const open = ` AND ? NOT IN (` + eventstore.ParkedStreams + `) AND 'mailbox-' || m.id NOT IN (` + eventstore.ParkedStreams + `)`
+	const directory, userStream = "directory", "user-"
+	err = r.scan(ctx, &rows, `SELECT `+cols+`, 0 AS granted FROM rm_mailboxes m WHERE m.tenant_id = ? AND m.grant_count = 0`+open+`
 		UNION ALL
-		SELECT `+cols+`, 0 AS granted FROM rm_mailboxes m WHERE m.global = ? AND m.grant_count = 0 AND m.tenant_id <> ?
+		SELECT `+cols+`, 0 AS granted FROM rm_mailboxes m WHERE m.global = ? AND m.grant_count = 0 AND m.tenant_id <> ?`+open+`
 		UNION ALL
-		SELECT `+cols+`, 1 AS granted FROM rm_access a JOIN rm_mailboxes m ON m.id = a.mailbox_id WHERE a.user_id = ?`,
-		u.TenantID, true, u.TenantID, u.ID)
+		SELECT `+cols+`, 1 AS granted FROM rm_access a JOIN rm_mailboxes m ON m.id = a.mailbox_id WHERE a.user_id = ?`+open+`
+			AND (a.via = 'user' OR 'group-' || a.via NOT IN (`+eventstore.ParkedStreams+`))`,
+		u.TenantID, userStream+u.ID, directory, directory,
+		true, u.TenantID, userStream+u.ID, directory, directory,
+		u.ID, userStream+u.ID, directory, directory, directory)
 	if err != nil {
 		return nil, err
 	}
