@@ -15,10 +15,10 @@ import (
 
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/domain"
-	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/domain/options"
 	"github.com/absender/absender/domain/system"
 	"github.com/absender/absender/domain/tenant"
+	"github.com/absender/absender/eventstore"
 )
 
 // Reader answers queries from the read models. Its hot queries run as
