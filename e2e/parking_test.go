@@ -98,6 +98,38 @@ func TestR35_PoisonEventsAreParkedOtherTenantsGoOn(t *testing.T) {
 		if hasAddress(e.senderOptions(t, userA), "info@a.example") {
 			t.Error("the mailbox with a parked event is still a sender option")
 		}
+	})
+}
+
+// R35 fails closed: a group with a parked event grants nothing, and a
+// user with a parked event is offered nothing.
+func TestR35_ParkedGroupGrantsAndParkedUserIsOfferedNothing(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		e.enableSystemServer(t)
+		a := e.createTenant(t, e.uniq("Tenant"))
+		e.setPolicy(t, a, map[string]any{"mailboxQuota": 5})
+		member := e.user(t, a, "Mia Member", "mia@a.example", "EMPLOYEE")
+		other := e.user(t, a, "Otto Other", "otto@a.example", "EMPLOYEE")
+		var g struct{ CreateGroup struct{ ID string } }
+		e.must(t, e.Admin, `mutation($t:ID!){ createGroup(tenantId:$t, name:"Sales"){ id } }`, map[string]any{"t": a}, &g)
+		e.must(t, e.Admin, `mutation($g:ID!,$u:ID!){ addGroupMember(groupId:$g, userId:$u){ id } }`, map[string]any{"g": g.CreateGroup.ID, "u": member}, nil)
+		restricted := e.addMailbox(t, e.Admin, a, "sales@a.example", "Sales", true, true, nil)
+		e.must(t, e.Admin, `mutation($m:ID!,$g:ID!){ grantGroup(mailboxId:$m, groupId:$g){ id } }`, map[string]any{"m": restricted, "g": g.CreateGroup.ID}, nil)
+		e.addMailbox(t, e.Admin, a, "info@a.example", "Info", true, true, nil)
+		if !hasAddress(e.senderOptions(t, member), "sales@a.example") || !hasAddress(e.senderOptions(t, other), "info@a.example") {
+			t.Fatal("the options lack the granted or open mailbox before the poison: the test proves nothing")
+		}
+
+		e.appendRaw(t, "group", "group-"+g.CreateGroup.ID, a, rawEvent{"GroupMemberAdded.v1", `{"groupId": 1}`})
+		e.appendRaw(t, "user", "user-"+other, a, rawEvent{"UserBlockedChanged.v1", `{"blocked": "no"}`})
+		e.createTenant(t, e.uniq("After")) // read-your-writes: both are consumed
+
+		if got := e.senderOptions(t, member); hasAddress(got, "sales@a.example") || !hasAddress(got, "info@a.example") {
+			t.Errorf("member of the parked group: got %v, want info@a.example but not the group's sales@a.example", addresses(got))
+		}
+		if got := e.senderOptions(t, other); len(got) != 0 {
+			t.Errorf("user with a parked event: got %v, want no options", addresses(got))
+		}
 
 		resp, err := http.Get(e.URL + "/readyz")
 		if err != nil {
