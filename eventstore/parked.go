@@ -154,37 +154,66 @@ type ParkedEvent struct {
 const ParkedStreams = `SELECT stream_id FROM parked_events WHERE consumer_group = ?`
 
 // Parking is one consumer's view of its parked streams. It remembers the
-// streams it saw parked (at its start and since); for one of them it asks
-// the database, in the consumer transaction, whether the stream is still
-// parked (a retry in another process may have cleared it).
+// streams it saw parked — loaded at its start and again at most every
+// parkingRefresh (another process of the same group may have parked one),
+// plus those it parked itself; for one of them it asks the database, in
+// the consumer transaction, whether the stream is still parked (a retry
+// in another process may have cleared it).
 type Parking struct {
-	store *Store
-	group string
-	mu    sync.Mutex
-	seen  map[string]bool
+	store  *Store
+	group  string
+	mu     sync.Mutex
+	seen   map[string]bool
+	loaded time.Time
 }
+
+// parkingRefresh bounds how long a stream parked by another process of
+// the same consumer group may go unnoticed.
+const parkingRefresh = time.Second
 
 // Parking loads the streams parked for group.
 func (s *Store) Parking(ctx context.Context, group string) (*Parking, error) {
-	rows, err := s.db.Read.DB.QueryContext(ctx, rebind(s.db.Kind, `SELECT DISTINCT stream_id FROM parked_events WHERE consumer_group = ?`), group)
+	p := &Parking{store: s, group: group, seen: map[string]bool{}}
+	return p, p.load(ctx)
+}
+
+func (p *Parking) load(ctx context.Context) error {
+	rows, err := p.store.db.Read.DB.QueryContext(ctx, rebind(p.store.db.Kind, `SELECT DISTINCT stream_id FROM parked_events WHERE consumer_group = ?`), p.group)
 	if err != nil {
-		return nil, fmt.Errorf("eventstore: parked streams of %s: %w", group, err)
+		return fmt.Errorf("eventstore: parked streams of %s: %w", p.group, err)
 	}
 	defer rows.Close()
-	p := &Parking{store: s, group: group, seen: map[string]bool{}}
+	seen := map[string]bool{}
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("eventstore: parked streams of %s: %w", group, err)
+			return fmt.Errorf("eventstore: parked streams of %s: %w", p.group, err)
 		}
-		p.seen[id] = true
+		seen[id] = true
 	}
-	return p, rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("eventstore: parked streams of %s: %w", p.group, err)
+	}
+	p.mu.Lock()
+	for id := range p.seen {
+		seen[id] = true // parked here, maybe not yet committed
+	}
+	p.seen, p.loaded = seen, time.Now()
+	p.mu.Unlock()
+	return nil
 }
 
 // Blocked reports whether an earlier event of streamID is parked for the
 // group, so that an event of it must be parked too (stream order).
 func (p *Parking) Blocked(msgCtx context.Context, streamID string) (bool, error) {
+	p.mu.Lock()
+	stale := time.Since(p.loaded) > parkingRefresh
+	p.mu.Unlock()
+	if stale {
+		if err := p.load(msgCtx); err != nil {
+			return false, err
+		}
+	}
 	p.mu.Lock()
 	seen := p.seen[streamID]
 	p.mu.Unlock()
