@@ -96,6 +96,7 @@ func TestR19_Permissions(t *testing.T) {
 		{"ok ok F  F  F  F  F  U  F  U", authz.OpAuditLog, system, "system-wide"},
 		{"ok ok ok ok ok F  F  U  N  U", authz.OpRouteInbound, tenantA, "domain of A"},
 		{"ok ok ok F  F  F  F  U  F  U", authz.OpRouteInbound, system, "unhosted domain"},
+		{"ok ok F  F  F  F  F  U  F  U", authz.OpParkedEvents, system, "R35 system-wide"},
 
 		{"ok F  F  F  F  F  F  U  F  U", authz.OpConfigureSystemServer, system, "system"},
 		{"ok F  F  F  F  F  F  U  F  U", authz.OpSetSystemServerEnabled, system, "system"},
@@ -198,7 +199,7 @@ func outcome(t *testing.T, err error) string {
 // routeInbound, inboundReceived and setBulkLimitLifted.
 var contract = []string{
 	"viewer", "systemMailServer", "tenants", "tenant", "user", "group", "mailbox", "senderOptions",
-	"replyToOptions", "mailboxAccess", "apiTokens", "message", "messages", "auditLog",
+	"replyToOptions", "mailboxAccess", "apiTokens", "message", "messages", "auditLog", "parkedEvents",
 	"configureSystemServer", "setSystemServerEnabled", "configureSupport", "createTenant",
 	"setTenantPolicy", "configureTenantServer", "removeTenantServer", "setTenantSupportAddress",
 	"createUser", "updateUser", "deleteUser", "setUserBlocked", "issueApiToken", "revokeApiToken",

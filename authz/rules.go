@@ -26,6 +26,7 @@ const (
 	OpMessages         Op = "messages"
 	OpAuditLog         Op = "auditLog"
 	OpRouteInbound     Op = "routeInbound"
+	OpParkedEvents     Op = "parkedEvents"
 )
 
 // Mutations.
@@ -180,6 +181,7 @@ var rules = map[Op]Rule{
 	OpMessages:         query("tenant", All, All, Denied, Tenant, Tenant, Own, Own),
 	OpAuditLog:         query("tenant", All, All, Denied, Tenant, Tenant, Denied, Denied),
 	OpRouteInbound:     query("mail domain", All, All, All, Tenant, Tenant, Denied, Denied),
+	OpParkedEvents:     query("", All, All, Denied, Denied, Denied, Denied, Denied), // R35
 
 	OpConfigureSystemServer:   mutation("", All, Denied, Denied, Denied, Denied, Denied, Denied),
 	OpSetSystemServerEnabled:  mutation("", All, Denied, Denied, Denied, Denied, Denied, Denied),

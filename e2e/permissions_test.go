@@ -68,7 +68,7 @@ var permKnownBugs = map[string]string{}
 // GraphQL block: every one must be served (and then have rows below).
 var permSpecFields = []string{
 	"viewer", "systemMailServer", "tenants", "tenant", "user", "group", "mailbox", "senderOptions",
-	"replyToOptions", "mailboxAccess", "apiTokens", "message", "messages", "auditLog",
+	"replyToOptions", "mailboxAccess", "apiTokens", "message", "messages", "auditLog", "parkedEvents",
 	"configureSystemServer", "setSystemServerEnabled", "configureSupport", "createTenant",
 	"setTenantPolicy", "configureTenantServer", "removeTenantServer", "setTenantSupportAddress",
 	"createUser", "updateUser", "deleteUser", "setUserBlocked", "issueApiToken", "revokeApiToken",
@@ -416,6 +416,7 @@ func permRows() []permRow {
 		{"messages", "tenant A", "ok ok F  ok ok ok ok U  N  U", qMessages, tenantA},
 		{"auditLog", "tenant A", "ok ok F  ok ok F  F  U  N  U", qAudit, tenantA},
 		{"auditLog", "no tenantId (the caller's tenant or all)", "ok ok F  ok ok F  F  U  ok U", qAudit, permNoVars},
+		{"parkedEvents", "R35 system-wide", "ok ok F  F  F  F  F  U  F  U", `query { parkedEvents { position consumer } }`, permNoVars},
 
 		{"configureSystemServer", "system", "ok F  F  F  F  F  F  U  F  U",
 			`mutation($in: ServerSettingsInput!) { configureSystemServer(input: $in) { configured } }`,

@@ -124,18 +124,21 @@ func (b *wakeBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, er
 // savepoint: if fn fails, its writes are undone and the event can be
 // redelivered in the same transaction without leaving anything behind.
 func Handle(msgCtx context.Context, fn func(tx *sql.Tx) error) (err error) {
-	wtx, ok := wsql.TxFromContext(msgCtx)
-	if !ok {
-		return errors.New("eventstore: no consumer transaction in context")
-	}
-	std, ok := wtx.(*wsql.StdSQLTx)
-	if !ok {
-		return fmt.Errorf("eventstore: consumer transaction is %T, not database/sql", wtx)
+	std, err := consumerTx(msgCtx)
+	if err != nil {
+		return err
 	}
 	if _, err := std.ExecContext(msgCtx, "SAVEPOINT handler"); err != nil {
 		return fmt.Errorf("eventstore: savepoint: %w", err)
 	}
-	if err := fn(std.Tx); err != nil {
+	defer func() {
+		if v := recover(); v != nil {
+			// A panicking handler leaves nothing behind either.
+			_, _ = std.ExecContext(msgCtx, "ROLLBACK TO SAVEPOINT handler")
+			panic(v)
+		}
+	}()
+	if err := fn(std); err != nil {
 		if _, rbErr := std.ExecContext(msgCtx, "ROLLBACK TO SAVEPOINT handler"); rbErr != nil {
 			return errors.Join(err, fmt.Errorf("eventstore: rollback to savepoint: %w", rbErr))
 		}

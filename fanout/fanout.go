@@ -213,6 +213,10 @@ func (f *Forwarder) session(ctx context.Context, js jetstream.JetStream, pub mes
 	if err := f.ensureStream(ctx, js); err != nil {
 		return 0, err
 	}
+	parking, err := f.events.Parking(ctx, f.cfg.ConsumerGroup)
+	if err != nil {
+		return 0, err
+	}
 	sub, err := f.events.NewSubscriber(eventstore.SubscriberOptions{
 		ConsumerGroup: f.cfg.ConsumerGroup,
 		PollInterval:  f.cfg.PollInterval,
@@ -244,7 +248,7 @@ func (f *Forwarder) session(ctx context.Context, js jetstream.JetStream, pub mes
 			if !ok {
 				return forwarded, nil
 			}
-			if err := f.forward(pub, msg); err != nil {
+			if err := f.forwardOrPark(pub, msg, parking); err != nil {
 				return forwarded, err
 			}
 			msg.Ack()
@@ -255,18 +259,57 @@ func (f *Forwarder) session(ctx context.Context, js jetstream.JetStream, pub mes
 	}
 }
 
-// forward publishes one event's envelope and waits for JetStream's ack.
-func (f *Forwarder) forward(pub message.Publisher, msg *message.Message) error {
+// forwardOrPark forwards one event, or parks it (R35): when an earlier
+// event of its stream is parked, or when it cannot be published for a
+// reason a retry does not cure (the event cannot be read or encoded, or it
+// is larger than the broker accepts) eventstore.ParkAfter times in a row.
+// A publish that fails otherwise (the broker is down or slow) is returned:
+// the session ends and the event waits in the database.
+func (f *Forwarder) forwardOrPark(pub message.Publisher, msg *message.Message, parking *eventstore.Parking) error {
 	rec, err := f.events.DecodeRaw(msg) // the envelope needs no decoded event
 	if err != nil {
-		return fmt.Errorf("fanout: %w", err)
+		rec = eventstore.Record{ID: msg.UUID, Type: "unreadable"}
+		return f.park(msg, parking, rec, fmt.Errorf("fanout: %w", err))
 	}
+	blocked, err := parking.Blocked(msg.Context(), rec.StreamID)
+	if err != nil {
+		return err
+	}
+	if blocked {
+		return f.park(msg, parking, rec, eventstore.ErrBehindParked)
+	}
+	for attempt := range eventstore.ParkAfter {
+		if attempt > 0 {
+			time.Sleep(50 * time.Millisecond << (attempt - 1))
+		}
+		if err = f.forward(pub, rec); err == nil || eventstore.Transient(err) {
+			return err
+		}
+	}
+	return f.park(msg, parking, rec, err)
+}
+
+func (f *Forwarder) park(msg *message.Message, parking *eventstore.Parking, rec eventstore.Record, cause error) error {
+	if err := parking.Park(msg.Context(), rec, cause); err != nil {
+		return err
+	}
+	f.log.Error("event parked (R35): not forwarded; forwarding goes on with other streams", "event_type", rec.Name(),
+		"position", rec.Position.String(), "stream_id", rec.StreamID, "err", eventstore.ParkError(cause))
+	return nil
+}
+
+// forward publishes one event's envelope and waits for JetStream's ack.
+// A failed publish is transient unless the message is too large.
+func (f *Forwarder) forward(pub message.Publisher, rec eventstore.Record) error {
 	body, err := json.Marshal(envelope.From(rec))
 	if err != nil {
 		return fmt.Errorf("fanout: envelope of %s: %w", rec.ID, err)
 	}
 	if err := pub.Publish(f.cfg.Subject(rec.StreamType), message.NewMessage(rec.ID, body)); err != nil {
-		return fmt.Errorf("fanout: publish %s (%s at %s): %w", rec.ID, rec.Name(), rec.Position, err)
+		if errors.Is(err, nats.ErrMaxPayload) {
+			return fmt.Errorf("fanout: publish %s (%s at %s): %w", rec.ID, rec.Name(), rec.Position, err)
+		}
+		return fmt.Errorf("fanout: publish %s (%s at %s): %w: %w", rec.ID, rec.Name(), rec.Position, eventstore.ErrTransient, err)
 	}
 	return nil
 }

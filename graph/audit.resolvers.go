@@ -18,6 +18,23 @@ import (
 	"github.com/absender/absender/projections"
 )
 
+// ParkedEvents is the resolver for the parkedEvents field.
+func (r *queryResolver) ParkedEvents(ctx context.Context) ([]model.ParkedEvent, error) {
+	if _, err := r.allow(ctx, authz.OpParkedEvents, authz.Target{}); err != nil {
+		return nil, err
+	}
+	parked, err := r.deps.Store.Parked(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.ParkedEvent, len(parked))
+	for i, p := range parked {
+		out[i] = model.ParkedEvent{Position: strconv.FormatInt(p.Position.Offset, 10), EventType: p.EventType,
+			Consumer: p.Group, Error: p.Error, At: p.At.UTC()}
+	}
+	return out, nil
+}
+
 // AuditLog is the resolver for the auditLog field.
 func (r *queryResolver) AuditLog(ctx context.Context, tenantID *string, streamID *string, since *time.Time, until *time.Time, first *int, after *string) (*model.AuditConnection, error) {
 	if err := authenticated(ctx); err != nil {

@@ -190,6 +190,14 @@ type ComplexityRoot struct {
 		HasNextPage func(childComplexity int) int
 	}
 
+	ParkedEvent struct {
+		At        func(childComplexity int) int
+		Consumer  func(childComplexity int) int
+		Error     func(childComplexity int) int
+		EventType func(childComplexity int) int
+		Position  func(childComplexity int) int
+	}
+
 	Query struct {
 		APITokens        func(childComplexity int, userID *string) int
 		AuditLog         func(childComplexity int, tenantID *string, streamID *string, since *time.Time, until *time.Time, first *int, after *string) int
@@ -198,6 +206,7 @@ type ComplexityRoot struct {
 		MailboxAccess    func(childComplexity int, mailboxID string, at *time.Time) int
 		Message          func(childComplexity int, id string) int
 		Messages         func(childComplexity int, tenantID string, status *model.MessageStatus, first *int, after *string) int
+		ParkedEvents     func(childComplexity int) int
 		ReplyToOptions   func(childComplexity int, userID string, at *time.Time) int
 		SenderOptions    func(childComplexity int, userID string, at *time.Time) int
 		SystemMailServer func(childComplexity int) int
@@ -340,6 +349,7 @@ type MutationResolver interface {
 }
 type QueryResolver interface {
 	Viewer(ctx context.Context) (*model.User, error)
+	ParkedEvents(ctx context.Context) ([]model.ParkedEvent, error)
 	AuditLog(ctx context.Context, tenantID *string, streamID *string, since *time.Time, until *time.Time, first *int, after *string) (*model.AuditConnection, error)
 	User(ctx context.Context, id string) (*model.User, error)
 	Group(ctx context.Context, id string) (*model.Group, error)
@@ -1179,6 +1189,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
 
+	case "ParkedEvent.at":
+		if e.ComplexityRoot.ParkedEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParkedEvent.At(childComplexity), true
+	case "ParkedEvent.consumer":
+		if e.ComplexityRoot.ParkedEvent.Consumer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParkedEvent.Consumer(childComplexity), true
+	case "ParkedEvent.error":
+		if e.ComplexityRoot.ParkedEvent.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParkedEvent.Error(childComplexity), true
+	case "ParkedEvent.eventType":
+		if e.ComplexityRoot.ParkedEvent.EventType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParkedEvent.EventType(childComplexity), true
+	case "ParkedEvent.position":
+		if e.ComplexityRoot.ParkedEvent.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParkedEvent.Position(childComplexity), true
+
 	case "Query.apiTokens":
 		if e.ComplexityRoot.Query.APITokens == nil {
 			break
@@ -1257,6 +1298,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Messages(childComplexity, args["tenantId"].(string), args["status"].(*model.MessageStatus), args["first"].(*int), args["after"].(*string)), true
+	case "Query.parkedEvents":
+		if e.ComplexityRoot.Query.ParkedEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ParkedEvents(childComplexity), true
 	case "Query.replyToOptions":
 		if e.ComplexityRoot.Query.ReplyToOptions == nil {
 			break
@@ -2011,6 +2058,22 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_ParkedEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "position":
+		return ec.fieldContext_ParkedEvent_position(ctx, field)
+	case "eventType":
+		return ec.fieldContext_ParkedEvent_eventType(ctx, field)
+	case "consumer":
+		return ec.fieldContext_ParkedEvent_consumer(ctx, field)
+	case "error":
+		return ec.fieldContext_ParkedEvent_error(ctx, field)
+	case "at":
+		return ec.fieldContext_ParkedEvent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ParkedEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_Resolution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6523,6 +6586,121 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _ParkedEvent_position(ctx context.Context, field graphql.CollectedField, obj *model.ParkedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParkedEvent_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParkedEvent_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParkedEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ParkedEvent_eventType(ctx context.Context, field graphql.CollectedField, obj *model.ParkedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParkedEvent_eventType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParkedEvent_eventType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParkedEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ParkedEvent_consumer(ctx context.Context, field graphql.CollectedField, obj *model.ParkedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParkedEvent_consumer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consumer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParkedEvent_consumer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParkedEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ParkedEvent_error(ctx context.Context, field graphql.CollectedField, obj *model.ParkedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParkedEvent_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParkedEvent_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParkedEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ParkedEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.ParkedEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ParkedEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ParkedEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ParkedEvent", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6550,6 +6728,38 @@ func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field g
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_parkedEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_parkedEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ParkedEvents(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ParkedEvent) graphql.Marshaler {
+			return ec.marshalNParkedEvent2ᚕgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐParkedEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_parkedEvents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ParkedEvent(ctx, field)
 		},
 	}
 	return fc, nil
@@ -10886,6 +11096,59 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var parkedEventImplementors = []string{"ParkedEvent"}
+
+func (ec *executionContext) _ParkedEvent(ctx context.Context, sel ast.SelectionSet, obj *model.ParkedEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, parkedEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ParkedEvent")
+		case "position":
+			out.Values[i] = ec._ParkedEvent_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eventType":
+			out.Values[i] = ec._ParkedEvent_eventType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "consumer":
+			out.Values[i] = ec._ParkedEvent_consumer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._ParkedEvent_error(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._ParkedEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -10910,6 +11173,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_viewer(ctx, field)
+				})
+		case "parkedEvents":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_parkedEvents(ctx, field)
 				})
 		case "auditLog":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -12181,6 +12450,26 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋabsenderᚋabsend
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNParkedEvent2githubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐParkedEvent(ctx context.Context, sel ast.SelectionSet, v model.ParkedEvent) graphql.Marshaler {
+	return ec._ParkedEvent(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNParkedEvent2ᚕgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐParkedEventᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ParkedEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNParkedEvent2githubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐParkedEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {

@@ -242,7 +242,8 @@ func TestFailingProjectionLeavesNoTrace(t *testing.T) {
 	})
 }
 
-// brokenWhile fails every event while broken is set.
+// brokenWhile fails every event while broken is set, as a lost database
+// connection would: transiently, so nothing is parked (R35).
 type brokenWhile struct {
 	projections.Directory
 	broken atomic.Bool
@@ -252,7 +253,7 @@ type brokenWhile struct {
 func (b *brokenWhile) Apply(ctx context.Context, tx projections.Tx, rec eventstore.Record) error {
 	if b.broken.Load() {
 		b.failed.Add(1)
-		return fmt.Errorf("broken")
+		return fmt.Errorf("broken: %w", eventstore.ErrTransient)
 	}
 	return b.Directory.Apply(ctx, tx, rec)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/absender/absender/domain/options"
 	"github.com/absender/absender/domain/system"
 	"github.com/absender/absender/domain/tenant"
+	"github.com/absender/absender/eventstore"
 )
 
 // Reader answers queries from the read models. Its hot queries run as
@@ -524,6 +525,13 @@ func (r *Reader) readOptions(ctx context.Context, kind options.Kind, u UserRow) 
 	if facts.Transport == domain.TransportNone || u.Blocked {
 		return nil, nil // R1, R2, R20: nothing to read
 	}
+	var parked []int
+	if err := r.scan(ctx, &parked, `SELECT count(*) FROM (`+eventstore.ParkedStreams+`) p WHERE p.stream_id = ?`, "directory", "user-"+u.ID); err != nil {
+		return nil, err
+	}
+	if parked[0] > 0 {
+		return nil, nil // R35: a user with a parked event is offered nothing
+	}
 	// Three indexed reads: the tenant's open mailboxes, the open global
 	// ones of other tenants, and the restricted ones the user's access rows
 	// name (R11/R12). A mailbox reached through several grants comes once.
@@ -532,12 +540,20 @@ func (r *Reader) readOptions(ctx context.Context, kind options.Kind, u UserRow) 
 		Granted bool `bun:"granted"`
 	}
 	const cols = `m.id, m.tenant_id, m.address, m.address_key, m.display_name, m.sender, m.reply_to, m.global, m.settings, m.grant_count, m.seq, m.restricted`
-	err = r.scan(ctx, &rows, `SELECT `+cols+`, 0 AS granted FROM rm_mailboxes m WHERE m.tenant_id = ? AND `+openMailbox+`
+	//
+	// R35 fails closed: a user, mailbox or group with an event the
+	// directory parked offers and grants nothing until it is re-applied.
+	const open = ` AND 'mailbox-' || m.id NOT IN (` + eventstore.ParkedStreams + `)`
+	const directory = "directory"
+	err = r.scan(ctx, &rows, `SELECT `+cols+`, 0 AS granted FROM rm_mailboxes m WHERE m.tenant_id = ? AND `+openMailbox+open+`
 		UNION ALL
-		SELECT `+cols+`, 0 AS granted FROM rm_mailboxes m WHERE m.global = ? AND `+openMailbox+` AND m.tenant_id <> ?
+		SELECT `+cols+`, 0 AS granted FROM rm_mailboxes m WHERE m.global = ? AND `+openMailbox+` AND m.tenant_id <> ?`+open+`
 		UNION ALL
-		SELECT `+cols+`, 1 AS granted FROM rm_access a JOIN rm_mailboxes m ON m.id = a.mailbox_id WHERE a.user_id = ?`,
-		u.TenantID, false, true, false, u.TenantID, u.ID)
+		SELECT `+cols+`, 1 AS granted FROM rm_access a JOIN rm_mailboxes m ON m.id = a.mailbox_id WHERE a.user_id = ?`+open+`
+			AND (a.via = 'user' OR 'group-' || a.via NOT IN (`+eventstore.ParkedStreams+`))`,
+		u.TenantID, false, directory,
+		true, false, u.TenantID, directory,
+		u.ID, directory, directory)
 	if err != nil {
 		return nil, err
 	}

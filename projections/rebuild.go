@@ -41,7 +41,9 @@ type Progress func(done, total int64)
 //     state replaces the old at once.
 //   - It replays every event committed when it started (Head), in commit
 //     order, and moves the group there; later events reach the group's
-//     live consumer after the commit.
+//     live consumer after the commit. The group's parked events (R35) were
+//     replayed with the rest: their rows go in the same commit. An event
+//     that still fails fails the rebuild, which changes nothing.
 //
 // The cost: while it runs, the transaction holds back the snapshot horizon
 // of other consumer groups on PostgreSQL (they see no newer events until it
@@ -114,6 +116,10 @@ func Rebuild(ctx context.Context, store *eventstore.Store, p Tabled, progress Pr
 	}
 	if err := ptx.Flush(ctx); err != nil {
 		return eventstore.Position{}, fmt.Errorf("rebuild %s: move consumer group: %w", group, err)
+	}
+	// Every parked event of the group was replayed (R35).
+	if err := store.UnparkAll(ctx, tx, group); err != nil {
+		return eventstore.Position{}, fmt.Errorf("rebuild %s: %w", group, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return eventstore.Position{}, fmt.Errorf("rebuild %s: commit: %w", group, err)

@@ -134,13 +134,16 @@ func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
 // has subscribed.
 //
 // Each projection consumes in sessions: a session reads batches in one
-// transaction each and applies every event in a savepoint, retrying a
-// failing event a few times. When it still fails, the session ends — the
-// subscriber closes, committing what was applied, so no transaction stays
-// open — and the projection pauses outside any transaction (50 ms,
-// doubling to 30 s) before it tries again from the failed event. A
-// transaction held open around a failing event would stop every other
-// writer on SQLite and hold back every consumer on PostgreSQL.
+// transaction each and applies every event in a savepoint, trying a
+// failing event up to eventstore.ParkAfter times. An event that keeps
+// failing with an error that is not transient is parked (R35), with every
+// later event of its stream, and the session goes on. On a transient
+// error (a lost connection) the session ends — the subscriber closes,
+// committing what was applied, so no transaction stays open — and the
+// projection pauses outside any transaction (50 ms, doubling to 30 s)
+// before it tries again from the failed event. A transaction held open
+// around a failing event would stop every other writer on SQLite and hold
+// back every consumer on PostgreSQL.
 func (r *Runner) Run(ctx context.Context, running chan<- struct{}) error {
 	logger := watermill.NewSlogLoggerWithLevelMapping(r.log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	db := r.store.DB().Write
@@ -184,7 +187,7 @@ func (r *Runner) consume(ctx context.Context, db *bun.DB, p Projection, logger w
 		}
 		failures++
 		wait := min(50*time.Millisecond<<min(failures-1, 20), 30*time.Second)
-		r.log.Error("projection stopped at a failing event; it tries again", "projection", p.Name(), "err", err, "failures", failures, "retry_in", wait)
+		r.log.Error("projection paused at a transient failure; it tries again", "projection", p.Name(), "err", err, "failures", failures, "retry_in", wait)
 		select {
 		case <-ctx.Done():
 			return
@@ -193,8 +196,14 @@ func (r *Runner) consume(ctx context.Context, db *bun.DB, p Projection, logger w
 	}
 }
 
-// session consumes until an event fails for good (its error) or ctx ends.
+// session consumes until an event fails transiently (its error) or ctx
+// ends. An event that fails for good is parked (R35) and the session goes
+// on.
 func (r *Runner) session(ctx context.Context, db *bun.DB, p Projection, logger watermill.LoggerAdapter, subscribed func()) (int, error) {
+	parking, err := r.store.Parking(ctx, p.Name())
+	if err != nil {
+		return 0, err
+	}
 	sub, err := r.store.NewSubscriber(eventstore.SubscriberOptions{ConsumerGroup: p.Name(), PollInterval: r.poll, Logger: logger})
 	if err != nil {
 		return 0, err
@@ -219,7 +228,7 @@ func (r *Runner) session(ctx context.Context, db *bun.DB, p Projection, logger w
 			if !ok {
 				return applied, errors.New("subscription ended")
 			}
-			if err := r.applyWithRetries(msg, db, p); err != nil {
+			if err := r.consumeOne(msg, db, p, parking); err != nil {
 				return applied, err
 			}
 			msg.Ack()
@@ -228,16 +237,54 @@ func (r *Runner) session(ctx context.Context, db *bun.DB, p Projection, logger w
 	}
 }
 
-// applyWithRetries applies one event, trying a few times (50, 100, 200 ms
-// apart) before giving up; a panic counts as a failure.
+// consumeOne applies one event, or parks it (R35): when an earlier event
+// of its stream is parked, or when it fails eventstore.ParkAfter times in
+// a row with errors that are not transient. A transient error is
+// returned: the session ends and the projection pauses.
+func (r *Runner) consumeOne(msg *message.Message, db *bun.DB, p Projection, parking *eventstore.Parking) error {
+	rec, err := r.store.DecodeRaw(msg)
+	if err != nil {
+		// Not even the stream columns: park it on its own.
+		rec = eventstore.Record{ID: msg.UUID, Type: "unreadable"}
+		return r.park(msg, p, parking, rec, fmt.Errorf("projection %s: %w", p.Name(), err))
+	}
+	if sel, ok := p.(Selective); ok && !sel.Handles(rec) {
+		return nil // no savepoint, no span for an event the projection ignores
+	}
+	blocked, err := parking.Blocked(msg.Context(), rec.StreamID)
+	if err != nil {
+		return err
+	}
+	if blocked {
+		return r.park(msg, p, parking, rec, eventstore.ErrBehindParked)
+	}
+	err = r.applyWithRetries(msg, db, p)
+	if err == nil || eventstore.Transient(err) {
+		return err
+	}
+	return r.park(msg, p, parking, rec, err)
+}
+
+func (r *Runner) park(msg *message.Message, p Projection, parking *eventstore.Parking, rec eventstore.Record, cause error) error {
+	if err := parking.Park(msg.Context(), rec, cause); err != nil {
+		return err
+	}
+	r.log.Error("projection parked an event; it goes on with other streams (R35)", "projection", p.Name(),
+		"event_type", rec.Name(), "position", rec.Position.String(), "stream_id", rec.StreamID, "err", eventstore.ParkError(cause))
+	return nil
+}
+
+// applyWithRetries applies one event, up to eventstore.ParkAfter times (50,
+// 100 ms apart) while it fails with errors that are not transient; a
+// panic counts as such a failure.
 func (r *Runner) applyWithRetries(msg *message.Message, db *bun.DB, p Projection) error {
 	var err error
-	for attempt := range 4 {
+	for attempt := range eventstore.ParkAfter {
 		if attempt > 0 {
 			time.Sleep(50 * time.Millisecond << (attempt - 1))
 		}
-		if err = r.apply(msg, db, p); err == nil {
-			return nil
+		if err = r.apply(msg, db, p); err == nil || eventstore.Transient(err) {
+			return err
 		}
 	}
 	return err
@@ -246,7 +293,7 @@ func (r *Runner) applyWithRetries(msg *message.Message, db *bun.DB, p Projection
 func (r *Runner) apply(msg *message.Message, db *bun.DB, p Projection) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = fmt.Errorf("projection %s panicked: %v", p.Name(), v)
+			err = &eventstore.PanicError{Where: "projection " + p.Name(), Value: v}
 		}
 	}()
 	return r.handler(db, p)(msg)
@@ -263,9 +310,6 @@ func (r *Runner) handler(db *bun.DB, p Projection) message.NoPublishHandlerFunc 
 		}
 		if rec.Event == nil {
 			return nil // a type this version does not know: skip it
-		}
-		if sel, ok := p.(Selective); ok && !sel.Handles(rec) {
-			return nil // no savepoint, no span for an event the projection ignores
 		}
 		// The event's trace continues here: one span per projection and
 		// event, a child of the span that appended it.

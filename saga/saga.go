@@ -181,15 +181,46 @@ func (s *Saga) router() (*wmessage.Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	retry := middleware.Retry{MaxRetries: 4, InitialInterval: 50 * time.Millisecond, MaxInterval: time.Second, Multiplier: 2, Logger: logger}
+	// R35: an event is tried eventstore.ParkAfter times (50, 100 ms apart)
+	// before the poison handling below takes it.
+	retry := middleware.Retry{MaxRetries: eventstore.ParkAfter - 1, InitialInterval: 50 * time.Millisecond, MaxInterval: time.Second,
+		Multiplier: 2, Logger: logger}
 	// Outermost first: an event that fails every retry is poison.
-	r.AddMiddleware(s.poison, retry.Middleware, middleware.Recoverer)
+	r.AddMiddleware(s.poison, retry.Middleware, recoverer)
 	r.AddConsumerHandler("saga-resolver", eventstore.Topic, sub, s.resolve)
 	return r, nil
 }
 
-// resolve handles one event: a MessageQueued gets its resolution.
+// recoverer turns a panic of the resolver into an error that does not
+// copy the panic's value (eventstore.ParkError withholds it).
+func recoverer(h wmessage.HandlerFunc) wmessage.HandlerFunc {
+	return func(msg *wmessage.Message) (out []*wmessage.Message, err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				err = &eventstore.PanicError{Where: "saga resolver", Value: v}
+			}
+		}()
+		return h(msg)
+	}
+}
+
+// queuedType is the event type the resolver handles.
+var queuedType = func() string {
+	typ, _, _ := eventstore.SplitName(message.MessageQueued{}.EventName())
+	return typ
+}()
+
+// resolve handles one event: a MessageQueued gets its resolution. Other
+// events are skipped before they are decoded, so none of them can stop
+// the resolver.
 func (s *Saga) resolve(msg *wmessage.Message) error {
+	raw, err := s.opt.Store.DecodeRaw(msg)
+	if err != nil {
+		return err
+	}
+	if raw.Type != queuedType {
+		return nil
+	}
 	rec, err := s.opt.Store.Decode(msg)
 	if err != nil {
 		return err
@@ -207,29 +238,57 @@ func (s *Saga) resolve(msg *wmessage.Message) error {
 	return err
 }
 
-// poison ends the message of an event the resolver cannot handle however
-// often it tries, as MessageFailed, instead of blocking the saga behind
-// it; other events that fail stop the consumer (and are retried).
+// FailedReason is the reason of a message the resolver could not handle
+// (R35: the saga does not park a message, it ends it FAILED).
+var FailedReason = string(domain.CodeInternal) + ": internal error while resolving the transport"
+
+// poison takes an event the resolver failed on eventstore.ParkAfter times
+// with errors that are not transient (R35). The message of a MessageQueued
+// ends FAILED with an INTERNAL reason; an event whose message cannot be
+// ended so (its MessageQueued cannot even be decoded) is parked for the
+// saga's group. Either way the resolver goes on. A transient error is
+// returned: the event is tried again.
 func (s *Saga) poison(h wmessage.HandlerFunc) wmessage.HandlerFunc {
 	return func(msg *wmessage.Message) ([]*wmessage.Message, error) {
 		out, err := h(msg)
-		if err == nil {
-			return out, nil
+		if err == nil || eventstore.Transient(err) {
+			return out, err
 		}
 		rec, decErr := s.opt.Store.Decode(msg)
-		q, ok := rec.Event.(message.MessageQueued)
-		if decErr != nil || !ok {
-			return nil, err
+		if q, ok := rec.Event.(message.MessageQueued); decErr == nil && ok {
+			s.opt.Log.ErrorContext(telemetry.WithTraceParent(msg.Context(), rec.Metadata.TraceParent), "saga: message cannot be resolved; it fails",
+				"message", q.MessageID, "error", eventstore.ParkError(err))
+			failErr := eventstore.Handle(msg.Context(), func(tx *sqlTx) error {
+				return s.opt.App.FailMessage(msg.Context(), tx, q.MessageID, FailedReason)
+			})
+			if failErr == nil {
+				return nil, nil
+			}
+			if eventstore.Transient(failErr) {
+				return nil, errors.Join(err, failErr)
+			}
+			err = errors.Join(err, failErr)
 		}
-		s.opt.Log.ErrorContext(telemetry.WithTraceParent(msg.Context(), rec.Metadata.TraceParent), "saga: message cannot be resolved; it fails", "message", q.MessageID, "error", err)
-		failErr := eventstore.Handle(msg.Context(), func(tx *sqlTx) error {
-			return s.opt.App.FailMessage(msg.Context(), tx, q.MessageID, "internal error while resolving the transport")
-		})
-		if failErr != nil {
-			return nil, errors.Join(err, failErr)
-		}
-		return nil, nil
+		return nil, s.park(msg, err)
 	}
+}
+
+// park parks the event of msg for the saga's group.
+func (s *Saga) park(msg *wmessage.Message, cause error) error {
+	rec, err := s.opt.Store.DecodeRaw(msg)
+	if err != nil {
+		rec = eventstore.Record{ID: msg.UUID, Type: "unreadable"}
+	}
+	parking, err := s.opt.Store.Parking(msg.Context(), ConsumerGroup)
+	if err != nil {
+		return errors.Join(cause, err)
+	}
+	if err := parking.Park(msg.Context(), rec, cause); err != nil {
+		return errors.Join(cause, err)
+	}
+	s.opt.Log.ErrorContext(telemetry.WithTraceParent(msg.Context(), rec.Metadata.TraceParent), "saga: event parked (R35); the resolver goes on",
+		"event_type", rec.Name(), "position", rec.Position.String(), "stream_id", rec.StreamID, "error", eventstore.ParkError(cause))
+	return nil
 }
 
 // sweep erases content past its retention (R25).

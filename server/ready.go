@@ -43,6 +43,7 @@ func (r *readiness) fail(check, what string) {
 // applied ("migrations"), every consumer group this server runs is at
 // most ReadyMaxLag events behind the log's head ("projection <name>",
 // "saga"), and the broker is reachable when one is configured ("broker").
+// "parked" names the parked events (R35) without failing the answer.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
@@ -56,6 +57,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		s.skipConsumers(&res, "unknown (migrations not applied)")
 	default:
 		s.checkConsumers(ctx, &res)
+		s.checkParked(ctx, &res)
 	}
 	s.checkBroker(ctx, &res)
 	code := http.StatusOK
@@ -170,6 +172,44 @@ func (s *Server) behind(ctx context.Context, group string, head eventstore.Posit
 		return n, err
 	}
 	return max(n, head.Offset-cp.Offset), nil
+}
+
+// checkParked names the parked events (R35): "ok" when there are none,
+// else how many ("2 events"). It never makes the answer unready: one
+// event that every instance fails on must not take them all out of
+// service; parkedEvents and the absender_parked_events metric say more.
+func (s *Server) checkParked(ctx context.Context, res *readiness) {
+	counts, err := s.parkedCounts(ctx)
+	if err != nil {
+		res.Checks["parked"] = "unknown (cannot read parked events)"
+		s.log.Warn("readiness: parked events", "err", err)
+		return
+	}
+	var n int64
+	for _, c := range counts {
+		n += c
+	}
+	switch n {
+	case 0:
+		res.ok("parked")
+	case 1:
+		res.Checks["parked"] = "1 event"
+	default:
+		res.Checks["parked"] = thousands(n) + " events"
+	}
+}
+
+// parkedCounts counts parked events by consumer group, with a zero for
+// each group this server runs.
+func (s *Server) parkedCounts(ctx context.Context) (map[string]int64, error) {
+	counts, err := s.Store.ParkedCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range s.consumers() {
+		counts[c.group] += 0
+	}
+	return counts, nil
 }
 
 // checkBroker runs Options.BrokerCheck when there is one.

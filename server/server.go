@@ -175,6 +175,11 @@ func (s *Server) Run(ctx context.Context, running chan<- struct{}) error {
 	} else {
 		s.log.Warn("projection lag metrics unavailable", "error", err)
 	}
+	if stop, err := telemetry.ObserveParked(s.parkedCounts); err == nil {
+		defer stop()
+	} else {
+		s.log.Warn("parked event metrics unavailable", "error", err)
+	}
 	if s.Saga == nil {
 		return s.Runner.Run(ctx, running)
 	}

@@ -116,3 +116,27 @@ func ObserveLag(measure func(ctx context.Context) ([]Lag, error)) (stop func(), 
 	}
 	return func() { _ = reg.Unregister() }, nil
 }
+
+// ObserveParked reports the events each consumer group parked (R35) as
+// the gauge absender.parked.events (absender_parked_events{consumer} on
+// /metrics) each time metrics are collected; count is asked then. stop
+// ends the reports.
+func ObserveParked(count func(ctx context.Context) (map[string]int64, error)) (stop func(), err error) {
+	m := otel.Meter("github.com/absender/absender")
+	parked, err := m.Int64ObservableGauge("absender.parked.events", metric.WithUnit("{event}"),
+		metric.WithDescription("Events a consumer group (projection, saga, broker) parked because it failed on them for good (R35)."))
+	if err != nil {
+		return nil, err
+	}
+	reg, err := m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		counts, err := count(ctx)
+		for g, n := range counts {
+			o.ObserveInt64(parked, n, metric.WithAttributes(attribute.String("consumer", g)))
+		}
+		return err
+	}, parked)
+	if err != nil {
+		return nil, err
+	}
+	return func() { _ = reg.Unregister() }, nil
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/projections"
 )
 
@@ -17,13 +18,16 @@ func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := newFlagSet("projections", "Rebuild read models: projections rebuild [NAME] replays the whole event log into a projection's tables\n"+
 		"(all projections without NAME) and swaps the result in at once. Queries keep being answered from the old\n"+
 		"state until then, also by `absender serve` processes running meanwhile; their consumers continue from the\n"+
-		"rebuilt position. Projections: directory, audit.")
+		"rebuilt position; the projection's parked events (R35) are replayed and cleared with it.\n"+
+		"projections retry-parked [NAME] re-applies the events a projection parked (R35), after a fix, in log order,\n"+
+		"and clears them; an event that fails again stays parked with the later events of its stream.\n"+
+		"Projections: directory, audit, messages.")
 	db.register(fs)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if len(fs.args) < 1 || len(fs.args) > 2 || fs.args[0] != "rebuild" {
-		return usageError{"projections: say rebuild [NAME] (see absender projections --help)"}
+	if len(fs.args) < 1 || len(fs.args) > 2 || (fs.args[0] != "rebuild" && fs.args[0] != "retry-parked") {
+		return usageError{"projections: say rebuild [NAME] or retry-parked [NAME] (see absender projections --help)"}
 	}
 	name := ""
 	if len(fs.args) == 2 {
@@ -31,13 +35,16 @@ func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	which, err := projections.ByName(projections.All(), name)
 	if err != nil {
-		return usageError{"projections rebuild: " + err.Error()}
+		return usageError{"projections " + fs.args[0] + ": " + err.Error()}
 	}
 	srv, closeDB, err := db.server(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
+	if fs.args[0] == "retry-parked" {
+		return retryParked(ctx, srv.Store, which, stdout)
+	}
 	for _, p := range which {
 		bar := newProgress(stderr, p.Name())
 		pos, err := projections.Rebuild(ctx, srv.Store, p, bar.update)
@@ -46,6 +53,27 @@ func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer
 			return err
 		}
 		fmt.Fprintf(stdout, "rebuilt %s up to position %s\n", p.Name(), pos)
+	}
+	return nil
+}
+
+// retryParked re-applies the parked events of projections (R35). It fails
+// when an event fails again, after trying every projection.
+func retryParked(ctx context.Context, store *eventstore.Store, which []projections.Tabled, stdout io.Writer) error {
+	left := 0
+	for _, p := range which {
+		res, err := projections.RetryParked(ctx, store, p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %d parked events re-applied, %d still parked\n", p.Name(), res.Applied, res.Left)
+		for _, f := range res.Failures {
+			fmt.Fprintf(stdout, "  failed again: %s\n", f)
+		}
+		left += res.Left
+	}
+	if left > 0 {
+		return fmt.Errorf("projections retry-parked: %d events still parked (see parkedEvents)", left)
 	}
 	return nil
 }

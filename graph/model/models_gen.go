@@ -93,6 +93,15 @@ type PageInfo struct {
 	EndCursor   *string `json:"endCursor,omitempty"`
 }
 
+// R35: an event a consumer (projection, saga, broker) failed on for good, or a later event of its stream
+type ParkedEvent struct {
+	Position  string    `json:"position"`
+	EventType string    `json:"eventType"`
+	Consumer  string    `json:"consumer"`
+	Error     string    `json:"error"`
+	At        time.Time `json:"at"`
+}
+
 type Query struct {
 }
 
