@@ -3,7 +3,7 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,15 +16,16 @@ import (
 	"github.com/absender/absender/server/servertest"
 )
 
-// heldBack is a projection that refuses every event while held: its read
-// model falls behind, and no transaction stays open meanwhile (the runner
-// pauses outside one).
+// heldBack is a projection that refuses every event while held, with a
+// transient error (R35: a transient failure pauses the consumer, it does
+// not park the event): its read model falls behind, and no transaction
+// stays open meanwhile (the runner pauses outside one).
 type heldBack struct {
 	projections.Projection
 	held *atomic.Bool
 }
 
-var errHeld = errors.New("held back by the test")
+var errHeld = fmt.Errorf("held back by the test: %w", eventstore.ErrTransient)
 
 func (h heldBack) Apply(ctx context.Context, tx projections.Tx, rec eventstore.Record) error {
 	if h.held.Load() {
