@@ -123,19 +123,23 @@ func retryParked(ctx context.Context, srv *server.Server, db dbConfig, groups re
 		}
 		report(p.Name(), res)
 	}
-	if groups.saga && (counts[saga.ConsumerGroup] > 0 || len(groups.projections) == 0) {
+	if groups.saga && counts[saga.ConsumerGroup] == 0 && len(groups.projections) == 0 {
+		report(saga.ConsumerGroup, eventstore.Retried{}) // nothing to do: no key ring needed
+	} else if groups.saga && counts[saga.ConsumerGroup] > 0 {
 		a, err := db.sagaApp(srv.Store)
 		if err != nil {
 			return err
 		}
 		res, err := saga.RetryParked(ctx, a, srv.Store)
 		if err != nil {
-			return err
+			return fmt.Errorf("projections retry-parked %s (%d re-applied, the rest stay parked): %w", saga.ConsumerGroup, res.Applied, err)
 		}
 		report(saga.ConsumerGroup, res)
 	}
 	var noBroker error
-	if groups.broker && (counts[fanout.DefaultConsumerGroup] > 0 || len(groups.projections) == 0) {
+	if groups.broker && counts[fanout.DefaultConsumerGroup] == 0 && len(groups.projections) == 0 {
+		report(fanout.DefaultConsumerGroup, eventstore.Retried{}) // nothing to do: no broker needed
+	} else if groups.broker && counts[fanout.DefaultConsumerGroup] > 0 {
 		if brokerURL == "" {
 			n := counts[fanout.DefaultConsumerGroup]
 			fmt.Fprintf(stdout, "%s: %d parked events not re-applied: no --broker-url\n", fanout.DefaultConsumerGroup, n)
@@ -148,7 +152,7 @@ func retryParked(ctx context.Context, srv *server.Server, db dbConfig, groups re
 			}
 			res, err := fwd.RetryParked(ctx)
 			if err != nil {
-				return err
+				return fmt.Errorf("projections retry-parked %s (%d re-applied, the rest stay parked): %w", fwd.ConsumerGroup(), res.Applied, err)
 			}
 			report(fwd.ConsumerGroup(), res)
 		}
