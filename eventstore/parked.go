@@ -338,6 +338,17 @@ func (s *Store) UnparkAll(ctx context.Context, tx *sql.Tx, group string) error {
 // RecordAt reads the event at a global position (offset), decoded; for
 // re-applying a parked event. A decode error is returned with the record.
 func (s *Store) RecordAt(ctx context.Context, offset int64) (Record, error) {
+	rec, err := s.RawRecordAt(ctx, offset)
+	if err != nil {
+		return Record{}, err
+	}
+	rec.Event, err = s.registry.Decode(rec.Type, rec.SchemaVersion, rec.Data)
+	return rec, err
+}
+
+// RawRecordAt is RecordAt without decoding the event (Event stays nil),
+// for consumers that pass events on (see DecodeRaw).
+func (s *Store) RawRecordAt(ctx context.Context, offset int64) (Record, error) {
 	rows, err := s.db.Read.DB.QueryContext(ctx, rebind(s.db.Kind, `SELECT `+recordColumns(s.db.Kind)+` FROM events WHERE "offset" = ?`), offset)
 	if err != nil {
 		return Record{}, fmt.Errorf("eventstore: read event at %d: %w", offset, err)
@@ -349,9 +360,53 @@ func (s *Store) RecordAt(ctx context.Context, offset int64) (Record, error) {
 	if len(recs) == 0 {
 		return Record{}, ErrNoPosition
 	}
-	rec := recs[0]
-	rec.Event, err = s.registry.Decode(rec.Type, rec.SchemaVersion, rec.Data)
-	return rec, err
+	return recs[0], nil
+}
+
+// Retried is what a retry of a consumer group's parked events did.
+type Retried struct {
+	// Applied counts the parked events re-applied (and no longer parked).
+	Applied int
+	// Left counts those still parked: an event that failed again and the
+	// later events of its stream.
+	Left int
+	// Failures names the events that failed again, with the error (as
+	// ParkError shows it).
+	Failures []string
+}
+
+// RetryParked re-applies the parked events of group (R35) in log order,
+// after a fix, with apply, which re-applies one event and deletes its row
+// (Unpark) when it succeeds, so a row goes only with its event applied.
+// An event that fails again stays parked, and so do the later events of
+// its stream (their order holds); other streams go on. A transient error
+// (see Transient: the database or broker unreachable, a cancelled
+// context) stops the retry with what was done so far: it says nothing
+// about the event, which stays parked for the next retry.
+func (s *Store) RetryParked(ctx context.Context, group string, apply func(context.Context, ParkedEvent) error) (Retried, error) {
+	var res Retried
+	parked, err := s.Parked(ctx, group)
+	if err != nil {
+		return res, err
+	}
+	failed := map[string]bool{}
+	for _, pe := range parked {
+		if failed[pe.StreamID] {
+			res.Left++
+			continue
+		}
+		if err := apply(ctx, pe); err != nil {
+			if Transient(err) {
+				return res, fmt.Errorf("eventstore: retry %s at %s for %s: %w", pe.EventType, pe.Position, group, err)
+			}
+			failed[pe.StreamID] = true
+			res.Left++
+			res.Failures = append(res.Failures, fmt.Sprintf("%s at %s: %s", pe.EventType, pe.Position, ParkError(err)))
+			continue
+		}
+		res.Applied++
+	}
+	return res, nil
 }
 
 // consumerTx is the consumer transaction of a delivered message's context.

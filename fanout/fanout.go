@@ -95,22 +95,9 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	}
 	defer nc.Close()
 	f.conn.Store(nc)
-	pub, err := wmnats.NewPublisherWithNatsConn(nc, wmnats.PublisherPublishConfig{
-		Marshaler:         &wmnats.NATSMarshaler{},
-		SubjectCalculator: wmnats.DefaultSubjectCalculator,
-		JetStream: wmnats.JetStreamConfig{
-			// Nats-Msg-Id = the watermill message UUID = the event id.
-			TrackMsgId:     true,
-			ConnectOptions: []nats.JSOpt{nats.MaxWait(f.cfg.PublishTimeout)},
-			PublishOptions: []nats.PubOpt{nats.ExpectStream(f.cfg.Stream), nats.AckWait(f.cfg.PublishTimeout)},
-		},
-	}, watermill.NewSlogLogger(f.log))
+	pub, js, err := f.publisher(nc)
 	if err != nil {
-		return fmt.Errorf("fanout: publisher: %w", err)
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("fanout: jetstream: %w", err)
+		return err
 	}
 	f.log.Info("forwarding events to NATS JetStream", "url", redact(f.cfg.URL), "stream", f.cfg.Stream,
 		"subjects", f.cfg.SubjectPrefix+".>")
@@ -141,6 +128,29 @@ func (f *Forwarder) Run(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// publisher returns the JetStream publisher of the forwarder on nc, and
+// nc's JetStream API for the stream.
+func (f *Forwarder) publisher(nc *nats.Conn) (message.Publisher, jetstream.JetStream, error) {
+	pub, err := wmnats.NewPublisherWithNatsConn(nc, wmnats.PublisherPublishConfig{
+		Marshaler:         &wmnats.NATSMarshaler{},
+		SubjectCalculator: wmnats.DefaultSubjectCalculator,
+		JetStream: wmnats.JetStreamConfig{
+			// Nats-Msg-Id = the watermill message UUID = the event id.
+			TrackMsgId:     true,
+			ConnectOptions: []nats.JSOpt{nats.MaxWait(f.cfg.PublishTimeout)},
+			PublishOptions: []nats.PubOpt{nats.ExpectStream(f.cfg.Stream), nats.AckWait(f.cfg.PublishTimeout)},
+		},
+	}, watermill.NewSlogLogger(f.log))
+	if err != nil {
+		return nil, nil, fmt.Errorf("fanout: publisher: %w", err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fanout: jetstream: %w", err)
+	}
+	return pub, js, nil
 }
 
 // relayWakeups wakes the forwarder's consumer whenever store signals an

@@ -352,6 +352,9 @@ type broker struct {
 	dir  string
 	port int
 	srv  *server.Server
+	// maxPayload is the largest message the server accepts from the next
+	// start (0: NATS's default, 1 MiB).
+	maxPayload int32
 }
 
 func startBroker(t *testing.T) *broker {
@@ -364,7 +367,7 @@ func startBroker(t *testing.T) *broker {
 func (b *broker) start() {
 	b.t.Helper()
 	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: b.port, JetStream: true, StoreDir: b.dir,
-		NoLog: true, NoSigs: true})
+		MaxPayload: b.maxPayload, NoLog: true, NoSigs: true})
 	if err != nil {
 		b.t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package fanout_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -62,6 +63,82 @@ func TestR35_ForwarderParksWhatTheBrokerRefusesAndGoesOn(t *testing.T) {
 			if s == "blob-1" {
 				t.Error("a parked stream was forwarded")
 			}
+		}
+	})
+}
+
+// R35: the forwarder's parked events are published on demand after the
+// fix (Forwarder.RetryParked), in log order, and their rows go. Before
+// the fix the event the broker refuses fails again and stays parked with
+// the later event of its stream; without a broker nothing is touched.
+func TestR35_ForwarderRetryParkedPublishesAfterTheFix(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		f := setup(t, db)
+		b := startBroker(t)
+		f.runForwarder(t, b.url())
+		huge := `{"blob": "` + strings.Repeat("x", 1100_000) + `"}`
+		if _, err := f.store.Append(t.Context(), eventstore.StreamAppend{StreamType: "blob", StreamID: "blob-1", ExpectedVersion: 0,
+			Events: []eventstore.NewEvent{{Event: rawEvent{"Blob.v1", huge}}, {Event: rawEvent{"Blob.v1", `{"blob": "small"}`}}}}); err != nil {
+			t.Fatal(err)
+		}
+		f.waitForwarded(t)
+		parkedCount := func() int {
+			t.Helper()
+			parked, err := f.store.Parked(t.Context(), fanout.DefaultConsumerGroup)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(parked)
+		}
+		if n := parkedCount(); n != 2 {
+			t.Fatalf("parked for the forwarder: got %d, want both events of blob-1", n)
+		}
+		retry := func() (eventstore.Retried, error) {
+			fw, err := fanout.New(f.store, fanout.Config{URL: b.url(), Logger: f.log})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fw.RetryParked(t.Context())
+		}
+
+		res, err := retry()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Applied != 0 || res.Left != 2 || len(res.Failures) != 1 {
+			t.Errorf("retry before the fix: got %+v, want 0 applied, 2 left, 1 failure", res)
+		}
+		b.stop()
+		if res, err := retry(); err == nil || res.Applied != 0 {
+			t.Errorf("retry without a broker: got %+v, %v, want an error and nothing applied", res, err)
+		}
+		if n := parkedCount(); n != 2 {
+			t.Errorf("parked after failed retries: got %d, want 2", n)
+		}
+
+		b.maxPayload = 4 << 20 // the fix: the broker takes larger messages
+		b.start()
+		if res, err = retry(); err != nil {
+			t.Fatal(err)
+		}
+		if res.Applied != 2 || res.Left != 0 {
+			t.Errorf("retry after the fix: got %+v, want 2 applied, 0 left", res)
+		}
+		if n := parkedCount(); n != 0 {
+			t.Errorf("parked after the retry: got %d, want 0", n)
+		}
+		var blobs []string
+		for _, m := range b.readAll(t) {
+			var env envelope.Envelope
+			if err := json.Unmarshal(m.Data(), &env); err != nil {
+				t.Fatal(err)
+			}
+			if env.StreamID == "blob-1" {
+				blobs = append(blobs, fmt.Sprint(env.StreamVersion))
+			}
+		}
+		if strings.Join(blobs, ",") != "1,2" {
+			t.Errorf("blob-1 on the broker: got versions %v, want 1,2", blobs)
 		}
 	})
 }

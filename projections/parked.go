@@ -9,55 +9,27 @@ import (
 )
 
 // Retried is what RetryParked did for one projection.
-type Retried struct {
-	// Applied counts the parked events re-applied (and no longer parked).
-	Applied int
-	// Left counts those still parked: an event that failed again and the
-	// later events of its stream.
-	Left int
-	// Failures names the events that failed again, with the error (as
-	// eventstore.ParkError shows it).
-	Failures []string
-}
+type Retried = eventstore.Retried
 
 // RetryParked re-applies the parked events of a projection (R35) in log
 // order, after a fix: each in a transaction of its own that also deletes
 // its parked row, so a crash leaves nothing half done. An event that fails
 // again stays parked, and so do the later events of its stream (their
-// order holds); other streams go on. The projection's live consumers, in
-// any process, apply the later events of a stream once none of it is
-// parked.
+// order holds); other streams go on (eventstore.Store.RetryParked). The
+// projection's live consumers, in any process, apply the later events of
+// a stream once none of it is parked.
 func RetryParked(ctx context.Context, store *eventstore.Store, p Projection) (Retried, error) {
-	var res Retried
-	parked, err := store.Parked(ctx, p.Name())
-	if err != nil {
-		return res, err
-	}
-	failed := map[string]bool{}
-	for _, pe := range parked {
-		if failed[pe.StreamID] {
-			res.Left++
-			continue
-		}
-		if err := retryOne(ctx, store, p, pe); err != nil {
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				return res, err
-			}
-			failed[pe.StreamID] = true
-			res.Left++
-			res.Failures = append(res.Failures, fmt.Sprintf("%s at %s: %s", pe.EventType, pe.Position, eventstore.ParkError(err)))
-			continue
-		}
-		res.Applied++
-	}
+	res, err := store.RetryParked(ctx, p.Name(), func(ctx context.Context, pe eventstore.ParkedEvent) error {
+		return retryOne(ctx, store, p, pe)
+	})
 	if res.Applied > 0 {
 		// Read-model caches start over, here and in serve processes.
 		store.Changed()
-		if err := store.NotifyNow(ctx); err != nil {
-			return res, fmt.Errorf("retry parked events of %s: notify other processes: %w", p.Name(), err)
+		if nerr := store.NotifyNow(context.WithoutCancel(ctx)); nerr != nil {
+			err = errors.Join(err, fmt.Errorf("retry parked events of %s: notify other processes: %w", p.Name(), nerr))
 		}
 	}
-	return res, nil
+	return res, err
 }
 
 func retryOne(ctx context.Context, store *eventstore.Store, p Projection, pe eventstore.ParkedEvent) (err error) {

@@ -26,7 +26,7 @@ func commands() []command {
 		{"serve", "run the server: GraphQL API at /graphql, playground at /, /healthz, /readyz", runServe},
 		{"migrate", "apply or list database migrations: migrate up|status", runMigrate},
 		{"token", "issue an API token: token issue --system-admin|--auditor|--mail-server --name NAME", runToken},
-		{"projections", "rebuild read models from the event log: projections rebuild [NAME]; projections retry-parked [NAME]", runProjections},
+		{"projections", "rebuild read models from the event log: projections rebuild [NAME]; re-apply parked events: projections retry-parked [NAME]", runProjections},
 		{"events", "export events as JSON lines: events export [--since POSITION|TIME] [--until …] [--tenant ID] [--follow]", runEvents},
 		{"history", "a tenant's configuration and option lists as of a time: history --tenant ID --at TIME", runHistory},
 		{"seed", "create demo or benchmark data through the normal commands: seed demo|benchmark", runSeed},

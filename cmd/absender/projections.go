@@ -2,27 +2,40 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/absender/absender/app"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/fanout"
 	"github.com/absender/absender/projections"
+	"github.com/absender/absender/saga"
+	"github.com/absender/absender/server"
 )
 
 func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var db dbConfig
+	var brokerURL string
 	fs := newFlagSet("projections", "Rebuild read models: projections rebuild [NAME] replays the whole event log into a projection's tables\n"+
 		"(all projections without NAME) and swaps the result in at once. Queries keep being answered from the old\n"+
 		"state until then, also by `absender serve` processes running meanwhile; their consumers continue from the\n"+
 		"rebuilt position; the projection's parked events (R35) are replayed and cleared with it.\n"+
-		"projections retry-parked [NAME] re-applies the events a projection parked (R35), after a fix, in log order,\n"+
-		"and clears them; an event that fails again stays parked with the later events of its stream.\n"+
-		"Projections: directory, audit, messages.")
+		"Projections: directory, audit, messages.\n\n"+
+		"projections retry-parked [NAME] re-applies the events a consumer group parked (R35), after a fix, in log\n"+
+		"order, and clears each one that was applied; an event that fails again stays parked with the later events\n"+
+		"of its stream. NAME is a projection, "+saga.ConsumerGroup+" (the send saga's resolver: the message is resolved, with\n"+
+		"the key ring serve uses, and the serve processes send it) or "+fanout.DefaultConsumerGroup+" (the NATS fan-out: the\n"+
+		"events are published to the broker of --broker-url, the setting serve uses; without it they stay parked);\n"+
+		"without NAME, every projection and every group with parked events. Exits non-zero while events stay parked.")
 	db.register(fs)
+	fs.StringVar(&brokerURL, "broker-url", "", "for retry-parked of the fan-out's group "+fanout.DefaultConsumerGroup+
+		": the NATS JetStream to publish to, as for serve, e.g. nats://127.0.0.1:4222")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -33,9 +46,31 @@ func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer
 	if len(fs.args) == 2 {
 		name = fs.args[1]
 	}
-	which, err := projections.ByName(projections.All(), name)
-	if err != nil {
-		return usageError{"projections " + fs.args[0] + ": " + err.Error()}
+	if brokerURL != "" {
+		if err := fanout.ValidateURL(brokerURL); err != nil {
+			return usageError{fmt.Sprintf("--broker-url (ABSENDER_BROKER_URL): %v", err)}
+		}
+	}
+	var groups retryGroups
+	switch {
+	case fs.args[0] == "retry-parked" && name == saga.ConsumerGroup:
+		groups.saga = true
+	case fs.args[0] == "retry-parked" && name == fanout.DefaultConsumerGroup:
+		if brokerURL == "" {
+			return usageError{"projections retry-parked " + name + ": the fan-out's parked events are published to the broker: " +
+				"give --broker-url (ABSENDER_BROKER_URL), the NATS URL serve uses"}
+		}
+		groups.broker = true
+	default:
+		which, err := projections.ByName(projections.All(), name)
+		if err != nil {
+			if fs.args[0] == "retry-parked" {
+				err = fmt.Errorf("%w, or the groups %s and %s", err, saga.ConsumerGroup, fanout.DefaultConsumerGroup)
+			}
+			return usageError{"projections " + fs.args[0] + ": " + err.Error()}
+		}
+		groups.projections = which
+		groups.saga, groups.broker = name == "" || name == "all", name == "" || name == "all"
 	}
 	srv, closeDB, err := db.server(ctx, false)
 	if err != nil {
@@ -43,9 +78,9 @@ func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	defer closeDB()
 	if fs.args[0] == "retry-parked" {
-		return retryParked(ctx, srv.Store, which, stdout)
+		return retryParked(ctx, srv, db, groups, brokerURL, stdout)
 	}
-	for _, p := range which {
+	for _, p := range groups.projections {
 		bar := newProgress(stderr, p.Name())
 		pos, err := projections.Rebuild(ctx, srv.Store, p, bar.update)
 		bar.finish()
@@ -57,25 +92,88 @@ func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer
 	return nil
 }
 
-// retryParked re-applies the parked events of projections (R35). It fails
-// when an event fails again, after trying every projection.
-func retryParked(ctx context.Context, store *eventstore.Store, which []projections.Tabled, stdout io.Writer) error {
+// retryGroups are the consumer groups whose parked events retry-parked
+// re-applies: projections always, the saga and the fan-out when they have
+// parked events.
+type retryGroups struct {
+	projections  []projections.Tabled
+	saga, broker bool
+}
+
+// retryParked re-applies the parked events of groups (R35). It fails when
+// an event fails again, or when the fan-out's are left for want of a
+// broker, after trying every group.
+func retryParked(ctx context.Context, srv *server.Server, db dbConfig, groups retryGroups, brokerURL string, stdout io.Writer) error {
+	counts, err := srv.Store.ParkedCounts(ctx)
+	if err != nil {
+		return err
+	}
 	left := 0
-	for _, p := range which {
-		res, err := projections.RetryParked(ctx, store, p)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "%s: %d parked events re-applied, %d still parked\n", p.Name(), res.Applied, res.Left)
+	report := func(group string, res eventstore.Retried) {
+		fmt.Fprintf(stdout, "%s: %d parked events re-applied, %d still parked\n", group, res.Applied, res.Left)
 		for _, f := range res.Failures {
 			fmt.Fprintf(stdout, "  failed again: %s\n", f)
 		}
 		left += res.Left
 	}
-	if left > 0 {
-		return fmt.Errorf("projections retry-parked: %d events still parked (see parkedEvents)", left)
+	for _, p := range groups.projections {
+		res, err := projections.RetryParked(ctx, srv.Store, p)
+		if err != nil {
+			return err
+		}
+		report(p.Name(), res)
 	}
-	return nil
+	if groups.saga && counts[saga.ConsumerGroup] == 0 && len(groups.projections) == 0 {
+		report(saga.ConsumerGroup, eventstore.Retried{}) // nothing to do: no key ring needed
+	} else if groups.saga && counts[saga.ConsumerGroup] > 0 {
+		a, err := db.sagaApp(srv.Store)
+		if err != nil {
+			return err
+		}
+		res, err := saga.RetryParked(ctx, a, srv.Store)
+		if err != nil {
+			return fmt.Errorf("projections retry-parked %s (%d re-applied, the rest stay parked): %w", saga.ConsumerGroup, res.Applied, err)
+		}
+		report(saga.ConsumerGroup, res)
+	}
+	var noBroker error
+	if groups.broker && counts[fanout.DefaultConsumerGroup] == 0 && len(groups.projections) == 0 {
+		report(fanout.DefaultConsumerGroup, eventstore.Retried{}) // nothing to do: no broker needed
+	} else if groups.broker && counts[fanout.DefaultConsumerGroup] > 0 {
+		if brokerURL == "" {
+			n := counts[fanout.DefaultConsumerGroup]
+			fmt.Fprintf(stdout, "%s: %d parked events not re-applied: no --broker-url\n", fanout.DefaultConsumerGroup, n)
+			noBroker = fmt.Errorf("projections retry-parked: the %d parked events of the fan-out (%s) are published to the broker: "+
+				"give --broker-url (ABSENDER_BROKER_URL), the NATS URL serve uses", n, fanout.DefaultConsumerGroup)
+		} else {
+			fwd, err := fanout.New(srv.Store, fanout.Config{URL: brokerURL, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				return usageError{fmt.Sprintf("--broker-url (ABSENDER_BROKER_URL): %v", err)}
+			}
+			res, err := fwd.RetryParked(ctx)
+			if err != nil {
+				return fmt.Errorf("projections retry-parked %s (%d re-applied, the rest stay parked): %w", fwd.ConsumerGroup(), res.Applied, err)
+			}
+			report(fwd.ConsumerGroup(), res)
+		}
+	}
+	if left > 0 {
+		return errors.Join(fmt.Errorf("projections retry-parked: %d events still parked (see parkedEvents)", left), noBroker)
+	}
+	return noBroker
+}
+
+// sagaApp is the command layer the saga's resolver records with: it
+// needs the key ring, as serve does (the resolution itself reads no
+// secret).
+func (c dbConfig) sagaApp(store *eventstore.Store) (*app.Service, error) {
+	ring, err := c.keyring(store.DB())
+	if err != nil {
+		return nil, fmt.Errorf("projections retry-parked %s: the send saga needs the key ring serve uses: %w", saga.ConsumerGroup, err)
+	}
+	cfg := appConfig(0)
+	cfg.Store, cfg.Keyring = store, ring
+	return app.New(cfg)
 }
 
 // progress shows events done / total, rate and ETA: one redrawn line on a
