@@ -178,56 +178,74 @@ func (l limits) MutateOperationParameters(ctx context.Context, p *graphql.RawPar
 	if err != nil {
 		return nil // gqlgen answers the parse error
 	}
-	c := counter{frags: map[string]*ast.FragmentDefinition{}, visiting: map[string]bool{}}
+	c := counter{frags: map[string]*ast.FragmentDefinition{}, counted: map[string]selections{}, visiting: map[string]bool{}}
 	for _, f := range doc.Fragments {
 		c.frags[f.Name] = f
 	}
+	var total selections
 	for _, op := range doc.Operations {
-		c.count(op.SelectionSet, 1)
+		total = total.plus(c.set(op.SelectionSet))
 	}
 	for _, f := range doc.Fragments {
-		c.count(f.SelectionSet, 1) // unused fragments are validated too
+		total = total.plus(c.fragment(f.Name)) // unused fragments are validated too
 	}
 	switch {
-	case c.n > MaxSelections:
+	case total.n > MaxSelections:
 		return limitError(limitSelections, MaxSelections, fmt.Sprintf("the query has more than %d field selections", MaxSelections))
-	case c.depth > MaxDepth:
+	case total.depth > MaxDepth:
 		return limitError(limitDepth, MaxDepth, fmt.Sprintf("the query nests deeper than %d", MaxDepth))
 	}
 	return nil
 }
 
 // counter counts the field selections of a parsed, unvalidated document,
-// expanding fragment spreads; it stops once past a limit, so a document
-// that multiplies through fragments costs little to refuse.
+// fragment spreads as expanded. Each fragment is counted once and its
+// count reused wherever it is spread, so the work is linear in the
+// document's size however the fragments multiply (R34) — also when they
+// spread nothing but other fragments and never reach a field.
 type counter struct {
 	frags    map[string]*ast.FragmentDefinition
-	visiting map[string]bool // the fragments being expanded (no cycles)
-	n, depth int
+	counted  map[string]selections
+	visiting map[string]bool // the fragments being counted (no cycles)
 }
 
-func (c *counter) count(set ast.SelectionSet, depth int) {
+// selections are the fields of a selection set, counted as expanded (at
+// most MaxSelections+1), and how deeply they nest.
+type selections struct{ n, depth int }
+
+func (s selections) plus(t selections) selections {
+	return selections{n: min(s.n+t.n, MaxSelections+1), depth: max(s.depth, t.depth)}
+}
+
+func (c *counter) set(set ast.SelectionSet) selections {
+	var total selections
 	for _, s := range set {
-		if c.n > MaxSelections || c.depth > MaxDepth {
-			return
-		}
 		switch s := s.(type) {
 		case *ast.Field:
-			c.n++
-			c.depth = max(c.depth, depth)
-			c.count(s.SelectionSet, depth+1)
+			sub := c.set(s.SelectionSet)
+			total = total.plus(selections{n: 1 + sub.n, depth: 1 + sub.depth})
 		case *ast.InlineFragment:
-			c.count(s.SelectionSet, depth)
+			total = total.plus(c.set(s.SelectionSet))
 		case *ast.FragmentSpread:
-			f := c.frags[s.Name]
-			if f == nil || c.visiting[s.Name] {
-				continue // validation refuses it
-			}
-			c.visiting[s.Name] = true
-			c.count(f.SelectionSet, depth)
-			delete(c.visiting, s.Name)
+			total = total.plus(c.fragment(s.Name))
 		}
 	}
+	return total
+}
+
+func (c *counter) fragment(name string) selections {
+	if s, ok := c.counted[name]; ok {
+		return s
+	}
+	f := c.frags[name]
+	if f == nil || c.visiting[name] {
+		return selections{} // validation refuses it
+	}
+	c.visiting[name] = true
+	s := c.set(f.SelectionSet)
+	delete(c.visiting, name)
+	c.counted[name] = s
+	return s
 }
 
 // MutateOperationContext refuses an operation whose complexity is too
