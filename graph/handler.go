@@ -85,6 +85,7 @@ func Handler(d Deps) http.Handler {
 	validated := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(validated) // parse and validate each distinct query once
 	srv.Use(limits{validated: validated})
+	srv.Use(recheckToken{auth: auth, log: d.Log})
 	srv.Use(extension.Introspection{})
 	srv.Use(observe{})
 	srv.Use(checkArgs{}) // R34: ids and the texts of reads, before a store sees them
@@ -108,6 +109,41 @@ func withLoaders(r *projections.Reader, next http.Handler) http.Handler {
 func Playground() http.Handler { return playground.Handler("Absender", "/graphql") }
 
 type tokenKey struct{}
+
+// recheckToken authenticates a WebSocket connection's token again for
+// every operation the connection carries: queries and mutations run for
+// the token as it is now, so a user blocked (R20) or demoted (R19), or a
+// token revoked, after connection_init changes and reads nothing more.
+// (The subscriptions re-check it at every wake-up too.) An HTTP request
+// was authenticated by withRequest and carries no tokenKey.
+type recheckToken struct {
+	auth Authenticator
+	log  *slog.Logger
+}
+
+var _ graphql.OperationInterceptor = recheckToken{}
+
+func (recheckToken) ExtensionName() string                   { return "RecheckToken" }
+func (recheckToken) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (c recheckToken) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	tok, ok := ctx.Value(tokenKey{}).(string)
+	if !ok {
+		return next(ctx)
+	}
+	p, err := c.auth.Authenticate(ctx, tok)
+	switch {
+	case err != nil && !errors.Is(err, ErrBadToken):
+		c.log.ErrorContext(ctx, "authenticate", "err", err)
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{Message: "internal error",
+			Extensions: map[string]any{"code": string(domain.CodeInternal)}}}})
+	case err != nil || !p.Authenticated():
+		telemetry.AuthFailure(ctx, "refused")
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{Message: "a valid token is required",
+			Extensions: map[string]any{"code": string(domain.CodeUnauthenticated)}}}})
+	}
+	return next(WithPrincipal(ctx, p))
+}
 
 var errInternal = errors.New("internal error")
 
