@@ -86,6 +86,7 @@ func Handler(d Deps) http.Handler {
 	srv.SetQueryCache(validated) // parse and validate each distinct query once
 	srv.Use(limits{validated: validated})
 	srv.Use(recheckToken{auth: auth, log: d.Log})
+	srv.Use(loaderScope{reader: d.Reader})
 	srv.Use(extension.Introspection{})
 	srv.Use(observe{})
 	srv.Use(checkArgs{}) // R34: ids and the texts of reads, before a store sees them
@@ -94,15 +95,7 @@ func Handler(d Deps) http.Handler {
 		d.Log.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(v))
 		return errInternal
 	})
-	return limitBodySize(withLoaders(d.Reader, withRequest(auth, d.Log, requireToken(requireUTF8(srv)))))
-}
-
-// withLoaders gives every request its own dataloaders (results are cached
-// only for the request).
-func withLoaders(r *projections.Reader, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), loadersKey{}, newLoaders(r))))
-	})
+	return limitBodySize(withRequest(auth, d.Log, requireToken(requireUTF8(srv))))
 }
 
 // Playground is the GraphiQL page for "/".
