@@ -1,10 +1,19 @@
 package e2e_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
+
+	"github.com/absender/absender/database/dbtest"
+	"github.com/absender/absender/graph"
+	"github.com/absender/absender/server/servertest"
 )
 
 // TestWebSocketOperationsRecheckTokenR20 checks that the queries and
@@ -59,4 +68,25 @@ func containsErrors(payload json.RawMessage) bool {
 	var p struct{ Errors []json.RawMessage }
 	_ = json.Unmarshal(payload, &p)
 	return len(p.Errors) > 0
+}
+
+// TestWebSocketWithoutInitIsClosedR34 checks that a connection that never
+// sends connection_init (so never shows a token) is closed after a bound,
+// as graphql-transport-ws asks, instead of being held open for
+// ever: unauthenticated clients cannot pile up idle connections.
+func TestWebSocketWithoutInitIsClosedR34(t *testing.T) {
+	t.Parallel()
+	e := &env{Instance: servertest.Start(t, dbtest.SQLite(t))}
+	ctx, cancel := context.WithTimeout(t.Context(), graph.WSInitTimeout+5*time.Second)
+	defer cancel()
+	url := "ws" + strings.TrimPrefix(e.URL, "http") + "/graphql"
+	conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.CloseNow()
+	_, _, err = conn.Read(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		t.Fatalf("connection without connection_init still open after %s, want it closed", graph.WSInitTimeout+5*time.Second)
+	}
 }

@@ -44,6 +44,10 @@ type Deps struct {
 	WaitTimeout time.Duration
 }
 
+// WSInitTimeout bounds how long a WebSocket may wait before its
+// connection_init (graphql-ws's default is 3 s).
+const WSInitTimeout = 5 * time.Second
+
 // DefaultWaitTimeout is how long a mutation waits for the read models by
 // default (R36).
 const DefaultWaitTimeout = 5 * time.Second
@@ -63,6 +67,10 @@ func Handler(d Deps) http.Handler {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{deps: d, auth: auth}}))
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,
+		// R34: a connection that shows no token in time is closed
+		// ("connection initialisation timeout"), so idle unauthenticated
+		// connections cannot pile up.
+		InitTimeout: WSInitTimeout,
 		InitFunc: func(ctx context.Context, init transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			tok := bearerToken(init.Authorization())
 			if tok == "" {
