@@ -93,6 +93,7 @@ func Handler(d Deps) http.Handler {
 	validated := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(validated) // parse and validate each distinct query once
 	srv.Use(limits{validated: validated})
+	srv.Use(resultLimit{})
 	srv.Use(recheckToken{auth: auth, log: d.Log})
 	srv.Use(loaderScope{reader: d.Reader})
 	srv.Use(extension.Introspection{})

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -39,6 +40,11 @@ const (
 	MaxComplexity = 50_000
 	// MaxMutations bounds the mutation fields of one request.
 	MaxMutations = 10
+	// MaxResultFields bounds the fields one answer resolves. The
+	// complexity bound estimates a list without first at listCost
+	// items; this bound holds whatever the lists really hold (a page of
+	// 500 nodes of 20 scalars is about 11,000).
+	MaxResultFields = 200_000
 
 	// listCost is what a list field without first is assumed to return.
 	listCost = 20
@@ -58,6 +64,7 @@ const (
 	limitDepth      = "depth"
 	limitComplexity = "complexity"
 	limitMutations  = "mutations"
+	limitResults    = "results"
 )
 
 // limitError is the INVALID_INPUT a refused request answers with; it names
@@ -324,4 +331,44 @@ func intArg(v any) (int, bool) {
 		return int(v), true
 	}
 	return 0, false
+}
+
+// resultLimit counts the fields an answer resolves (one subscription
+// event is one answer) and stops past MaxResultFields: every further
+// field fails at once, so no list is read or walked any more, and the
+// answer is the one limit error instead of a partial result.
+type resultLimit struct{}
+
+var (
+	_ graphql.ResponseInterceptor = resultLimit{}
+	_ graphql.FieldInterceptor    = resultLimit{}
+)
+
+type resultFieldsKey struct{}
+
+// tooManyResults is what every field past the bound answers; a GraphQL
+// error, so the presenter neither logs it nor calls it INTERNAL (and a
+// new one each time: the presenter rewrites it, maybe concurrently).
+func tooManyResults() *gqlerror.Error {
+	return limitError(limitResults, MaxResultFields,
+		fmt.Sprintf("the answer exceeds %d fields: ask for fewer (use first, or fewer nested lists)", MaxResultFields))
+}
+
+func (resultLimit) ExtensionName() string                   { return "ResultLimit" }
+func (resultLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (resultLimit) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	n := new(atomic.Int64)
+	resp := next(context.WithValue(ctx, resultFieldsKey{}, n))
+	if resp != nil && n.Load() > MaxResultFields {
+		return &graphql.Response{Errors: gqlerror.List{tooManyResults()}}
+	}
+	return resp
+}
+
+func (resultLimit) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+	if n, ok := ctx.Value(resultFieldsKey{}).(*atomic.Int64); ok && n.Add(1) > MaxResultFields {
+		return nil, tooManyResults()
+	}
+	return next(ctx)
 }
