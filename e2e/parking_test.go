@@ -183,3 +183,24 @@ func TestR35_PoisonEventDoesNotStopHistory(t *testing.T) {
 		}
 	})
 }
+
+// R35: an event that does not decode does not end the events
+// subscription of every reader (nor every resumption from before it): it
+// passes as it is stored, secrets stripped, and the later events follow.
+func TestR35_PoisonEventDoesNotStopEventsSubscription(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		tenantA := e.createTenant(t, e.uniq("Poisoned"))
+		mbA := e.addMailbox(t, e.Admin, tenantA, "info@a.example", "Info", true, true, nil)
+		e.appendRaw(t, "mailbox", "mailbox-"+mbA, tenantA,
+			rawEvent{"MailboxUpdated.v1", `{"mailboxId": 42, "displayName": ["x"], "password": "secret"}`})
+		after := e.createTenant(t, e.uniq("After"))
+		c := e.mustDialWS(t, e.Admin)
+		c.subscribe(t, "1", map[string]any{})
+		c.until(t, "1", func(ev event) bool {
+			if ev.Type == "MailboxUpdated.v1" && strings.Contains(ev.Data, "secret") {
+				t.Errorf("the undecodable event is passed on with its secret: %s", ev.Data)
+			}
+			return ev.TenantID != nil && *ev.TenantID == after
+		})
+	})
+}
