@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/graph"
 	"github.com/absender/absender/server/servertest"
 )
@@ -359,4 +360,32 @@ func TestLimitsR34DisconnectCancels(t *testing.T) {
 			t.Fatalf("got %v, want context.Canceled", err)
 		}
 	})
+}
+
+// TestLimitsR34ResultFields checks that the fields an answer resolves are
+// bounded: lists without first are estimated at 20 items by the
+// complexity bound, so tenant { users { groups { members { … } } } } on a
+// tenant whose users share one big group passes it, and then resolves
+// users × members objects (2,000 users: 24 million fields, minutes and
+// gigabytes). It is refused with one error instead (R34).
+func TestLimitsR34ResultFields(t *testing.T) {
+	t.Parallel()
+	e := &env{Instance: servertest.Start(t, dbtest.SQLite(t))}
+	tenant := e.createTenant(t, e.uniq("results"))
+	var g struct{ CreateGroup struct{ ID string } }
+	e.must(t, e.Admin, `mutation($t:ID!,$n:String!){ createGroup(tenantId:$t, name:$n){ id } }`, map[string]any{"t": tenant, "n": "all"}, &g)
+	for i := range 200 {
+		u := e.user(t, tenant, fmt.Sprintf("U%d", i), fmt.Sprintf("%s@results.example", e.uniq("u")), "EMPLOYEE")
+		e.must(t, e.Admin, `mutation($g:ID!,$u:ID!){ addGroupMember(groupId:$g, userId:$u){ id } }`, map[string]any{"g": g.CreateGroup.ID, "u": u}, nil)
+	}
+	// 200 users × 200 members × 6 fields: 240,000 fields.
+	r := e.do(t, e.Admin, `query($t:ID!){ tenant(id:$t){ users { groups { members { id loginName displayName email role blocked } } } } }`,
+		map[string]any{"t": tenant})
+	wantInvalid(t, r, "results")
+	if n := len(r.Errors); n != 1 {
+		t.Fatalf("got %d errors, want 1", n)
+	}
+	// A page of 500 nodes of scalar fields stays within the bound.
+	e.must(t, e.Admin, `query($t:ID!){ tenant(id:$t){ users { id loginName displayName email role blocked groups { id name } } } }`,
+		map[string]any{"t": tenant}, nil)
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -149,5 +150,57 @@ func TestR35_ParkedGroupGrantsAndParkedUserIsOfferedNothing(t *testing.T) {
 		if !regexp.MustCompile(`^[0-9]+ events$`).MatchString(body.Checks["parked"]) {
 			t.Errorf(`/readyz checks.parked: got %q, want "N events"`, body.Checks["parked"])
 		}
+	})
+}
+
+// R35: no single event stops other tenants' reads — also the reads that
+// replay the history (mailboxAccess, every at:). An event that does not
+// decode is left out of a replay with the later events of its stream.
+func TestR35_PoisonEventDoesNotStopHistory(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		e.enableSystemServer(t)
+		tenantA, tenantB := e.createTenant(t, e.uniq("Poisoned")), e.createTenant(t, e.uniq("Healthy"))
+		mbA := e.addMailbox(t, e.Admin, tenantA, "info@a.example", "Info", true, true, nil)
+		userB := e.user(t, tenantB, "Bert B", "bert@b.example", "EMPLOYEE")
+		mbB := e.addMailbox(t, e.Admin, tenantB, "info@b.example", "Info B", true, true, nil)
+		e.appendRaw(t, "mailbox", "mailbox-"+mbA, tenantA,
+			rawEvent{"MailboxUpdated.v1", `{"mailboxId": 42, "displayName": ["secret-name"]}`})
+
+		var access struct{ MailboxAccess []struct{ ID string } }
+		e.must(t, e.Admin, `query($m:ID!){ mailboxAccess(mailboxId:$m){ id } }`, map[string]any{"m": mbB}, &access)
+		if len(access.MailboxAccess) != 1 || access.MailboxAccess[0].ID != userB {
+			t.Errorf("mailboxAccess of tenant B's mailbox: got %v, want [%s]", access.MailboxAccess, userB)
+		}
+		var opts struct{ SenderOptions []struct{ Address string } }
+		e.must(t, e.Admin, `query($u:ID!,$at:Time){ senderOptions(userId:$u, at:$at){ address } }`,
+			map[string]any{"u": userB, "at": time.Now().Add(time.Minute).UTC().Format(time.RFC3339)}, &opts)
+		found := false
+		for _, o := range opts.SenderOptions {
+			found = found || o.Address == "info@b.example"
+		}
+		if !found {
+			t.Errorf("senderOptions(at:) of tenant B's user: got %v, want info@b.example among them", opts.SenderOptions)
+		}
+	})
+}
+
+// R35: an event that does not decode does not end the events
+// subscription of every reader (nor every resumption from before it): it
+// passes as it is stored, secrets stripped, and the later events follow.
+func TestR35_PoisonEventDoesNotStopEventsSubscription(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		tenantA := e.createTenant(t, e.uniq("Poisoned"))
+		mbA := e.addMailbox(t, e.Admin, tenantA, "info@a.example", "Info", true, true, nil)
+		e.appendRaw(t, "mailbox", "mailbox-"+mbA, tenantA,
+			rawEvent{"MailboxUpdated.v1", `{"mailboxId": 42, "displayName": ["x"], "password": "secret"}`})
+		after := e.createTenant(t, e.uniq("After"))
+		c := e.mustDialWS(t, e.Admin)
+		c.subscribe(t, "1", map[string]any{})
+		c.until(t, "1", func(ev event) bool {
+			if ev.Type == "MailboxUpdated.v1" && strings.Contains(ev.Data, "secret") {
+				t.Errorf("the undecodable event is passed on with its secret: %s", ev.Data)
+			}
+			return ev.TenantID != nil && *ev.TenantID == after
+		})
 	})
 }

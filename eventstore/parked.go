@@ -17,6 +17,8 @@ import (
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/absender/absender/database"
 )
 
 // R35 Read models never halt. A consumer group that fails on an event with
@@ -420,4 +422,25 @@ func consumerTx(msgCtx context.Context) (*sql.Tx, error) {
 		return nil, fmt.Errorf("eventstore: consumer transaction is %T, not database/sql", wtx)
 	}
 	return std.Tx, nil
+}
+
+// ParkedAppend reports whether a consumer group parked an event of the
+// append of n events whose last event is at last: a read model that went
+// past it has not applied it (R36 answers from the committed events then).
+// On PostgreSQL an append is one transaction (its transaction_id); on
+// SQLite, where positions carry none, its events have the n offsets up to
+// last (one writer, one INSERT).
+func (s *Store) ParkedAppend(ctx context.Context, last Position, n int) (bool, error) {
+	from := int64(0)
+	if s.db.Kind == database.SQLite {
+		from = last.Offset - int64(n)
+	}
+	var count int
+	err := s.db.Read.DB.QueryRowContext(ctx, rebind(s.db.Kind,
+		`SELECT count(*) FROM parked_events WHERE transaction_id = ? AND "offset" > ? AND "offset" <= ?`),
+		int64(last.TxID), from, last.Offset).Scan(&count)
+	if err != nil {
+		return false, fmt.Errorf("eventstore: parked events of the append at %s: %w", last, err)
+	}
+	return count > 0, nil
 }

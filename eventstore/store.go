@@ -671,6 +671,17 @@ func (s *Store) scanRecordsWith(rows *sql.Rows, decode bool) ([]Record, error) {
 	return out, rows.Err()
 }
 
+// DecodeEvent decodes the event of a record read raw (ReadAllRaw,
+// ReadUntilRaw), so a reader can go on past one it cannot decode.
+func (s *Store) DecodeEvent(r *Record) error {
+	ev, err := s.registry.Decode(r.Type, r.SchemaVersion, r.Data)
+	if err != nil {
+		return err
+	}
+	r.Event = ev
+	return nil
+}
+
 // Decode turns a message delivered to a consumer into a Record.
 func (s *Store) Decode(msg *message.Message) (Record, error) { return s.decode(msg, true) }
 

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -26,6 +27,8 @@ const ReadModelBehind = "READ_MODEL_BEHIND"
 
 type behindKey struct{}
 
+var errParked = errors.New("a read model parked the command's events")
+
 // wrote waits until every read model has applied a command's events. A
 // command error is returned as is (nothing was committed); past the bound
 // the returned context says to answer from the events (behind).
@@ -43,6 +46,14 @@ func (r *Resolver) wrote(ctx context.Context, res app.Result, err error) (contex
 	}
 	if err == nil {
 		err = r.deps.Runner.WaitFor(wctx, pos)
+	}
+	if err == nil && res.Events > 0 {
+		// A read model past the position may have parked the command's
+		// events (R35) instead of applying them: it does not show them.
+		var parked bool
+		if parked, err = r.deps.Store.ParkedAppend(wctx, pos, res.Events); err == nil && parked {
+			err = errParked
+		}
 	}
 	if err == nil {
 		return ctx, nil

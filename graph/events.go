@@ -28,7 +28,10 @@ func (r *Resolver) streamEvents(ctx context.Context, tenant string, from eventst
 			}
 		}
 		wake := r.deps.Store.Notify()
-		recs, err := r.deps.Store.ReadAll(ctx, from, 500)
+		// Raw: an envelope is built from the stored data (secrets
+		// stripped), so an event this version cannot decode passes as it
+		// is instead of ending every subscription (R35).
+		recs, err := r.deps.Store.ReadAllRaw(ctx, from, 500)
 		if err != nil {
 			if ctx.Err() == nil {
 				r.deps.Log.ErrorContext(ctx, "events subscription", "err", err)

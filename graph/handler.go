@@ -44,6 +44,10 @@ type Deps struct {
 	WaitTimeout time.Duration
 }
 
+// WSInitTimeout bounds how long a WebSocket may wait before its
+// connection_init (graphql-ws's default is 3 s).
+const WSInitTimeout = 5 * time.Second
+
 // DefaultWaitTimeout is how long a mutation waits for the read models by
 // default (R36).
 const DefaultWaitTimeout = 5 * time.Second
@@ -63,6 +67,10 @@ func Handler(d Deps) http.Handler {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{deps: d, auth: auth}}))
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,
+		// R34: a connection that shows no token in time is closed
+		// ("connection initialisation timeout"), so idle unauthenticated
+		// connections cannot pile up.
+		InitTimeout: WSInitTimeout,
 		InitFunc: func(ctx context.Context, init transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			tok := bearerToken(init.Authorization())
 			if tok == "" {
@@ -85,6 +93,9 @@ func Handler(d Deps) http.Handler {
 	validated := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(validated) // parse and validate each distinct query once
 	srv.Use(limits{validated: validated})
+	srv.Use(resultLimit{})
+	srv.Use(recheckToken{auth: auth, log: d.Log})
+	srv.Use(loaderScope{reader: d.Reader})
 	srv.Use(extension.Introspection{})
 	srv.Use(observe{})
 	srv.Use(checkArgs{}) // R34: ids and the texts of reads, before a store sees them
@@ -93,21 +104,48 @@ func Handler(d Deps) http.Handler {
 		d.Log.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(v))
 		return errInternal
 	})
-	return limitBodySize(withLoaders(d.Reader, withRequest(auth, d.Log, requireToken(requireUTF8(srv)))))
-}
-
-// withLoaders gives every request its own dataloaders (results are cached
-// only for the request).
-func withLoaders(r *projections.Reader, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), loadersKey{}, newLoaders(r))))
-	})
+	return limitBodySize(withRequest(auth, d.Log, requireToken(requireUTF8(srv))))
 }
 
 // Playground is the GraphiQL page for "/".
 func Playground() http.Handler { return playground.Handler("Absender", "/graphql") }
 
 type tokenKey struct{}
+
+// recheckToken authenticates a WebSocket connection's token again for
+// every operation the connection carries: queries and mutations run for
+// the token as it is now, so a user blocked (R20) or demoted (R19), or a
+// token revoked, after connection_init changes and reads nothing more.
+// (The subscriptions re-check it at every wake-up too.) An HTTP request
+// was authenticated by withRequest and carries no tokenKey.
+type recheckToken struct {
+	auth Authenticator
+	log  *slog.Logger
+}
+
+var _ graphql.OperationInterceptor = recheckToken{}
+
+func (recheckToken) ExtensionName() string                   { return "RecheckToken" }
+func (recheckToken) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (c recheckToken) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	tok, ok := ctx.Value(tokenKey{}).(string)
+	if !ok {
+		return next(ctx)
+	}
+	p, err := c.auth.Authenticate(ctx, tok)
+	switch {
+	case err != nil && !errors.Is(err, ErrBadToken):
+		c.log.ErrorContext(ctx, "authenticate", "err", err)
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{Message: "internal error",
+			Extensions: map[string]any{"code": string(domain.CodeInternal)}}}})
+	case err != nil || !p.Authenticated():
+		telemetry.AuthFailure(ctx, "refused")
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{Message: "a valid token is required",
+			Extensions: map[string]any{"code": string(domain.CodeUnauthenticated)}}}})
+	}
+	return next(WithPrincipal(ctx, p))
+}
 
 var errInternal = errors.New("internal error")
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -39,6 +40,11 @@ const (
 	MaxComplexity = 50_000
 	// MaxMutations bounds the mutation fields of one request.
 	MaxMutations = 10
+	// MaxResultFields bounds the fields one answer resolves. The
+	// complexity bound estimates a list without first at listCost
+	// items; this bound holds whatever the lists really hold (a page of
+	// 500 nodes of 20 scalars is about 11,000).
+	MaxResultFields = 200_000
 
 	// listCost is what a list field without first is assumed to return.
 	listCost = 20
@@ -58,6 +64,7 @@ const (
 	limitDepth      = "depth"
 	limitComplexity = "complexity"
 	limitMutations  = "mutations"
+	limitResults    = "results"
 )
 
 // limitError is the INVALID_INPUT a refused request answers with; it names
@@ -178,56 +185,74 @@ func (l limits) MutateOperationParameters(ctx context.Context, p *graphql.RawPar
 	if err != nil {
 		return nil // gqlgen answers the parse error
 	}
-	c := counter{frags: map[string]*ast.FragmentDefinition{}, visiting: map[string]bool{}}
+	c := counter{frags: map[string]*ast.FragmentDefinition{}, counted: map[string]selections{}, visiting: map[string]bool{}}
 	for _, f := range doc.Fragments {
 		c.frags[f.Name] = f
 	}
+	var total selections
 	for _, op := range doc.Operations {
-		c.count(op.SelectionSet, 1)
+		total = total.plus(c.set(op.SelectionSet))
 	}
 	for _, f := range doc.Fragments {
-		c.count(f.SelectionSet, 1) // unused fragments are validated too
+		total = total.plus(c.fragment(f.Name)) // unused fragments are validated too
 	}
 	switch {
-	case c.n > MaxSelections:
+	case total.n > MaxSelections:
 		return limitError(limitSelections, MaxSelections, fmt.Sprintf("the query has more than %d field selections", MaxSelections))
-	case c.depth > MaxDepth:
+	case total.depth > MaxDepth:
 		return limitError(limitDepth, MaxDepth, fmt.Sprintf("the query nests deeper than %d", MaxDepth))
 	}
 	return nil
 }
 
 // counter counts the field selections of a parsed, unvalidated document,
-// expanding fragment spreads; it stops once past a limit, so a document
-// that multiplies through fragments costs little to refuse.
+// fragment spreads as expanded. Each fragment is counted once and its
+// count reused wherever it is spread, so the work is linear in the
+// document's size however the fragments multiply (R34) — also when they
+// spread nothing but other fragments and never reach a field.
 type counter struct {
 	frags    map[string]*ast.FragmentDefinition
-	visiting map[string]bool // the fragments being expanded (no cycles)
-	n, depth int
+	counted  map[string]selections
+	visiting map[string]bool // the fragments being counted (no cycles)
 }
 
-func (c *counter) count(set ast.SelectionSet, depth int) {
+// selections are the fields of a selection set, counted as expanded (at
+// most MaxSelections+1), and how deeply they nest.
+type selections struct{ n, depth int }
+
+func (s selections) plus(t selections) selections {
+	return selections{n: min(s.n+t.n, MaxSelections+1), depth: max(s.depth, t.depth)}
+}
+
+func (c *counter) set(set ast.SelectionSet) selections {
+	var total selections
 	for _, s := range set {
-		if c.n > MaxSelections || c.depth > MaxDepth {
-			return
-		}
 		switch s := s.(type) {
 		case *ast.Field:
-			c.n++
-			c.depth = max(c.depth, depth)
-			c.count(s.SelectionSet, depth+1)
+			sub := c.set(s.SelectionSet)
+			total = total.plus(selections{n: 1 + sub.n, depth: 1 + sub.depth})
 		case *ast.InlineFragment:
-			c.count(s.SelectionSet, depth)
+			total = total.plus(c.set(s.SelectionSet))
 		case *ast.FragmentSpread:
-			f := c.frags[s.Name]
-			if f == nil || c.visiting[s.Name] {
-				continue // validation refuses it
-			}
-			c.visiting[s.Name] = true
-			c.count(f.SelectionSet, depth)
-			delete(c.visiting, s.Name)
+			total = total.plus(c.fragment(s.Name))
 		}
 	}
+	return total
+}
+
+func (c *counter) fragment(name string) selections {
+	if s, ok := c.counted[name]; ok {
+		return s
+	}
+	f := c.frags[name]
+	if f == nil || c.visiting[name] {
+		return selections{} // validation refuses it
+	}
+	c.visiting[name] = true
+	s := c.set(f.SelectionSet)
+	delete(c.visiting, name)
+	c.counted[name] = s
+	return s
 }
 
 // MutateOperationContext refuses an operation whose complexity is too
@@ -306,4 +331,44 @@ func intArg(v any) (int, bool) {
 		return int(v), true
 	}
 	return 0, false
+}
+
+// resultLimit counts the fields an answer resolves (one subscription
+// event is one answer) and stops past MaxResultFields: every further
+// field fails at once, so no list is read or walked any more, and the
+// answer is the one limit error instead of a partial result.
+type resultLimit struct{}
+
+var (
+	_ graphql.ResponseInterceptor = resultLimit{}
+	_ graphql.FieldInterceptor    = resultLimit{}
+)
+
+type resultFieldsKey struct{}
+
+// tooManyResults is what every field past the bound answers; a GraphQL
+// error, so the presenter neither logs it nor calls it INTERNAL (and a
+// new one each time: the presenter rewrites it, maybe concurrently).
+func tooManyResults() *gqlerror.Error {
+	return limitError(limitResults, MaxResultFields,
+		fmt.Sprintf("the answer exceeds %d fields: ask for fewer (use first, or fewer nested lists)", MaxResultFields))
+}
+
+func (resultLimit) ExtensionName() string                   { return "ResultLimit" }
+func (resultLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (resultLimit) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	n := new(atomic.Int64)
+	resp := next(context.WithValue(ctx, resultFieldsKey{}, n))
+	if resp != nil && n.Load() > MaxResultFields {
+		return &graphql.Response{Errors: gqlerror.List{tooManyResults()}}
+	}
+	return resp
+}
+
+func (resultLimit) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+	if n, ok := ctx.Value(resultFieldsKey{}).(*atomic.Int64); ok && n.Add(1) > MaxResultFields {
+		return nil, tooManyResults()
+	}
+	return next(ctx)
 }

@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -61,5 +65,43 @@ func TestCostR34(t *testing.T) {
 				t.Fatalf("got cost %d (limit %d), want passing %v", got, MaxComplexity, c.pass)
 			}
 		})
+	}
+}
+
+// A document whose fragments only spread other fragments (ending in an
+// unknown one) counts no field however often it is expanded; counting it
+// must still cost little, not 2^n (R34: one request cannot halt the
+// server).
+func TestSelectionsFragmentChainR34(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("query { ...F40 }\nfragment F0 on Query { ...Unknown }\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&b, "fragment F%d on Query { ...F%d ...F%d }\n", i, i-1, i-1)
+	}
+	done := make(chan *gqlerror.Error, 1)
+	go func() { done <- limits{}.MutateOperationParameters(t.Context(), &graphql.RawParams{Query: b.String()}) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("counting the selections of 41 fragments did not finish in 2 s, want well under a second")
+	}
+}
+
+// Fragment spreads count as expanded, also when the same fragment is
+// spread many times (R34: aliases and repeats counted).
+func TestSelectionsFragmentsCountedExpandedR34(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("query { ...F11 }\nfragment F0 on Query { __typename }\n")
+	for i := 1; i <= 11; i++ {
+		fmt.Fprintf(&b, "fragment F%d on Query { ...F%d ...F%d }\n", i, i-1, i-1)
+	}
+	err := limits{}.MutateOperationParameters(t.Context(), &graphql.RawParams{Query: b.String()})
+	if err == nil || err.Extensions["field"] != limitSelections {
+		t.Fatalf("got %v, want the selections limit (2^11 fields)", err)
+	}
+	deep := "query { ...D }\nfragment D on Query { " + strings.Repeat("a { ", 25) + "b" + strings.Repeat(" }", 25) + " }"
+	err = limits{}.MutateOperationParameters(t.Context(), &graphql.RawParams{Query: deep})
+	if err == nil || err.Extensions["field"] != limitDepth {
+		t.Fatalf("got %v, want the depth limit", err)
 	}
 }

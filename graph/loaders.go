@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/absender/absender/projections"
@@ -28,6 +29,31 @@ func newLoaders(r *projections.Reader) *loaders {
 			return r.MembersOfGroups(ctx, ids)
 		}, wait),
 	}
+}
+
+// loaderScope gives every operation its own dataloaders, and every
+// mutation field of an operation fresh ones: results are cached for one
+// read, never across the operations of a WebSocket connection nor past a
+// mutation, which would answer what it changed from before the change.
+type loaderScope struct{ reader *projections.Reader }
+
+var (
+	_ graphql.OperationInterceptor = loaderScope{}
+	_ graphql.FieldInterceptor     = loaderScope{}
+)
+
+func (loaderScope) ExtensionName() string                   { return "Loaders" }
+func (loaderScope) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (s loaderScope) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	return next(context.WithValue(ctx, loadersKey{}, newLoaders(s.reader)))
+}
+
+func (s loaderScope) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Object == "Mutation" {
+		ctx = context.WithValue(ctx, loadersKey{}, newLoaders(s.reader))
+	}
+	return next(ctx)
 }
 
 // loadersFrom returns the request's loaders (fresh ones outside a request).
