@@ -251,7 +251,14 @@ func shorten(s string, n int) string {
 	return s[:n] + "…"
 }
 
+// isGraphQLError reports whether err is a parse or validation error or a
+// refusal of limits.go: the request's fault. An error gqlgen raises while
+// executing (it has a path: "must not be null", a resolver's nil) is ours,
+// INTERNAL; limits.go's refusals during execution carry their own code.
 func isGraphQLError(err error) bool {
 	var gerr *gqlerror.Error
-	return errors.As(err, &gerr) && gerr.Err == nil
+	if !errors.As(err, &gerr) || gerr.Err != nil {
+		return false
+	}
+	return len(gerr.Path) == 0 || gerr.Extensions["code"] == string(domain.CodeInvalidInput)
 }
