@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -206,7 +207,7 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			// FAILED) naming the limit or the query, the message short.
 			field, _ := gerr.Extensions["field"].(string)
 			if field == "" {
-				field = "query"
+				field = variablePath(gerr.Path)
 			}
 			limit := gerr.Extensions["limit"]
 			gerr.Extensions = map[string]any{"code": string(domain.CodeInvalidInput), "field": field}
@@ -251,6 +252,15 @@ func shorten(s string, n int) string {
 	return s[:n] + "…"
 }
 
+// variablePath names what a request error is about: the variable (and the
+// part of it) that does not fit its type, e.g. "i.to", or else "query".
+func variablePath(p ast.Path) string {
+	if len(p) < 2 || p[0] != ast.PathName("variable") {
+		return "query"
+	}
+	return shorten(strings.TrimPrefix(p[1:].String(), "."), maxName)
+}
+
 // isGraphQLError reports whether err is a parse or validation error or a
 // refusal of limits.go: the request's fault. An error gqlgen raises while
 // executing (it has a path: "must not be null", a resolver's nil) is ours,
@@ -260,5 +270,10 @@ func isGraphQLError(err error) bool {
 	if !errors.As(err, &gerr) || gerr.Err != nil {
 		return false
 	}
-	return len(gerr.Path) == 0 || gerr.Extensions["code"] == string(domain.CodeInvalidInput)
+	if len(gerr.Path) == 0 || gerr.Extensions["code"] == string(domain.CodeInvalidInput) {
+		return true
+	}
+	// A variable that does not fit its type: the path is ["variable", name].
+	first, ok := gerr.Path[0].(ast.PathName)
+	return ok && first == "variable"
 }

@@ -23,6 +23,10 @@ func TestPresentErrorCodes(t *testing.T) {
 		wantInMsg bool
 	}{
 		{"parse error", &gqlerror.Error{Message: "Unexpected Name \"x\""}, "INVALID_INPUT", "query", true},
+		{"variable of the wrong type", &gqlerror.Error{Message: "cannot use a list as String",
+			Path: ast.Path{ast.PathName("variable"), ast.PathName("n")}}, "INVALID_INPUT", "n", true},
+		{"part of a variable", &gqlerror.Error{Message: "cannot use null as String!",
+			Path: ast.Path{ast.PathName("variable"), ast.PathName("i"), ast.PathName("to"), ast.PathIndex(1)}}, "INVALID_INPUT", "i.to[1]", true},
 		{"limit during execution", &gqlerror.Error{Message: "too many fields", Path: ast.Path{ast.PathName("tenant")},
 			Extensions: map[string]any{"code": "INVALID_INPUT", "field": limitResults, "limit": MaxResultFields}}, "INVALID_INPUT", limitResults, true},
 		{"non-null violated while executing", &gqlerror.Error{Message: "the requested element is null which the schema does not allow",
