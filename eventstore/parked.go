@@ -257,6 +257,13 @@ func (p *Parking) Park(msgCtx context.Context, rec Record, cause error) error {
 	return nil
 }
 
+// ParkTx records rec as parked for group in tx, with the text of cause
+// (see ParkError): for a consumer that runs its own transaction, as a
+// rebuild does.
+func (s *Store) ParkTx(ctx context.Context, tx *sql.Tx, group string, rec Record, cause error) error {
+	return s.park(ctx, tx, group, rec, ParkError(cause))
+}
+
 func (s *Store) park(ctx context.Context, tx *sql.Tx, group string, rec Record, text string) error {
 	_, err := tx.ExecContext(ctx, rebind(s.db.Kind, `INSERT INTO parked_events
 		(consumer_group, "offset", transaction_id, event_id, stream_id, event_type, error, parked_at)

@@ -35,7 +35,7 @@ type Deps struct {
 	Reader *projections.Reader
 	Runner *projections.Runner
 	Store  *eventstore.Store
-	// History answers questions about the past (at:, mailboxAccess).
+	// History answers questions about the past (at:).
 	History *history.Service
 	Log     *slog.Logger
 	// WaitTimeout bounds read-your-writes: how long a mutation waits for

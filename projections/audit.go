@@ -120,7 +120,7 @@ func (Audit) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error {
 // streamFields is what the audit log remembers of a stream's fields: from
 // the table, or during a rebuild from memory (the tables started empty).
 func streamFields(ctx context.Context, tx Tx, streamID string) (map[string]*string, error) {
-	if tx.batch != nil {
+	if tx.batch != nil && !tx.batch.stale[streamID] {
 		m := tx.batch.fields[streamID]
 		if m == nil {
 			m = map[string]*string{}
@@ -138,6 +138,10 @@ func streamFields(ctx context.Context, tx Tx, streamID string) (map[string]*stri
 	before := make(map[string]*string, len(stored))
 	for _, f := range stored {
 		before[f.Field] = f.Value
+	}
+	if tx.batch != nil { // remembered again from here on
+		delete(tx.batch.stale, streamID)
+		tx.batch.fields[streamID] = before
 	}
 	return before, nil
 }

@@ -463,6 +463,66 @@ func (r *Reader) GrantsOf(ctx context.Context, mailboxID string) ([]GrantRow, er
 	return rows, err
 }
 
+// R35 fails closed: a user, mailbox or group with an event the directory
+// parked offers and grants nothing until it is re-applied. These
+// conditions say so once for every read of access (readOptions,
+// MailboxAccess), over rm_users u, rm_mailboxes m and rm_access a; each
+// takes one argument, directoryGroup.
+const (
+	directoryGroup = "directory"
+	parkedUser     = `'user-' || u.id IN (` + eventstore.ParkedStreams + `)`
+	parkedMailbox  = `'mailbox-' || m.id IN (` + eventstore.ParkedStreams + `)`
+	// parkedGrant: access through a group with a parked event.
+	parkedGrant = `(a.via <> 'user' AND 'group-' || a.via IN (` + eventstore.ParkedStreams + `))`
+)
+
+// MailboxAccess lists the users who may use a mailbox now (R11, R12, R20),
+// oldest first: every user of its tenant (of every tenant when it is
+// global) while it is open, its grantees and the members of its granted
+// groups once it is restricted — each decided by options.Usable, as the
+// sender options are. What R35 parked grants nothing, as in readOptions:
+// a mailbox with a parked event is usable by nobody, a user with one uses
+// nothing, a group with one grants nothing.
+func (r *Reader) MailboxAccess(ctx context.Context, mailboxID string) ([]UserRow, error) {
+	m, err := r.Mailbox(ctx, mailboxID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	const cols = `u.id, u.tenant_id, u.login_name, u.display_name, u.email, u.email_key, u.role, u.blocked, u.seq`
+	var rows []struct {
+		UserRow
+		Seq int64 `bun:"seq"`
+	}
+	if m.Restricted() {
+		err = r.db.NewRaw(`SELECT DISTINCT `+cols+` FROM rm_access a JOIN rm_users u ON u.id = a.user_id JOIN rm_mailboxes m ON m.id = a.mailbox_id
+			WHERE a.mailbox_id = ? AND NOT `+parkedMailbox+` AND NOT `+parkedGrant+` AND NOT `+parkedUser+` ORDER BY u.seq`,
+			mailboxID, directoryGroup, directoryGroup, directoryGroup).Scan(ctx, &rows)
+	} else {
+		err = r.db.NewRaw(`SELECT `+cols+` FROM rm_users u JOIN rm_mailboxes m ON m.id = ?
+			WHERE (u.tenant_id = m.tenant_id OR m.global = ?) AND NOT `+parkedMailbox+` AND NOT `+parkedUser+` ORDER BY u.seq`,
+			mailboxID, true, directoryGroup, directoryGroup).Scan(ctx, &rows)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := options.Candidate{MailboxID: m.ID, TenantID: m.TenantID, Global: m.Global, Restricted: m.Restricted(), Granted: m.Restricted()}
+	out := []UserRow{}
+	for _, u := range rows {
+		role, err := domain.ParseRole(u.Role)
+		if err != nil {
+			return nil, err
+		}
+		v := options.Viewer{UserID: u.ID, TenantID: u.TenantID, Role: role, Blocked: u.Blocked, Active: true}
+		if options.Usable(v, c) {
+			out = append(out, u.UserRow)
+		}
+	}
+	return out, nil
+}
+
 // Options reads a user's sender or reply-to options (R1, R2, R8,
 // R11–R16, R20): an indexed read of the open mailboxes of the user's
 // tenant, the open global ones and the user's access rows, joined with
@@ -526,7 +586,7 @@ func (r *Reader) readOptions(ctx context.Context, kind options.Kind, u UserRow) 
 		return nil, nil // R1, R2, R20: nothing to read
 	}
 	var parked []int
-	if err := r.scan(ctx, &parked, `SELECT count(*) FROM (`+eventstore.ParkedStreams+`) p WHERE p.stream_id = ?`, "directory", "user-"+u.ID); err != nil {
+	if err := r.scan(ctx, &parked, `SELECT count(*) FROM rm_users u WHERE u.id = ? AND `+parkedUser, u.ID, directoryGroup); err != nil {
 		return nil, err
 	}
 	if parked[0] > 0 {
@@ -540,17 +600,14 @@ func (r *Reader) readOptions(ctx context.Context, kind options.Kind, u UserRow) 
 		Granted bool `bun:"granted"`
 	}
 	const cols = `m.id, m.tenant_id, m.address, m.address_key, m.display_name, m.sender, m.reply_to, m.global, m.settings, m.grant_count, m.seq, m.restricted`
-	//
-	// R35 fails closed: a user, mailbox or group with an event the
-	// directory parked offers and grants nothing until it is re-applied.
-	const open = ` AND 'mailbox-' || m.id NOT IN (` + eventstore.ParkedStreams + `)`
-	const directory = "directory"
+	const open = ` AND NOT ` + parkedMailbox
+	const directory = directoryGroup
 	err = r.scan(ctx, &rows, `SELECT `+cols+`, 0 AS granted FROM rm_mailboxes m WHERE m.tenant_id = ? AND `+openMailbox+open+`
 		UNION ALL
 		SELECT `+cols+`, 0 AS granted FROM rm_mailboxes m WHERE m.global = ? AND `+openMailbox+` AND m.tenant_id <> ?`+open+`
 		UNION ALL
 		SELECT `+cols+`, 1 AS granted FROM rm_access a JOIN rm_mailboxes m ON m.id = a.mailbox_id WHERE a.user_id = ?`+open+`
-			AND (a.via = 'user' OR 'group-' || a.via NOT IN (`+eventstore.ParkedStreams+`))`,
+			AND NOT `+parkedGrant,
 		u.TenantID, false, directory,
 		true, false, u.TenantID, directory,
 		u.ID, directory, directory)

@@ -57,6 +57,20 @@ type batch struct {
 	// fields is the audit projection's memory of stream fields during a
 	// rebuild from empty tables, so it need not read them back.
 	fields map[string]map[string]*string
+	// stale names the streams whose memory was dropped when statements
+	// were rolled back (a rebuild parking an event): their fields are
+	// read back from the table once.
+	stale map[string]bool
+}
+
+// forget drops what a batch remembers of a stream and what it has not
+// sent yet: the statements were rolled back.
+func (b *batch) forget(streamIDs ...string) {
+	b.sql.Reset()
+	for _, id := range streamIDs {
+		delete(b.fields, id)
+		b.stale[id] = true
+	}
 }
 
 // NewTx wraps a transaction (for rebuilds and tests).
@@ -64,7 +78,7 @@ func NewTx(db *bun.DB, conn *sql.Tx) Tx { return Tx{db: db, conn: conn} }
 
 // newBatchTx wraps a transaction whose statements are sent in batches.
 func newBatchTx(db *bun.DB, conn *sql.Tx) Tx {
-	return Tx{db: db, conn: conn, batch: &batch{fields: map[string]map[string]*string{}}}
+	return Tx{db: db, conn: conn, batch: &batch{fields: map[string]map[string]*string{}, stale: map[string]bool{}}}
 }
 
 // Exec runs a statement (or queues it, in a batch).

@@ -173,3 +173,42 @@ func startNATS(t *testing.T) string {
 	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
 	return srv.ClientURL()
 }
+
+// R35: projections rebuild does not stop at an event it cannot decode: it
+// parks it, rebuilds the rest, names it, and exits non-zero as
+// retry-parked does when something stays parked.
+func TestR35_RebuildParksAnUndecodableEvent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	if err := run(t.Context(), []string{"seed", "demo", "--database-url", path}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := database.Open(t.Context(), path, database.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var stream string
+	if err := db.Read.QueryRowContext(t.Context(), `SELECT stream_id FROM events WHERE stream_type = 'tenant' LIMIT 1`).Scan(&stream); err != nil {
+		t.Fatal(err)
+	}
+	store := eventstore.New(db, eventstore.Options{})
+	if _, err := store.Append(t.Context(), eventstore.StreamAppend{StreamType: "tenant", StreamID: stream, ExpectedVersion: eventstore.Any,
+		Events: []eventstore.NewEvent{{Event: rawEvent{"TenantPolicyChanged.v1", `{"tenantId": 42}`}}}}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err = run(t.Context(), []string{"projections", "rebuild", "directory", "--database-url", path}, &out, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "1 events parked") {
+		t.Errorf("rebuild: got error %v, want one naming 1 events parked", err)
+	}
+	if !strings.Contains(out.String(), "1 events parked") || !strings.Contains(out.String(), "parked: TenantPolicyChanged.v1 at") {
+		t.Errorf("rebuild printed %q, want the parked event named", out.String())
+	}
+	var n int
+	if err := db.Read.QueryRowContext(t.Context(), `SELECT count(*) FROM parked_events WHERE consumer_group = 'directory' AND stream_id = ?`, stream).Scan(&n); err != nil || n != 1 {
+		t.Errorf("parked events of %s after the rebuild: %d (%v), want 1", stream, n, err)
+	}
+	if err := db.Read.QueryRowContext(t.Context(), `SELECT count(*) FROM rm_users`).Scan(&n); err != nil || n == 0 {
+		t.Errorf("users after the rebuild: %d (%v), want the demo's", n, err)
+	}
+}
