@@ -196,32 +196,12 @@ func (Directory) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error 
 		if err := tx.Exec(ctx, `UPDATE rm_mailboxes SET global = ? WHERE id = ?`, e.Global, e.MailboxID); err != nil {
 			return err
 		}
-		for _, u := range e.RevokedUsers {
-			if err := revokeGrant(ctx, tx, e.MailboxID, "user", u); err != nil {
-				return err
-			}
-		}
-		for _, g := range e.RevokedGroups {
-			if err := revokeGrant(ctx, tx, e.MailboxID, "group", g); err != nil {
-				return err
-			}
-		}
-		return nil
+		return revokeGrants(ctx, tx, e.MailboxID, e.RevokedUsers, e.RevokedGroups)
 	case mailbox.MailboxRestrictionChanged:
 		if err := tx.Exec(ctx, `UPDATE rm_mailboxes SET restricted = ? WHERE id = ?`, e.Restricted, e.MailboxID); err != nil {
 			return err
 		}
-		for _, u := range e.RevokedUsers {
-			if err := revokeGrant(ctx, tx, e.MailboxID, "user", u); err != nil {
-				return err
-			}
-		}
-		for _, g := range e.RevokedGroups {
-			if err := revokeGrant(ctx, tx, e.MailboxID, "group", g); err != nil {
-				return err
-			}
-		}
-		return nil
+		return revokeGrants(ctx, tx, e.MailboxID, e.RevokedUsers, e.RevokedGroups)
 	case mailbox.MailboxUserGranted:
 		if err := addGrant(ctx, tx, e.MailboxID, "user", e.UserID, e.UserTenantID, seq); err != nil {
 			return err
@@ -270,6 +250,22 @@ func addGrant(ctx context.Context, tx Tx, mailboxID, kind, granteeID, granteeTen
 		return err
 	}
 	return refreshGrantCount(ctx, tx, mailboxID)
+}
+
+// revokeGrants revokes a mailbox's grants to users and groups that one
+// event lists (clearing global, opening a restricted mailbox).
+func revokeGrants(ctx context.Context, tx Tx, mailboxID string, users, groups []string) error {
+	for _, u := range users {
+		if err := revokeGrant(ctx, tx, mailboxID, "user", u); err != nil {
+			return err
+		}
+	}
+	for _, g := range groups {
+		if err := revokeGrant(ctx, tx, mailboxID, "group", g); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func revokeGrant(ctx context.Context, tx Tx, mailboxID, kind, granteeID string) error {
