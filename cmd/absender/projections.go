@@ -25,7 +25,8 @@ func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := newFlagSet("projections", "Rebuild read models: projections rebuild [NAME] replays the whole event log into a projection's tables\n"+
 		"(all projections without NAME) and swaps the result in at once. Queries keep being answered from the old\n"+
 		"state until then, also by `absender serve` processes running meanwhile; their consumers continue from the\n"+
-		"rebuilt position; the projection's parked events (R35) are replayed and cleared with it.\n"+
+		"rebuilt position; the projection's parked events (R35) are replayed and cleared with it. An event the\n"+
+		"rebuild cannot apply is parked, with the later events of its stream, and the command exits non-zero.\n"+
 		"Projections: directory, audit, messages.\n\n"+
 		"projections retry-parked [NAME] re-applies the events a consumer group parked (R35), after a fix, in log\n"+
 		"order, and clears each one that was applied; an event that fails again stays parked with the later events\n"+
