@@ -8,7 +8,7 @@ import (
 	"github.com/absender/absender/domain"
 )
 
-// checkArgs is the gqlgen extension that checks, before a resolver reads a
+// checkArgs checks, before a resolver reads a
 // store with them (R34), the arguments that no domain constructor sees:
 // every ID argument, and the String arguments of reads (search texts,
 // cursors, stream ids). Each must be a one-line text of at most
@@ -17,31 +17,21 @@ import (
 // mutations are checked by the domain's constructors, with their own
 // bounds. An unauthenticated request is left to its resolver, which
 // answers UNAUTHENTICATED first (R19).
-type checkArgs struct{}
-
-var (
-	_ graphql.HandlerExtension = checkArgs{}
-	_ graphql.FieldInterceptor = checkArgs{}
-)
-
-func (checkArgs) ExtensionName() string                   { return "AbsenderArgumentCheck" }
-func (checkArgs) Validate(graphql.ExecutableSchema) error { return nil }
-
-func (checkArgs) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil || len(fc.Field.Definition.Arguments) == 0 ||
+// It runs in fieldChecks.
+func checkArgs(ctx context.Context, fc *graphql.FieldContext) error {
+	if fc.Field.Field == nil || fc.Field.Definition == nil || len(fc.Field.Definition.Arguments) == 0 ||
 		!PrincipalFrom(ctx).Authenticated() {
-		return next(ctx)
+		return nil
 	}
 	for _, arg := range fc.Field.Definition.Arguments {
 		switch typ := arg.Type.Name(); {
 		case typ == "ID", typ == "String" && fc.Object != "Mutation":
 			if err := checkArg(arg.Name, fc.Args[arg.Name]); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	return next(ctx)
+	return nil
 }
 
 func checkArg(name string, v any) error {

@@ -99,7 +99,7 @@ func Handler(d Deps) http.Handler {
 	srv.Use(loaderScope{reader: d.Reader})
 	srv.Use(extension.Introspection{})
 	srv.Use(observe{})
-	srv.Use(checkArgs{}) // R34: ids and the texts of reads, before a store sees them
+	srv.Use(fieldChecks{reader: d.Reader})
 	srv.SetErrorPresenter(presentError(d.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		d.Log.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(v))

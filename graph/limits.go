@@ -339,10 +339,7 @@ func intArg(v any) (int, bool) {
 // answer is the one limit error instead of a partial result.
 type resultLimit struct{}
 
-var (
-	_ graphql.ResponseInterceptor = resultLimit{}
-	_ graphql.FieldInterceptor    = resultLimit{}
-)
+var _ graphql.ResponseInterceptor = resultLimit{}
 
 type resultFieldsKey struct{}
 
@@ -366,9 +363,11 @@ func (resultLimit) InterceptResponse(ctx context.Context, next graphql.ResponseH
 	return resp
 }
 
-func (resultLimit) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+// countResult counts one field of the answer; past the bound it is the
+// limit's error. It runs in fieldChecks.
+func countResult(ctx context.Context) error {
 	if n, ok := ctx.Value(resultFieldsKey{}).(*atomic.Int64); ok && n.Add(1) > MaxResultFields {
-		return nil, tooManyResults()
+		return tooManyResults()
 	}
-	return next(ctx)
+	return nil
 }

@@ -37,23 +37,13 @@ func newLoaders(r *projections.Reader) *loaders {
 // mutation, which would answer what it changed from before the change.
 type loaderScope struct{ reader *projections.Reader }
 
-var (
-	_ graphql.OperationInterceptor = loaderScope{}
-	_ graphql.FieldInterceptor     = loaderScope{}
-)
+var _ graphql.OperationInterceptor = loaderScope{}
 
 func (loaderScope) ExtensionName() string                   { return "Loaders" }
 func (loaderScope) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (s loaderScope) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	return next(context.WithValue(ctx, loadersKey{}, newLoaders(s.reader)))
-}
-
-func (s loaderScope) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Object == "Mutation" {
-		ctx = context.WithValue(ctx, loadersKey{}, newLoaders(s.reader))
-	}
-	return next(ctx)
 }
 
 // loadersFrom returns the request's loaders (fresh ones outside a request).
