@@ -20,6 +20,17 @@ type rawEvent struct{ name, data string }
 func (e rawEvent) EventName() string            { return e.name }
 func (e rawEvent) MarshalJSON() ([]byte, error) { return []byte(e.data), nil }
 
+// appendHugeThenSmall appends to the stream blob-1 an event larger than
+// the broker's default maximum payload (1 MiB), then a small one.
+func appendHugeThenSmall(t *testing.T, store *eventstore.Store) {
+	t.Helper()
+	huge := `{"blob": "` + strings.Repeat("x", 1100_000) + `"}`
+	if _, err := store.Append(t.Context(), eventstore.StreamAppend{StreamType: "blob", StreamID: "blob-1", ExpectedVersion: 0,
+		Events: []eventstore.NewEvent{{Event: rawEvent{"Blob.v1", huge}}, {Event: rawEvent{"Blob.v1", `{"blob": "small"}`}}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // R35: an event the broker refuses whatever happens (larger than its
 // maximum payload, 1 MiB by default) is parked for the forwarder's group
 // with the later events of its stream, and forwarding goes on with the
@@ -29,11 +40,7 @@ func TestR35_ForwarderParksWhatTheBrokerRefusesAndGoesOn(t *testing.T) {
 		f := setup(t, db)
 		b := startBroker(t)
 		f.runForwarder(t, b.url())
-		huge := `{"blob": "` + strings.Repeat("x", 1100_000) + `"}`
-		if _, err := f.store.Append(t.Context(), eventstore.StreamAppend{StreamType: "blob", StreamID: "blob-1", ExpectedVersion: 0,
-			Events: []eventstore.NewEvent{{Event: rawEvent{"Blob.v1", huge}}, {Event: rawEvent{"Blob.v1", `{"blob": "small"}`}}}}); err != nil {
-			t.Fatal(err)
-		}
+		appendHugeThenSmall(t, f.store)
 		ctx := seed.AsSystem(t.Context())
 		tenantID, _, err := f.svc.CreateTenant(ctx, "After")
 		if err != nil {
@@ -76,11 +83,7 @@ func TestR35_ForwarderRetryParkedPublishesAfterTheFix(t *testing.T) {
 		f := setup(t, db)
 		b := startBroker(t)
 		f.runForwarder(t, b.url())
-		huge := `{"blob": "` + strings.Repeat("x", 1100_000) + `"}`
-		if _, err := f.store.Append(t.Context(), eventstore.StreamAppend{StreamType: "blob", StreamID: "blob-1", ExpectedVersion: 0,
-			Events: []eventstore.NewEvent{{Event: rawEvent{"Blob.v1", huge}}, {Event: rawEvent{"Blob.v1", `{"blob": "small"}`}}}}); err != nil {
-			t.Fatal(err)
-		}
+		appendHugeThenSmall(t, f.store)
 		f.waitForwarded(t)
 		parkedCount := func() int {
 			t.Helper()

@@ -22,11 +22,11 @@ import (
 	"github.com/absender/absender/saga"
 )
 
-// R35: projections retry-parked re-applies a read model's parked events
-// (here one whose cause was fixed) and clears them; with nothing parked
-// it reports so.
-func TestR35_RetryParked(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "p.db")
+// demoDatabase is a SQLite file with seed demo's data, and the database
+// open on it (closed at the end of the test).
+func demoDatabase(t *testing.T) (string, *database.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "demo.db")
 	if err := run(t.Context(), []string{"seed", "demo", "--database-url", path}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,15 @@ func TestR35_RetryParked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { _ = db.Close() })
+	return path, db
+}
+
+// R35: projections retry-parked re-applies a read model's parked events
+// (here one whose cause was fixed) and clears them; with nothing parked
+// it reports so.
+func TestR35_RetryParked(t *testing.T) {
+	path, db := demoDatabase(t)
 	if _, err := db.Write.ExecContext(t.Context(), `INSERT INTO parked_events (consumer_group, "offset", transaction_id, event_id, stream_id, event_type, error, parked_at)
 		SELECT 'directory', "offset", 0, uuid, stream_id, event_type || '.v1', 'failed before the fix', '2026-12-07T00:00:00Z' FROM events WHERE "offset" = 1`); err != nil {
 		t.Fatal(err)
@@ -178,15 +186,7 @@ func startNATS(t *testing.T) string {
 // parks it, rebuilds the rest, names it, and exits non-zero as
 // retry-parked does when something stays parked.
 func TestR35_RebuildParksAnUndecodableEvent(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "r.db")
-	if err := run(t.Context(), []string{"seed", "demo", "--database-url", path}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
-		t.Fatal(err)
-	}
-	db, err := database.Open(t.Context(), path, database.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	path, db := demoDatabase(t)
 	var stream string
 	if err := db.Read.QueryRowContext(t.Context(), `SELECT stream_id FROM events WHERE stream_type = 'tenant' LIMIT 1`).Scan(&stream); err != nil {
 		t.Fatal(err)
@@ -197,7 +197,7 @@ func TestR35_RebuildParksAnUndecodableEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	err = run(t.Context(), []string{"projections", "rebuild", "directory", "--database-url", path}, &out, &bytes.Buffer{})
+	err := run(t.Context(), []string{"projections", "rebuild", "directory", "--database-url", path}, &out, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "1 events parked") {
 		t.Errorf("rebuild: got error %v, want one naming 1 events parked", err)
 	}
