@@ -60,13 +60,13 @@ type AuditEntry struct {
 	Position string `json:"position"`
 	// When the event was recorded.
 	At time.Time `json:"at"`
-	// Who acted: user:<id>, token:<id> for a token without a user, cli for the command line, or system:<part> for Absender itself (e.g. system:saga).
+	// Who acted: user:<id>, token:<id> for a token without a user (system roles), cli for the command line, seed for seed data, system:saga for the send saga, system:retention for content purged at the end of its retention period.
 	Actor string `json:"actor"`
 	// The tenant the event belongs to; null for system-wide events.
 	TenantID *string `json:"tenantId,omitempty"`
 	// The event type without its version, e.g. MailboxAdded (see docs/events.md).
 	Action string `json:"action"`
-	// The stream (object) the event belongs to, e.g. a mailbox's id.
+	// The stream (object) the event belongs to, e.g. mailbox-<id>; pass it to auditLog(streamId:) for one object's history.
 	StreamID string `json:"streamId"`
 	// The fields the event changed, from the earlier to the new value. Secrets show as (secret), never their value; message events never show bodies.
 	Changes []FieldChange `json:"changes"`
@@ -80,23 +80,23 @@ type EventEnvelope struct {
 	Type string `json:"type"`
 	// The version of the event type's payload, e.g. 1.
 	SchemaVersion int `json:"schemaVersion"`
-	// The kind of stream (aggregate), e.g. mailbox.
+	// The kind of stream (aggregate): system, tenant, login, user, group, mailbox, token or message.
 	StreamType string `json:"streamType"`
-	// The stream's id: the object the event belongs to.
+	// The stream's id: the object the event belongs to, e.g. mailbox-<id>.
 	StreamID string `json:"streamId"`
-	// The event's version within its stream, from 1.
+	// The event's place in its stream: 1, 2, 3, … without gaps; order and deduplicate per stream by it.
 	StreamVersion int `json:"streamVersion"`
-	// The event's position in the whole log (a decimal string); pass it as after to resume.
+	// The event's position in the whole log, a decimal string (it may exceed 2^53); increasing, with gaps. Pass it as after to resume.
 	Position string `json:"position"`
 	// When the event was recorded.
 	At time.Time `json:"at"`
 	// The tenant the event belongs to; null for system-wide events.
 	TenantID *string `json:"tenantId,omitempty"`
-	// Who acted (as AuditEntry.actor).
+	// Who acted, as in AuditEntry.actor; empty when nobody was recorded.
 	Actor string `json:"actor"`
-	// The correlation id of the request that caused the event.
+	// Shared by all events of one request; null when none was given.
 	CorrelationID *string `json:"correlationId,omitempty"`
-	// The id of the event or command that caused this one, if any.
+	// The id of the message or event that caused this one; null when none.
 	CausationID *string `json:"causationId,omitempty"`
 	// The payload as JSON, with secrets removed; its fields per type and schemaVersion are listed in docs/events.md.
 	Data string `json:"data"`
