@@ -122,7 +122,7 @@ type MessageEdge struct {
 	Node   *Message `json:"node"`
 }
 
-// The changes. Each needs a valid token; arguments are checked before anything runs, with R19's precedence: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, INVALID_INPUT (extensions.field names the argument or input field, e.g. input.port), then the change's own errors. Once a change is committed the answer is never an error: a read model that lags adds the warning READ_MODEL_BEHIND instead (R36).
+// The changes. Each needs a valid token; arguments are checked before anything runs, with R19's precedence: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, INVALID_INPUT (extensions.field names the argument or input field, e.g. port), then the change's own errors. Once a change is committed the answer is never an error: a read model that lags adds the warning READ_MODEL_BEHIND instead (R36).
 type Mutation struct {
 }
 
