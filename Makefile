@@ -10,7 +10,7 @@ TESTFLAGS ?=
 BENCH     ?= .
 BENCHTIME ?= 2s
 
-.PHONY: all build run test bench generate lint fmt tidy clean
+.PHONY: all build run test bench generate lint lint-schema fmt tidy clean
 
 all: lint test
 
@@ -44,6 +44,16 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@$(MAKE) --no-print-directory lint-schema
+
+## lint-schema: graphql-schema-linter on graph/schema/*.graphqls (descriptions and Relay
+## rules, every rule but the ordering ones; config in tools/schema-lint/package.json)
+SCHEMA_LINT := tools/schema-lint
+lint-schema:
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+		echo "lint-schema needs Node.js 18 or later and npm (e.g. apt-get install nodejs npm)" >&2; exit 1; }
+	@[ -d $(SCHEMA_LINT)/node_modules ] || (cd $(SCHEMA_LINT) && npm ci --no-audit --no-fund --loglevel=error)
+	cd $(SCHEMA_LINT) && npx --no-install graphql-schema-linter --format compact
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -10,19 +10,31 @@ import (
 	"time"
 )
 
+// One entry of a user's From or Reply-To drop-down (R13–R16).
 type AddressOption struct {
-	Address     string        `json:"address"`
-	DisplayName string        `json:"displayName"`
-	Source      OptionSource  `json:"source"`
-	MailboxID   *string       `json:"mailboxId,omitempty"`
-	Transport   TransportKind `json:"transport"`
+	// The address, with its domain in Unicode as entered.
+	Address string `json:"address"`
+	// The name to show with the address; give it as "Display Name <address>" in sendMessage to send with this name.
+	DisplayName string `json:"displayName"`
+	// Where the option comes from.
+	Source OptionSource `json:"source"`
+	// The mailbox behind the option; null for the system mailbox and a plain user address.
+	MailboxID *string `json:"mailboxId,omitempty"`
+	// What would send a message From this address now (R16).
+	Transport TransportKind `json:"transport"`
 }
 
+// An API token, without its secret (R21). The secret is shown once, by issueApiToken or the CLI.
 type APIToken struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	UserID     *string    `json:"userId,omitempty"`
-	CreatedAt  time.Time  `json:"createdAt"`
+	// The token's id (the part after abs_ in the token).
+	ID string `json:"id"`
+	// The name given when the token was issued.
+	Name string `json:"name"`
+	// The user the token acts as; null for a system token (SYSTEM_ADMIN, AUDITOR, MAIL_SERVER) issued with the CLI.
+	UserID *string `json:"userId,omitempty"`
+	// When the token was issued.
+	CreatedAt time.Time `json:"createdAt"`
+	// When the token was last used; null if never.
 	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
 }
 
@@ -42,37 +54,62 @@ type AuditEdge struct {
 	Node   *AuditEntry `json:"node"`
 }
 
+// One event as the audit log shows it: who changed what, when (R19: tenant owners and administrators see their tenant's, system administrators and auditors every tenant's).
 type AuditEntry struct {
-	Position string        `json:"position"`
-	At       time.Time     `json:"at"`
-	Actor    string        `json:"actor"`
-	TenantID *string       `json:"tenantId,omitempty"`
-	Action   string        `json:"action"`
-	StreamID string        `json:"streamId"`
-	Changes  []FieldChange `json:"changes"`
+	// The event's position in the log (a decimal string); also its cursor.
+	Position string `json:"position"`
+	// When the event was recorded.
+	At time.Time `json:"at"`
+	// Who acted: user:<id>, token:<id> for a token without a user (system roles), cli for the command line, seed for seed data, system:saga for the send saga, system:retention for content purged at the end of its retention period.
+	Actor string `json:"actor"`
+	// The tenant the event belongs to; null for system-wide events.
+	TenantID *string `json:"tenantId,omitempty"`
+	// The event type without its version, e.g. MailboxAdded (see docs/events.md).
+	Action string `json:"action"`
+	// The stream (object) the event belongs to, e.g. mailbox-<id>; pass it to auditLog(streamId:) for one object's history.
+	StreamID string `json:"streamId"`
+	// The fields the event changed, from the earlier to the new value. Secrets show as (secret), never their value; message events never show bodies.
+	Changes []FieldChange `json:"changes"`
 }
 
-// data: JSON with secrets removed
+// One event of the log with its metadata, as the events subscription delivers it. Secrets are removed.
 type EventEnvelope struct {
-	ID            string    `json:"id"`
-	Type          string    `json:"type"`
-	SchemaVersion int       `json:"schemaVersion"`
-	StreamType    string    `json:"streamType"`
-	StreamID      string    `json:"streamId"`
-	StreamVersion int       `json:"streamVersion"`
-	Position      string    `json:"position"`
-	At            time.Time `json:"at"`
-	TenantID      *string   `json:"tenantId,omitempty"`
-	Actor         string    `json:"actor"`
-	CorrelationID *string   `json:"correlationId,omitempty"`
-	CausationID   *string   `json:"causationId,omitempty"`
-	Data          string    `json:"data"`
+	// The event's unique id; deduplicate by it (delivery is at least once).
+	ID string `json:"id"`
+	// The event type without version, e.g. MailboxAdded.
+	Type string `json:"type"`
+	// The version of the event type's payload, e.g. 1.
+	SchemaVersion int `json:"schemaVersion"`
+	// The kind of stream (aggregate): system, tenant, login, user, group, mailbox, token or message.
+	StreamType string `json:"streamType"`
+	// The stream's id: the object the event belongs to, e.g. mailbox-<id>.
+	StreamID string `json:"streamId"`
+	// The event's place in its stream: 1, 2, 3, … without gaps; order and deduplicate per stream by it.
+	StreamVersion int `json:"streamVersion"`
+	// The event's position in the whole log, a decimal string (it may exceed 2^53); increasing, with gaps. Pass it as after to resume.
+	Position string `json:"position"`
+	// When the event was recorded.
+	At time.Time `json:"at"`
+	// The tenant the event belongs to; null for system-wide events.
+	TenantID *string `json:"tenantId,omitempty"`
+	// Who acted, as in AuditEntry.actor; empty when nobody was recorded.
+	Actor string `json:"actor"`
+	// Shared by all events of one request; null when none was given.
+	CorrelationID *string `json:"correlationId,omitempty"`
+	// The id of the message or event that caused this one; null when none.
+	CausationID *string `json:"causationId,omitempty"`
+	// The payload as JSON, with secrets removed; its fields per type and schemaVersion are listed in docs/events.md.
+	Data string `json:"data"`
 }
 
+// One changed field of an audit entry.
 type FieldChange struct {
-	Field string  `json:"field"`
-	From  *string `json:"from,omitempty"`
-	To    *string `json:"to,omitempty"`
+	// The field's name, e.g. displayName or settings.port.
+	Field string `json:"field"`
+	// The value before; null when the field had none.
+	From *string `json:"from,omitempty"`
+	// The value after; null when the field was removed.
+	To *string `json:"to,omitempty"`
 }
 
 type MessageConnection struct {
@@ -85,6 +122,7 @@ type MessageEdge struct {
 	Node   *Message `json:"node"`
 }
 
+// The changes. Each needs a valid token; arguments are checked before anything runs, with R19's precedence: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, INVALID_INPUT (extensions.field names the argument or input field, e.g. port), then the change's own errors. Once a change is committed the answer is never an error: a read model that lags adds the warning READ_MODEL_BEHIND instead (R36).
 type Mutation struct {
 }
 
@@ -93,15 +131,21 @@ type PageInfo struct {
 	EndCursor   *string `json:"endCursor,omitempty"`
 }
 
-// R35: an event a consumer (projection, saga, broker) failed on for good, or a later event of its stream
+// An event a consumer (projection, saga, broker) failed on for good, or a later event of its stream (R35). It is left out of that consumer's read model until re-applied (absender projections retry-parked, or a rebuild).
 type ParkedEvent struct {
-	Position  string    `json:"position"`
-	EventType string    `json:"eventType"`
-	Consumer  string    `json:"consumer"`
-	Error     string    `json:"error"`
-	At        time.Time `json:"at"`
+	// The event's position in the log (a decimal string).
+	Position string `json:"position"`
+	// The event type with its version, e.g. MailboxAdded.v1.
+	EventType string `json:"eventType"`
+	// The consumer group that parked it, e.g. directory or saga.
+	Consumer string `json:"consumer"`
+	// Why it was parked: the consumer's error, or that an earlier event of the stream is parked.
+	Error string `json:"error"`
+	// When it was parked.
+	At time.Time `json:"at"`
 }
 
+// The queries. Every query needs a valid token (UNAUTHENTICATED otherwise); another tenant's object is NOT_FOUND for tenant users (R19).
 type Query struct {
 }
 
@@ -136,34 +180,60 @@ type SendMessageInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+// Stored mail server settings, without secrets: hasPassword and hasGraphClientSecret say whether one is stored.
 type ServerSettings struct {
-	Host                 *string    `json:"host,omitempty"`
-	Port                 *int       `json:"port,omitempty"`
-	Encryption           Encryption `json:"encryption"`
-	Auth                 ServerAuth `json:"auth"`
-	Username             *string    `json:"username,omitempty"`
-	HasPassword          bool       `json:"hasPassword"`
-	GraphTenantID        *string    `json:"graphTenantId,omitempty"`
-	GraphClientID        *string    `json:"graphClientId,omitempty"`
-	HasGraphClientSecret bool       `json:"hasGraphClientSecret"`
-	SenderAddress        string     `json:"senderAddress"`
-	SenderName           *string    `json:"senderName,omitempty"`
-	SMTPUtf8             bool       `json:"smtpUtf8"`
+	// Host name or IP address (IPv6 without brackets); null with MICROSOFT_GRAPH.
+	Host *string `json:"host,omitempty"`
+	// The TCP port (the default for the encryption when none was given); null with MICROSOFT_GRAPH.
+	Port *int `json:"port,omitempty"`
+	// How the connection is encrypted.
+	Encryption Encryption `json:"encryption"`
+	// How Absender authenticates.
+	Auth ServerAuth `json:"auth"`
+	// The SMTP user name, with PASSWORD.
+	Username *string `json:"username,omitempty"`
+	// A password is stored (never shown).
+	HasPassword bool `json:"hasPassword"`
+	// The Microsoft Entra directory (tenant) id, with MICROSOFT_GRAPH.
+	GraphTenantID *string `json:"graphTenantId,omitempty"`
+	// The application (client) id, with MICROSOFT_GRAPH.
+	GraphClientID *string `json:"graphClientId,omitempty"`
+	// A client secret is stored (never shown).
+	HasGraphClientSecret bool `json:"hasGraphClientSecret"`
+	// The address of the system mailbox (R8).
+	SenderAddress string `json:"senderAddress"`
+	// The name shown with senderAddress.
+	SenderName *string `json:"senderName,omitempty"`
+	// The server supports SMTPUTF8 (R5).
+	SMTPUtf8 bool `json:"smtpUtf8"`
 }
 
+// Mail server settings as written (R4). Invalid settings are refused with INVALID_INPUT naming the field, and nothing is stored. On an update an omitted password or graphClientSecret keeps the stored one; changing auth drops the secrets the new type does not use.
 type ServerSettingsInput struct {
-	Host              *string    `json:"host,omitempty"`
-	Port              *int       `json:"port,omitempty"`
-	Encryption        Encryption `json:"encryption"`
-	Auth              ServerAuth `json:"auth"`
-	Username          *string    `json:"username,omitempty"`
-	Password          *string    `json:"password,omitempty"`
-	GraphTenantID     *string    `json:"graphTenantId,omitempty"`
-	GraphClientID     *string    `json:"graphClientId,omitempty"`
-	GraphClientSecret *string    `json:"graphClientSecret,omitempty"`
-	SenderAddress     string     `json:"senderAddress"`
-	SenderName        *string    `json:"senderName,omitempty"`
-	SMTPUtf8          *bool      `json:"smtpUtf8,omitempty"`
+	// Host name or IP address (an IPv6 address with or without brackets). Required unless auth is MICROSOFT_GRAPH, where it is unused.
+	Host *string `json:"host,omitempty"`
+	// TCP port 1–65535; omitted: 25 for NONE, 587 for STARTTLS, 465 for TLS. Unused with MICROSOFT_GRAPH.
+	Port *int `json:"port,omitempty"`
+	// How the connection is encrypted.
+	Encryption Encryption `json:"encryption"`
+	// How Absender authenticates.
+	Auth ServerAuth `json:"auth"`
+	// The SMTP user name; required with PASSWORD.
+	Username *string `json:"username,omitempty"`
+	// The SMTP password; required with PASSWORD when none is stored. Stored encrypted, never returned.
+	Password *string `json:"password,omitempty"`
+	// The Microsoft Entra directory (tenant) id; required with MICROSOFT_GRAPH.
+	GraphTenantID *string `json:"graphTenantId,omitempty"`
+	// The application (client) id; required with MICROSOFT_GRAPH.
+	GraphClientID *string `json:"graphClientId,omitempty"`
+	// The client secret; required with MICROSOFT_GRAPH when none is stored. Stored encrypted, never returned.
+	GraphClientSecret *string `json:"graphClientSecret,omitempty"`
+	// The address of the system mailbox (R8): the default From of system mails through this server.
+	SenderAddress string `json:"senderAddress"`
+	// The name shown with senderAddress; optional, at most 200 characters.
+	SenderName *string `json:"senderName,omitempty"`
+	// The server supports SMTPUTF8 (RFC 6531/6532): only then may messages through it have non-ASCII local parts (R5). Default false.
+	SMTPUtf8 *bool `json:"smtpUtf8,omitempty"`
 }
 
 type SkippedCandidate struct {
@@ -171,36 +241,57 @@ type SkippedCandidate struct {
 	Reason    string `json:"reason"`
 }
 
+// The subscriptions, over WebSocket (graphql-transport-ws) with the token in connection_init.
 type Subscription struct {
 }
 
+// Where support requests go (R7).
 type SupportSettings struct {
-	Address            *string `json:"address,omitempty"`
-	AllowTenantAddress bool    `json:"allowTenantAddress"`
-	AttachSystemInfo   bool    `json:"attachSystemInfo"`
+	// The system's support address; null when none is set (support requests are then INVALID_INPUT, field supportAddress, unless the tenant has its own).
+	Address *string `json:"address,omitempty"`
+	// Tenants may set their own support address (setTenantSupportAddress).
+	AllowTenantAddress bool `json:"allowTenantAddress"`
+	// Support requests carry the product version and a configuration summary (never secrets).
+	AttachSystemInfo bool `json:"attachSystemInfo"`
 }
 
+// The system mail server, the master switch for all sending (R1), and the support settings (R7).
 type SystemMailServer struct {
-	Configured bool             `json:"configured"`
-	Enabled    bool             `json:"enabled"`
-	Settings   *ServerSettings  `json:"settings,omitempty"`
-	Support    *SupportSettings `json:"support"`
+	// Settings have been stored (configureSystemServer). Without them nothing is sent by anyone except test mails.
+	Configured bool `json:"configured"`
+	// The master switch (R1): when false nothing is sent by anyone, through any server, except test mails (R6). Turned on by the first configureSystemServer.
+	Enabled bool `json:"enabled"`
+	// The stored settings, without secrets; null when not configured, and for everyone but system administrators and auditors.
+	Settings *ServerSettings `json:"settings,omitempty"`
+	// Where support requests go (R7).
+	Support *SupportSettings `json:"support"`
 }
 
+// What system administrators decide for a tenant (R3, R10, R13, R15).
 type TenantPolicy struct {
-	AllowSystemServer   bool            `json:"allowSystemServer"`
-	AllowOwnServer      bool            `json:"allowOwnServer"`
-	MailboxQuota        int             `json:"mailboxQuota"`
-	UserAddressAsSender bool            `json:"userAddressAsSender"`
-	DuplicatePolicy     DuplicatePolicy `json:"duplicatePolicy"`
-	BulkLimitLifted     bool            `json:"bulkLimitLifted"`
+	// The tenant may send through the system server when it has no effective own server (R2). Default true.
+	AllowSystemServer bool `json:"allowSystemServer"`
+	// The tenant may have its own server (R3). Default true. When false, configuring one is FORBIDDEN and an existing one is ignored, not deleted.
+	AllowOwnServer bool `json:"allowOwnServer"`
+	// How many additional mailboxes the tenant may have (R10). Default 1.
+	MailboxQuota int `json:"mailboxQuota"`
+	// Users get their own address as a From and Reply-To option (R13, R14). Default false.
+	UserAddressAsSender bool `json:"userAddressAsSender"`
+	// How a user's own address and an equal mailbox address are listed (R15). Default PREFER_USER.
+	DuplicatePolicy DuplicatePolicy `json:"duplicatePolicy"`
+	// The limit on bulk creation of hosted accounts is lifted (hosted accounts are planned). Default false.
+	BulkLimitLifted bool `json:"bulkLimitLifted"`
 }
 
+// What a user's option list shows when the user's own address equals the address of a mailbox the user may use (R15). The transport is the mailbox's in every case.
 type DuplicatePolicy string
 
 const (
-	DuplicatePolicyPreferUser    DuplicatePolicy = "PREFER_USER"
-	DuplicatePolicyShowBoth      DuplicatePolicy = "SHOW_BOTH"
+	// One option with the user's display name (source USER, mailboxId set). The default.
+	DuplicatePolicyPreferUser DuplicatePolicy = "PREFER_USER"
+	// Both options: one with source USER, one with source MAILBOX.
+	DuplicatePolicyShowBoth DuplicatePolicy = "SHOW_BOTH"
+	// One option with the mailbox's display name (source MAILBOX).
 	DuplicatePolicyPreferMailbox DuplicatePolicy = "PREFER_MAILBOX"
 )
 
@@ -253,12 +344,16 @@ func (e DuplicatePolicy) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How a mail server connection is encrypted (R4).
 type Encryption string
 
 const (
-	EncryptionNone     Encryption = "NONE"
+	// Plain SMTP, no encryption; default port 25.
+	EncryptionNone Encryption = "NONE"
+	// Plain connection upgraded with STARTTLS; default port 587.
 	EncryptionStarttls Encryption = "STARTTLS"
-	EncryptionTLS      Encryption = "TLS"
+	// TLS from the first byte (implicit TLS); default port 465.
+	EncryptionTLS Encryption = "TLS"
 )
 
 var AllEncryption = []Encryption{
@@ -380,12 +475,16 @@ func (e MessageStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where an address option comes from (R13–R15).
 type OptionSource string
 
 const (
+	// The system mailbox: sender address and name of the server the tenant resolves to (R8). Always first.
 	OptionSourceSystemMailbox OptionSource = "SYSTEM_MAILBOX"
-	OptionSourceMailbox       OptionSource = "MAILBOX"
-	OptionSourceUser          OptionSource = "USER"
+	// A mailbox of the tenant, or a global mailbox, that the user may use.
+	OptionSourceMailbox OptionSource = "MAILBOX"
+	// The user's own address (tenant policy userAddressAsSender).
+	OptionSourceUser OptionSource = "USER"
 )
 
 var AllOptionSource = []OptionSource{
@@ -437,16 +536,24 @@ func (e OptionSource) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Who a token acts as (R19). Users have one of the tenant roles; the system roles belong to tokens without a user, issued with the CLI.
 type Role string
 
 const (
-	RoleSystemAdmin         Role = "SYSTEM_ADMIN"
-	RoleAuditor             Role = "AUDITOR"
-	RoleMailServer          Role = "MAIL_SERVER"
+	// System administrator (no tenant): manages the system server, support, tenants, policies, quotas and global mailboxes, and may do everything a tenant administrator may, in every tenant.
+	RoleSystemAdmin Role = "SYSTEM_ADMIN"
+	// Auditor (no tenant): reads everything in every tenant except secrets, and changes nothing.
+	RoleAuditor Role = "AUDITOR"
+	// The data plane (no tenant): may call only the inbound operations of hosted mail, which are planned.
+	RoleMailServer Role = "MAIL_SERVER"
+	// The owner of a tenant: manages the tenant's server, mailboxes, grants, users and groups, and is the only tenant user who issues tokens for administrators.
 	RoleLegalRepresentative Role = "LEGAL_REPRESENTATIVE"
-	RoleAdministrator       Role = "ADMINISTRATOR"
-	RoleEmployee            Role = "EMPLOYEE"
-	RoleExternal            Role = "EXTERNAL"
+	// A tenant administrator: manages the tenant's server, mailboxes, grants, groups and its EMPLOYEE and EXTERNAL users.
+	RoleAdministrator Role = "ADMINISTRATOR"
+	// A tenant user: reads its own user, its groups' names, its own options and messages, and sends.
+	RoleEmployee Role = "EMPLOYEE"
+	// Like EMPLOYEE, but never gets mailboxes shared with the whole organisation; only explicit grants (R11).
+	RoleExternal Role = "EXTERNAL"
 )
 
 var AllRole = []Role{
@@ -502,11 +609,15 @@ func (e Role) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How Absender authenticates to a mail server (R4).
 type ServerAuth string
 
 const (
-	ServerAuthNone           ServerAuth = "NONE"
-	ServerAuthPassword       ServerAuth = "PASSWORD"
+	// No authentication.
+	ServerAuthNone ServerAuth = "NONE"
+	// SMTP AUTH with username and password (both required).
+	ServerAuthPassword ServerAuth = "PASSWORD"
+	// Microsoft Graph sendMail with the OAuth2 client-credentials flow: graphTenantId, graphClientId and graphClientSecret required; host and port unused.
 	ServerAuthMicrosoftGraph ServerAuth = "MICROSOFT_GRAPH"
 )
 
@@ -559,13 +670,18 @@ func (e ServerAuth) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What sends a message (R16, R2, R1).
 type TransportKind string
 
 const (
+	// The system mail server.
 	TransportKindSystemServer TransportKind = "SYSTEM_SERVER"
+	// The tenant's own mail server.
 	TransportKindTenantServer TransportKind = "TENANT_SERVER"
-	TransportKindMailbox      TransportKind = "MAILBOX"
-	TransportKindNone         TransportKind = "NONE"
+	// An authenticated mailbox's own server settings.
+	TransportKindMailbox TransportKind = "MAILBOX"
+	// Nothing: sending is unavailable (system server missing or disabled, or the tenant policy allows no server).
+	TransportKindNone TransportKind = "NONE"
 )
 
 var AllTransportKind = []TransportKind{
