@@ -140,6 +140,9 @@ func TestPostgresNeedsSecretKey(t *testing.T) {
 func TestHistoryCommands(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "h.db")
 	var out bytes.Buffer
+	if err := run(t.Context(), []string{"migrate", "up", "--database-url", db}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
 	if err := run(t.Context(), []string{"seed", "demo", "--database-url", db}, &out, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}

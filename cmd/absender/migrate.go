@@ -18,7 +18,8 @@ func runMigrate(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if len(fs.args) != 1 || (fs.args[0] != "up" && fs.args[0] != "status") {
 		return usageError{"migrate: say up or status (see absender migrate --help)"}
 	}
-	conn, err := db.open(ctx)
+	// Only up creates the database (SPEC §5).
+	conn, err := db.open(ctx, fs.args[0] == "up")
 	if err != nil {
 		return err
 	}
