@@ -148,8 +148,8 @@ func TestHistoryCommands(t *testing.T) {
 	}
 	var tenant string
 	for _, line := range strings.Split(out.String(), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && f[0] == "tenant" {
-			tenant = f[1]
+		if f := strings.Fields(line); len(f) > 2 && f[0] == "tenant" {
+			tenant = f[2]
 		}
 	}
 	if tenant == "" {
