@@ -16,7 +16,7 @@ func runSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var workers int
 	fs := newFlagSet("seed", "Create data through the normal commands in a database that exists (start absender serve once, or run\n"+
 		"absender migrate up).\n\n"+
-		"seed demo: seed 001's example — a system mail server, the tenant celanio GmbH with the mailbox\n"+
+		"seed demo: a small example — a system mail server, the tenant celanio GmbH with the mailbox\n"+
 		"welcome@celanio.test (own SMTP server) and the employee mustermann — using reserved names only (example.com,\n"+
 		"*.test, servers under *.invalid), so nothing reaches a real server. It may run again and again: it adds what\n"+
 		"is missing and changes nothing that exists (a system server configured by anyone stays as it is; the tenant\n"+
@@ -57,8 +57,9 @@ func runSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 // seedDemo runs seed demo: it brings the read models up to the event log
-// (seed demo finds what exists through them), then adds what is missing
-// and prints what it created, what it found and the new tokens.
+// (seed demo finds what exists through them), adds what is missing, waits
+// for the read models again and prints what it created, what it found and
+// the new tokens.
 func seedDemo(ctx context.Context, srv *server.Server, stdout io.Writer) error {
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -82,6 +83,17 @@ func seedDemo(ctx context.Context, srv *server.Server, stdout io.Writer) error {
 	d, err := seed.EnsureDemo(ctx, srv.App, srv.Reader, name)
 	if err != nil {
 		return err
+	}
+	// The read models hold the new users and tokens before it ends, so a
+	// running server takes the tokens at once.
+	if head, err = srv.Store.Head(ctx); err != nil {
+		return err
+	}
+	waitCtx, cancel = context.WithTimeout(ctx, 2*time.Minute)
+	err = srv.Runner.WaitFor(waitCtx, head)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("seed demo: done, but the read models did not catch up (see absender projections --help): %w", err)
 	}
 	for _, s := range d.Steps {
 		state := "found  "
