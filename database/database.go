@@ -76,6 +76,10 @@ type Options struct {
 // PostgreSQL database the server does not have.
 var ErrNotExist = errors.New("database does not exist")
 
+// ErrEmpty is the error of Open under Options.MustExist for an empty
+// SQLite file (no schema: opening it would write to it).
+var ErrEmpty = errors.New("database file is empty")
+
 // notExist keeps the driver's text and matches ErrNotExist.
 type notExist struct{ err error }
 
@@ -206,6 +210,8 @@ func openSQLite(path string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("database: %s is a directory, not a SQLite file", abs)
 	case err == nil && !fi.Mode().IsRegular():
 		return nil, fmt.Errorf("database: %s is not a regular file", abs)
+	case err == nil && fi.Size() == 0 && opt.MustExist:
+		return nil, fmt.Errorf("database: %s: %w", abs, ErrEmpty)
 	case err == nil:
 	case errors.Is(err, fs.ErrNotExist):
 		if opt.MustExist {

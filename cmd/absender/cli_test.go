@@ -343,3 +343,25 @@ func TestUnknownTenantIsAnError(t *testing.T) {
 		t.Errorf("events export --tenant: %s", out)
 	}
 }
+
+// An empty absender.db (as earlier versions left behind) has no schema:
+// refused like a missing one, and left as it was, 0 bytes, without -wal
+// or -shm files beside it.
+func TestAnEmptySQLiteFileIsRefusedUntouched(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("absender.db", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range nonCreating {
+		_, err := cli(t, args...)
+		want := "database ./absender.db has no schema (the file is empty); start the server once (absender serve) or run: absender migrate up"
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: got %v, want %q", strings.Join(args, " "), err, want)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if fi, err := os.Stat("absender.db"); err != nil || fi.Size() != 0 || len(entries) != 1 {
+		t.Errorf("after the refused commands: %v, %v", entries, err)
+	}
+}

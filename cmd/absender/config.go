@@ -29,7 +29,7 @@ type dbConfig struct {
 }
 
 func (c *dbConfig) register(fs *flagSet) {
-	fs.StringVar(&c.URL, "database-url", "./absender.db", "database: a SQLite file path, or postgres://user:pass@host:5432/db")
+	fs.StringVar(&c.URL, "database-url", "./absender.db", "database: a SQLite file path, or postgres://user:pass@host:5432/db; only serve and migrate up create it, every other command needs one that exists")
 	fs.StringVar(&c.SecretKeyFile, "secret-key-file", "", "SQLite only: key file for secrets (default: <database>.key beside the database, created with mode 0600 on first run); with PostgreSQL set ABSENDER_SECRET_KEY instead")
 	fs.settings("database-url", "secret-key-file")
 }
@@ -61,6 +61,9 @@ func (c dbConfig) open(ctx context.Context, create bool) (*database.DB, error) {
 			return nil, fmt.Errorf("database %s does not exist; create it on the PostgreSQL server (e.g. createdb), then %s", name, howTo)
 		}
 		return nil, fmt.Errorf("database %s does not exist; %s", name, howTo)
+	}
+	if errors.Is(err, database.ErrEmpty) {
+		return nil, fmt.Errorf("database %s has no schema (the file is empty); %s", name, howTo)
 	}
 	if err != nil {
 		return nil, err
