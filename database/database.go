@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -64,7 +65,26 @@ type Options struct {
 	// MaxConns caps the PostgreSQL pool (default 20) and the SQLite read
 	// pool (default 8).
 	MaxConns int
+	// MustExist refuses a SQLite file that does not exist (ErrNotExist)
+	// instead of creating it. A PostgreSQL database is never created here;
+	// one that does not exist is ErrNotExist either way.
+	MustExist bool
 }
+
+// ErrNotExist is the error (errors.Is) of Open for a database that does
+// not exist: a missing SQLite file under Options.MustExist, or a
+// PostgreSQL database the server does not have.
+var ErrNotExist = errors.New("database does not exist")
+
+// ErrEmpty is the error of Open under Options.MustExist for an empty
+// SQLite file (no schema: opening it would write to it).
+var ErrEmpty = errors.New("database file is empty")
+
+// notExist keeps the driver's text and matches ErrNotExist.
+type notExist struct{ err error }
+
+func (e notExist) Error() string   { return e.err.Error() }
+func (e notExist) Unwrap() []error { return []error{ErrNotExist, e.err} }
 
 // Open opens the database named by raw: a postgres:// or postgresql:// URL,
 // or a SQLite file path (optionally prefixed with sqlite: or file:).
@@ -89,6 +109,16 @@ func Open(ctx context.Context, raw string, opt Options) (*DB, error) {
 	defer cancel()
 	if err := db.Write.PingContext(pingCtx); err != nil {
 		_ = db.Close()
+		var pgErr *pgconn.PgError
+		switch {
+		case kind == SQLite && (strings.Contains(err.Error(), "(14)") || strings.Contains(err.Error(), "unable to open")):
+			// SQLite says "out of memory (14)" (SQLITE_CANTOPEN) for a file
+			// it cannot open or whose -wal file it cannot create.
+			return nil, fmt.Errorf("database: cannot open the SQLite file %s: the file and its directory must be readable and writable (SQLite creates %s-wal beside it): %w",
+				db.Path, filepath.Base(db.Path), err)
+		case errors.As(err, &pgErr) && pgErr.Code == "3D000": // invalid_catalog_name
+			return nil, notExist{fmt.Errorf("database: connect to %s: %w", Redact(raw), err)}
+		}
 		return nil, fmt.Errorf("database: connect to %s: %w", Redact(raw), err)
 	}
 	return db, nil
@@ -174,8 +204,31 @@ func openSQLite(path string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
-	if err := createPrivate(abs); err != nil {
-		return nil, err
+	fi, err := os.Stat(abs)
+	switch {
+	case err == nil && fi.IsDir():
+		return nil, fmt.Errorf("database: %s is a directory, not a SQLite file", abs)
+	case err == nil && !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("database: %s is not a regular file", abs)
+	case err == nil && fi.Size() == 0 && opt.MustExist:
+		return nil, fmt.Errorf("database: %s: %w", abs, ErrEmpty)
+	case err == nil:
+	case errors.Is(err, fs.ErrNotExist):
+		if opt.MustExist {
+			return nil, notExist{fmt.Errorf("database: %s does not exist", abs)}
+		}
+		dir := filepath.Dir(abs)
+		if di, derr := os.Stat(dir); derr != nil || !di.IsDir() {
+			return nil, fmt.Errorf("database: cannot create %s: the directory %s does not exist", abs, dir)
+		}
+		if err := createPrivate(abs); err != nil {
+			if errors.Is(err, fs.ErrPermission) {
+				return nil, fmt.Errorf("database: cannot create %s: the directory %s is not writable", abs, dir)
+			}
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("database: cannot open %s: %w", abs, err)
 	}
 	w, err := sql.Open(sqliteshim.ShimName, "file:"+abs+"?"+sqlitePragmas+"&_txlock=immediate")
 	if err != nil {

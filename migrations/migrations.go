@@ -126,3 +126,24 @@ func List(ctx context.Context, db *database.DB) ([]Status, error) {
 	}
 	return out, nil
 }
+
+// Applied tells whether any migration was ever applied to db — false for a
+// database without Absender's schema — without creating anything (List
+// and Up create bun's tables).
+func Applied(ctx context.Context, db *database.DB) (bool, error) {
+	q := `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'bun_migrations'`
+	if db.Kind == database.SQLite {
+		q = `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'bun_migrations'`
+	}
+	var n int
+	if err := db.Read.DB.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		return false, fmt.Errorf("migrations: %w", err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	if err := db.Read.DB.QueryRowContext(ctx, `SELECT count(*) FROM bun_migrations`).Scan(&n); err != nil {
+		return false, fmt.Errorf("migrations: %w", err)
+	}
+	return n > 0, nil
+}

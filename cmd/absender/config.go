@@ -29,8 +29,9 @@ type dbConfig struct {
 }
 
 func (c *dbConfig) register(fs *flagSet) {
-	fs.StringVar(&c.URL, "database-url", "./absender.db", "database: a SQLite file path, or postgres://user:pass@host:5432/db")
+	fs.StringVar(&c.URL, "database-url", "./absender.db", "database: a SQLite file path, or postgres://user:pass@host:5432/db; only serve and migrate up create it, every other command needs one that exists")
 	fs.StringVar(&c.SecretKeyFile, "secret-key-file", "", "SQLite only: key file for secrets (default: <database>.key beside the database, created with mode 0600 on first run); with PostgreSQL set ABSENDER_SECRET_KEY instead")
+	fs.settings("database-url", "secret-key-file")
 }
 
 // Validate names the setting that is wrong.
@@ -41,11 +42,41 @@ func (c dbConfig) Validate() error {
 	return nil
 }
 
-func (c dbConfig) open(ctx context.Context) (*database.DB, error) {
+// open opens the database. With create (serve and migrate up only) a
+// missing SQLite file is created; otherwise a database that does not exist
+// or has no schema (no migration ever applied) is refused with an error
+// naming it and how to create it, and nothing is created.
+func (c dbConfig) open(ctx context.Context, create bool) (*database.DB, error) {
 	if err := c.Validate(); err != nil {
 		return nil, usageError{err.Error()}
 	}
-	return database.Open(ctx, c.URL, database.Options{})
+	conn, err := database.Open(ctx, c.URL, database.Options{MustExist: !create})
+	if create {
+		return conn, err
+	}
+	name := database.Redact(strings.TrimSpace(c.URL))
+	const howTo = "start the server once (absender serve) or run: absender migrate up"
+	if errors.Is(err, database.ErrNotExist) {
+		if kind, _, _ := database.Parse(c.URL); kind == database.Postgres {
+			return nil, fmt.Errorf("database %s does not exist; create it on the PostgreSQL server (e.g. createdb), then %s", name, howTo)
+		}
+		return nil, fmt.Errorf("database %s does not exist; %s", name, howTo)
+	}
+	if errors.Is(err, database.ErrEmpty) {
+		return nil, fmt.Errorf("database %s has no schema (the file is empty); %s", name, howTo)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, err := migrations.Applied(ctx, conn)
+	if err == nil && !ok {
+		err = fmt.Errorf("database %s has no schema (no migration was ever applied); %s", name, howTo)
+	}
+	if err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	return conn, nil
 }
 
 // keyring loads the key ring for secrets: ABSENDER_SECRET_KEY when set
@@ -92,6 +123,7 @@ type logConfig struct {
 func (c *logConfig) register(fs *flagSet) {
 	fs.StringVar(&c.Format, "log-format", "auto", "log format: auto (text on a terminal, JSON otherwise), json or text")
 	fs.StringVar(&c.Level, "log-level", "info", "log level: debug, info, warn or error")
+	fs.settings("log-format", "log-level")
 }
 
 func (c logConfig) Validate() error {
@@ -138,11 +170,11 @@ func displayPath(p string) string {
 	return p
 }
 
-// server opens the database, applies pending migrations and assembles the
-// parts a command needs (with the key ring when it runs commands that seal
-// secrets). closeDB releases the database.
+// server opens the database, which must exist (see open), applies pending
+// migrations and assembles the parts a command needs (with the key ring
+// when it runs commands that seal secrets). closeDB releases the database.
 func (c dbConfig) server(ctx context.Context, withKeyring bool) (srv *server.Server, closeDB func(), err error) {
-	conn, err := c.open(ctx)
+	conn, err := c.open(ctx, false)
 	if err != nil {
 		return nil, nil, err
 	}

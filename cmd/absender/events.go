@@ -19,7 +19,7 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	db.register(fs)
 	fs.StringVar(&since, "since", "", "start after this position (a number) or at this time (RFC 3339)")
 	fs.StringVar(&until, "until", "", "end at this position (inclusive) or before this time (RFC 3339)")
-	fs.StringVar(&tenant, "tenant", "", "only this tenant's events")
+	fs.StringVar(&tenant, "tenant", "", "only this tenant's events (a tenant id that was never created is an error)")
 	fs.BoolVar(&follow, "follow", false, "after the last event, wait for new ones until interrupted")
 	if err := fs.parse(args); err != nil {
 		return err
@@ -30,10 +30,10 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var f envelope.Filter
 	var err error
 	if f.After, f.Since, err = positionOrTime(since); err != nil {
-		return usageError{"--since (ABSENDER_SINCE): " + err.Error()}
+		return usageError{"events export: --since: " + err.Error()}
 	}
 	if f.Until, f.UntilTime, err = positionOrTime(until); err != nil {
-		return usageError{"--until (ABSENDER_UNTIL): " + err.Error()}
+		return usageError{"events export: --until: " + err.Error()}
 	}
 	f.TenantID, f.Follow = tenant, follow
 	srv, closeDB, err := db.server(ctx, false)
@@ -41,6 +41,11 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer closeDB()
+	if tenant != "" {
+		if err := tenantKnown(ctx, srv.Store, tenant); err != nil {
+			return err
+		}
+	}
 	if follow {
 		go srv.Store.Listen(ctx)
 	}

@@ -60,6 +60,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		printUsage(stdout)
 		return nil
 	}
+	switch args[0] {
+	case "--version", "-version", "-v":
+		// The same as absender version (SPEC §5).
+		args = append([]string{"version"}, args[1:]...)
+	}
 	for _, c := range commands() {
 		if c.name == args[0] {
 			return c.run(ctx, args[1:], stdout, stderr)
@@ -81,9 +86,13 @@ Commands:
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, `
-Every flag also reads an environment variable: --database-url is
-ABSENDER_DATABASE_URL, --listen is ABSENDER_LISTEN, and so on.
-Run "absender <command> --help" for the flags of a command.
+Every flag of serve and every global setting (--database-url, --secret-key-file,
+--broker-url, --log-format, --log-level) also reads an environment variable:
+--database-url is ABSENDER_DATABASE_URL, --listen is ABSENDER_LISTEN, and so on.
+The arguments of a command (a token's role and name, an export's range, a tenant,
+a time) are flags only. Only serve and migrate up create a database.
+Run "absender <command> --help" for the flags of a command; "absender --version"
+(or -v) prints the version.
 `)
 }
 

@@ -140,13 +140,16 @@ func TestPostgresNeedsSecretKey(t *testing.T) {
 func TestHistoryCommands(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "h.db")
 	var out bytes.Buffer
+	if err := run(t.Context(), []string{"migrate", "up", "--database-url", db}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
 	if err := run(t.Context(), []string{"seed", "demo", "--database-url", db}, &out, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
 	var tenant string
 	for _, line := range strings.Split(out.String(), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && f[0] == "tenant" {
-			tenant = f[1]
+		if f := strings.Fields(line); len(f) > 2 && f[0] == "tenant" {
+			tenant = f[2]
 		}
 	}
 	if tenant == "" {

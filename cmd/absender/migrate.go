@@ -10,7 +10,9 @@ import (
 
 func runMigrate(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	var db dbConfig
-	fs := newFlagSet("migrate", "Apply pending migrations (migrate up) or list them (migrate status). Re-running up is a no-op.")
+	fs := newFlagSet("migrate", "Apply pending migrations (migrate up) or list them (migrate status). Re-running up is a no-op.\n"+
+		"migrate up creates a SQLite database that does not exist (as serve does); on PostgreSQL the database must\n"+
+		"exist and up creates the schema in it. migrate status creates nothing: it refuses a database that does not exist.")
 	db.register(fs)
 	if err := fs.parse(args); err != nil {
 		return err
@@ -18,7 +20,8 @@ func runMigrate(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if len(fs.args) != 1 || (fs.args[0] != "up" && fs.args[0] != "status") {
 		return usageError{"migrate: say up or status (see absender migrate --help)"}
 	}
-	conn, err := db.open(ctx)
+	// Only up creates the database (SPEC §5).
+	conn, err := db.open(ctx, fs.args[0] == "up")
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,9 @@ import (
 func demoDatabase(t *testing.T) (string, *database.DB) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "demo.db")
+	if err := run(t.Context(), []string{"migrate", "up", "--database-url", path}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
 	if err := run(t.Context(), []string{"seed", "demo", "--database-url", path}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,7 @@ func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer
 	db.register(fs)
 	fs.StringVar(&brokerURL, "broker-url", "", "for retry-parked of the fan-out's group "+fanout.DefaultConsumerGroup+
 		": the NATS JetStream to publish to, as for serve, e.g. nats://127.0.0.1:4222")
+	fs.settings("broker-url")
 	if err := fs.parse(args); err != nil {
 		return err
 	}

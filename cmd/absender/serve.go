@@ -114,6 +114,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&c.GraphTokenURL, "graph-token-url", "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token", "OAuth2 token endpoint for Microsoft Graph; {tenant} is replaced by the directory id")
 	fs.DurationVar(&c.ReadYourWrites, "read-your-writes", graph.DefaultWaitTimeout, "how long a mutation waits for the read models before it answers from the committed events with a READ_MODEL_BEHIND warning (R36)")
 	checkConfig := fs.Bool("check-config", false, "validate the configuration, print it (secrets masked) with where each value came from, and exit without opening the database or listening")
+	fs.allSettings() // every flag of serve has its variable (SPEC §5)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -130,7 +131,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer func() { _ = tel.Shutdown(context.WithoutCancel(ctx)) }()
 
-	db, err := c.db.open(ctx)
+	db, err := c.db.open(ctx, true)
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func runToken(ctx context.Context, args []string, stdout, _ io.Writer) error {
 		return usageError{"token issue: give exactly one of --system-admin, --auditor, --mail-server"}
 	}
 	if name == "" {
-		return usageError{"token issue: --name (ABSENDER_NAME) is required"}
+		return usageError{"token issue: --name is required"}
 	}
 	srv, closeDB, err := db.server(ctx, true)
 	if err != nil {
