@@ -266,7 +266,9 @@ func (t *Transport) checkGraph(ctx context.Context, run *checkRun, s domain.Serv
 	tokenURL := strings.ReplaceAll(t.opts.GraphTokenURL, "{tenant}", url.PathEscape(s.GraphTenantID))
 	u, err := url.Parse(tokenURL)
 	if err != nil || u.Hostname() == "" {
-		run.step(StepDNS, func() (string, error) { return "", fmt.Errorf("the token endpoint %q is not a URL", t.opts.GraphTokenURL) })
+		run.step(StepDNS, func() (string, error) {
+			return "", fmt.Errorf("the token endpoint %q is not a URL", t.opts.GraphTokenURL)
+		})
 		return
 	}
 	if !run.step(StepDNS, func() (string, error) { return t.lookup(ctx, u.Hostname()) }) {
