@@ -216,10 +216,10 @@ var rules = map[Op]Rule{
 	// Whoever may configure the settings checked: the system server
 	// system administrators, a tenant's server and mailboxes also the
 	// tenant's legal representative and administrators (issue 11).
-	OpCheckMailServer: mutation("tenant", All, Denied, Denied, Tenant, Tenant, Denied, Denied),
-	OpSubmitSupportRequest:    mutation("user", Denied, Denied, Denied, Own, Own, Own, Own),
-	OpPurgeMessageContent:     mutation("message", All, Denied, Denied, Tenant, Tenant, Denied, Denied),
-	OpInboundReceived:         mutation("mail domain", All, Denied, All, Denied, Denied, Denied, Denied),
+	OpCheckMailServer:      mutation("tenant", All, Denied, Denied, Tenant, Tenant, Denied, Denied),
+	OpSubmitSupportRequest: mutation("user", Denied, Denied, Denied, Own, Own, Own, Own),
+	OpPurgeMessageContent:  mutation("message", All, Denied, Denied, Tenant, Tenant, Denied, Denied),
+	OpInboundReceived:      mutation("mail domain", All, Denied, All, Denied, Denied, Denied, Denied),
 
 	OpEvents:        subscription("tenant", All, All, Denied, Tenant, Tenant, Denied, Denied),
 	OpMessageStatus: subscription("message", All, All, Denied, Tenant, Tenant, Own, Own),
