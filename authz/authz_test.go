@@ -141,6 +141,8 @@ func TestR19_Permissions(t *testing.T) {
 		{"F  F  F  F  F  F  F  U  N  U", authz.OpSendMessage, peer, "as another user"},
 		{"ok F  F  ok ok F  F  U  N  U", authz.OpSendTestMail, tenantA, "R6 tenant A"},
 		{"ok F  F  F  F  F  F  U  F  U", authz.OpSendTestMail, system, "R6 system server"},
+		{"ok F  F  ok ok F  F  U  N  U", authz.OpCheckMailServer, tenantA, "tenant A's server or mailbox"},
+		{"ok F  F  F  F  F  F  U  F  U", authz.OpCheckMailServer, system, "system server"},
 		{"F  F  F  ok ok ok ok U  ok U", authz.OpSubmitSupportRequest, self, "R7 as self"},
 		{"ok F  F  ok ok F  F  U  N  U", authz.OpPurgeMessageContent, peer, "R25 message of A"},
 		{"ok F  ok F  F  F  F  U  N  U", authz.OpInboundReceived, tenantA, "domain of A"},
@@ -205,7 +207,7 @@ var contract = []string{
 	"createUser", "updateUser", "deleteUser", "setUserBlocked", "issueApiToken", "revokeApiToken",
 	"createGroup", "deleteGroup", "addGroupMember", "removeGroupMember", "addMailbox",
 	"updateMailbox", "removeMailbox", "grantUser", "revokeUser", "grantGroup", "revokeGroup", "setMailboxRestricted",
-	"sendMessage", "sendTestMail", "submitSupportRequest", "purgeMessageContent",
+	"sendMessage", "sendTestMail", "submitSupportRequest", "purgeMessageContent", "checkMailServer",
 	"events", "messageStatus",
 	"routeInbound", "inboundReceived", "setBulkLimitLifted",
 }

@@ -60,6 +60,7 @@ const (
 	OpSetMailboxRestricted    Op = "setMailboxRestricted"
 	OpSendMessage             Op = "sendMessage"
 	OpSendTestMail            Op = "sendTestMail"
+	OpCheckMailServer         Op = "checkMailServer"
 	OpSubmitSupportRequest    Op = "submitSupportRequest"
 	OpPurgeMessageContent     Op = "purgeMessageContent"
 	OpInboundReceived         Op = "inboundReceived"
@@ -212,9 +213,13 @@ var rules = map[Op]Rule{
 	OpSetMailboxRestricted:    mutation("mailbox", All, Denied, Denied, Tenant, Tenant, Denied, Denied),
 	OpSendMessage:             mutation("user", Denied, Denied, Denied, Own, Own, Own, Own),
 	OpSendTestMail:            mutation("tenant", All, Denied, Denied, Tenant, Tenant, Denied, Denied),
-	OpSubmitSupportRequest:    mutation("user", Denied, Denied, Denied, Own, Own, Own, Own),
-	OpPurgeMessageContent:     mutation("message", All, Denied, Denied, Tenant, Tenant, Denied, Denied),
-	OpInboundReceived:         mutation("mail domain", All, Denied, All, Denied, Denied, Denied, Denied),
+	// Whoever may configure the settings checked: the system server
+	// system administrators, a tenant's server and mailboxes also the
+	// tenant's legal representative and administrators (issue 11).
+	OpCheckMailServer:      mutation("tenant", All, Denied, Denied, Tenant, Tenant, Denied, Denied),
+	OpSubmitSupportRequest: mutation("user", Denied, Denied, Denied, Own, Own, Own, Own),
+	OpPurgeMessageContent:  mutation("message", All, Denied, Denied, Tenant, Tenant, Denied, Denied),
+	OpInboundReceived:      mutation("mail domain", All, Denied, All, Denied, Denied, Denied, Denied),
 
 	OpEvents:        subscription("tenant", All, All, Denied, Tenant, Tenant, Denied, Denied),
 	OpMessageStatus: subscription("message", All, All, Denied, Tenant, Tenant, Own, Own),

@@ -13,6 +13,9 @@ const (
 	StreamGroup   StreamKind = "group"
 	StreamMailbox StreamKind = "mailbox"
 	StreamToken   StreamKind = "token"
+	// StreamCheck holds one connection check each (checkMailServer): its
+	// own stream, so a check never moves a configuration stream's version.
+	StreamCheck StreamKind = "check"
 )
 
 // StreamRef names one aggregate instance.

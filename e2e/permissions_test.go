@@ -74,7 +74,7 @@ var permSpecFields = []string{
 	"createUser", "updateUser", "deleteUser", "setUserBlocked", "issueApiToken", "revokeApiToken",
 	"createGroup", "deleteGroup", "addGroupMember", "removeGroupMember", "addMailbox",
 	"updateMailbox", "removeMailbox", "grantUser", "revokeUser", "grantGroup", "revokeGroup", "setMailboxRestricted",
-	"sendMessage", "sendTestMail", "submitSupportRequest", "purgeMessageContent",
+	"sendMessage", "sendTestMail", "submitSupportRequest", "purgeMessageContent", "checkMailServer",
 }
 
 // permFixture is the world the matrix runs in. Every object named here
@@ -101,6 +101,11 @@ type permFixture struct {
 var permSettings = map[string]any{
 	"host": "smtp.example.com", "encryption": "STARTTLS", "auth": "NONE",
 	"senderAddress": "noreply@example.com", "senderName": "Absender",
+}
+
+// permCheckSettings are unsaved settings of a port nothing listens on.
+var permCheckSettings = map[string]any{
+	"host": "127.0.0.1", "port": 9, "encryption": "NONE", "auth": "NONE", "senderAddress": "noreply@example.com",
 }
 
 const permSupport = `mutation { configureSupport(address: "support@example.com", allowTenantAddress: true, attachSystemInfo: false) { configured } }`
@@ -321,6 +326,7 @@ func permRows() []permRow {
 		qMessage   = `query($id: ID!) { message(id: $id) { id status } }`
 		qMessages  = `query($t: ID!) { messages(tenantId: $t, first: 500) { edges { node { id } } } }`
 		mTestMail  = `mutation($t: ID, $m: ID, $to: String!) { sendTestMail(tenantId: $t, mailboxId: $m, to: $to) { id } }`
+		mCheck     = `mutation($t: ID, $m: ID, $in: ServerSettingsInput) { checkMailServer(tenantId: $t, mailboxId: $m, input: $in) { ok } }`
 		mCreateU   = `mutation($t: ID!, $l: String!, $e: String!, $r: Role!) { createUser(tenantId: $t, loginName: $l, displayName: "New user", email: $e, role: $r) { id } }`
 		mUpdateU   = `mutation($u: ID!, $r: Role) { updateUser(userId: $u, displayName: "Renamed", role: $r) { id } }`
 		mDeleteU   = `mutation($u: ID!) { deleteUser(userId: $u) }`
@@ -497,6 +503,18 @@ func permRows() []permRow {
 		{"sendTestMail", "R6 R12 the authenticated global mailbox of A", "ok F  F  ok ok F  F  U  N  U", mTestMail,
 			func(f *permFixture, _ permWho) map[string]any {
 				return map[string]any{"m": f.global, "to": "check@example.com"}
+			}},
+		// Unsaved settings of a closed local port: the check fails fast at
+		// CONNECT, which is still an allowed call.
+		{"checkMailServer", "the system server", "ok F  F  F  F  F  F  U  F  U", mCheck,
+			func(*permFixture, permWho) map[string]any { return map[string]any{"in": permCheckSettings} }},
+		{"checkMailServer", "tenant A's server", "ok F  F  ok ok F  F  U  N  U", mCheck,
+			func(f *permFixture, _ permWho) map[string]any {
+				return map[string]any{"t": f.tenantA, "in": permCheckSettings}
+			}},
+		{"checkMailServer", "the global mailbox of A", "ok F  F  ok ok F  F  U  N  U", mCheck,
+			func(f *permFixture, _ permWho) map[string]any {
+				return map[string]any{"m": f.global, "in": permCheckSettings}
 			}},
 		{"submitSupportRequest", "R7 self", "F  F  F  ok ok ok ok U  ok U",
 			`mutation { submitSupportRequest(subject: "Help", body: "Please.") { id } }`, permNoVars},

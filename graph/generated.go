@@ -80,6 +80,18 @@ type ComplexityRoot struct {
 		TenantID func(childComplexity int) int
 	}
 
+	CheckStep struct {
+		Detail func(childComplexity int) int
+		Millis func(childComplexity int) int
+		Name   func(childComplexity int) int
+		Ok     func(childComplexity int) int
+	}
+
+	ConnectionCheck struct {
+		Ok    func(childComplexity int) int
+		Steps func(childComplexity int) int
+	}
+
 	EventEnvelope struct {
 		Actor         func(childComplexity int) int
 		At            func(childComplexity int) int
@@ -155,6 +167,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddGroupMember          func(childComplexity int, groupID string, userID string) int
 		AddMailbox              func(childComplexity int, tenantID string, address string, displayName string, sender bool, replyTo bool, global *bool, settings *model.ServerSettingsInput) int
+		CheckMailServer         func(childComplexity int, tenantID *string, mailboxID *string, input *model.ServerSettingsInput) int
 		ConfigureSupport        func(childComplexity int, address *string, allowTenantAddress bool, attachSystemInfo bool) int
 		ConfigureSystemServer   func(childComplexity int, input model.ServerSettingsInput) int
 		ConfigureTenantServer   func(childComplexity int, tenantID string, input model.ServerSettingsInput) int
@@ -319,6 +332,7 @@ type MutationResolver interface {
 	ConfigureSystemServer(ctx context.Context, input model.ServerSettingsInput) (*model.SystemMailServer, error)
 	SetSystemServerEnabled(ctx context.Context, enabled bool) (*model.SystemMailServer, error)
 	ConfigureSupport(ctx context.Context, address *string, allowTenantAddress bool, attachSystemInfo bool) (*model.SystemMailServer, error)
+	CheckMailServer(ctx context.Context, tenantID *string, mailboxID *string, input *model.ServerSettingsInput) (*model.ConnectionCheck, error)
 	CreateUser(ctx context.Context, tenantID string, loginName string, displayName string, email string, role model.Role) (*model.User, error)
 	UpdateUser(ctx context.Context, userID string, displayName *string, email *string, role *model.Role) (*model.User, error)
 	DeleteUser(ctx context.Context, userID string) (string, error)
@@ -531,6 +545,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEntry.TenantID(childComplexity), true
+
+	case "CheckStep.detail":
+		if e.ComplexityRoot.CheckStep.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckStep.Detail(childComplexity), true
+	case "CheckStep.millis":
+		if e.ComplexityRoot.CheckStep.Millis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckStep.Millis(childComplexity), true
+	case "CheckStep.name":
+		if e.ComplexityRoot.CheckStep.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckStep.Name(childComplexity), true
+	case "CheckStep.ok":
+		if e.ComplexityRoot.CheckStep.Ok == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckStep.Ok(childComplexity), true
+
+	case "ConnectionCheck.ok":
+		if e.ComplexityRoot.ConnectionCheck.Ok == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectionCheck.Ok(childComplexity), true
+	case "ConnectionCheck.steps":
+		if e.ComplexityRoot.ConnectionCheck.Steps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectionCheck.Steps(childComplexity), true
 
 	case "EventEnvelope.actor":
 		if e.ComplexityRoot.EventEnvelope.Actor == nil {
@@ -867,6 +919,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddMailbox(childComplexity, args["tenantId"].(string), args["address"].(string), args["displayName"].(string), args["sender"].(bool), args["replyTo"].(bool), args["global"].(*bool), args["settings"].(*model.ServerSettingsInput)), true
+	case "Mutation.checkMailServer":
+		if e.ComplexityRoot.Mutation.CheckMailServer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_checkMailServer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CheckMailServer(childComplexity, args["tenantId"].(*string), args["mailboxId"].(*string), args["input"].(*model.ServerSettingsInput)), true
 	case "Mutation.configureSupport":
 		if e.ComplexityRoot.Mutation.ConfigureSupport == nil {
 			break
@@ -1808,7 +1871,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/audit.graphqls" "schema/base.graphqls" "schema/directory.graphqls" "schema/mailbox.graphqls" "schema/message.graphqls" "schema/server.graphqls" "schema/tenant.graphqls"
+//go:embed "schema/audit.graphqls" "schema/base.graphqls" "schema/check.graphqls" "schema/directory.graphqls" "schema/mailbox.graphqls" "schema/message.graphqls" "schema/server.graphqls" "schema/tenant.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1822,6 +1885,7 @@ func sourceData(filename string) string {
 var sources = []*ast.Source{
 	{Name: "schema/audit.graphqls", Input: sourceData("schema/audit.graphqls"), BuiltIn: false},
 	{Name: "schema/base.graphqls", Input: sourceData("schema/base.graphqls"), BuiltIn: false},
+	{Name: "schema/check.graphqls", Input: sourceData("schema/check.graphqls"), BuiltIn: false},
 	{Name: "schema/directory.graphqls", Input: sourceData("schema/directory.graphqls"), BuiltIn: false},
 	{Name: "schema/mailbox.graphqls", Input: sourceData("schema/mailbox.graphqls"), BuiltIn: false},
 	{Name: "schema/message.graphqls", Input: sourceData("schema/message.graphqls"), BuiltIn: false},
@@ -1904,6 +1968,30 @@ func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field gr
 		return ec.fieldContext_AuditEntry_changes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_CheckStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_CheckStep_name(ctx, field)
+	case "ok":
+		return ec.fieldContext_CheckStep_ok(ctx, field)
+	case "detail":
+		return ec.fieldContext_CheckStep_detail(ctx, field)
+	case "millis":
+		return ec.fieldContext_CheckStep_millis(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckStep", field.Name)
+}
+
+func (ec *executionContext) childFields_ConnectionCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ok":
+		return ec.fieldContext_ConnectionCheck_ok(ctx, field)
+	case "steps":
+		return ec.fieldContext_ConnectionCheck_steps(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConnectionCheck", field.Name)
 }
 
 func (ec *executionContext) childFields_EventEnvelope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2423,6 +2511,36 @@ func (ec *executionContext) field_Mutation_addMailbox_args(ctx context.Context, 
 		return nil, err
 	}
 	args["settings"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_checkMailServer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tenantId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tenantId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "mailboxId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mailboxId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (*model.ServerSettingsInput, error) {
+			return ec.unmarshalOServerSettingsInput2ᚖgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐServerSettingsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg2
 	return args, nil
 }
 
@@ -3975,6 +4093,153 @@ func (ec *executionContext) fieldContext_AuditEntry_changes(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _CheckStep_name(ctx context.Context, field graphql.CollectedField, obj *model.CheckStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckStep_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckStep_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _CheckStep_ok(ctx context.Context, field graphql.CollectedField, obj *model.CheckStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckStep_ok(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ok, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckStep_ok(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckStep", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CheckStep_detail(ctx context.Context, field graphql.CollectedField, obj *model.CheckStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckStep_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckStep_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _CheckStep_millis(ctx context.Context, field graphql.CollectedField, obj *model.CheckStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckStep_millis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Millis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckStep_millis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckStep", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConnectionCheck_ok(ctx context.Context, field graphql.CollectedField, obj *model.ConnectionCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectionCheck_ok(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ok, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectionCheck_ok(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectionCheck", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ConnectionCheck_steps(ctx context.Context, field graphql.CollectedField, obj *model.ConnectionCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectionCheck_steps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Steps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CheckStep) graphql.Marshaler {
+			return ec.marshalNCheckStep2ᚕgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐCheckStepᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectionCheck_steps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectionCheck",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CheckStep(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _EventEnvelope_id(ctx context.Context, field graphql.CollectedField, obj *model.EventEnvelope) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5346,6 +5611,50 @@ func (ec *executionContext) fieldContext_Mutation_configureSupport(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_configureSupport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_checkMailServer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_checkMailServer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CheckMailServer(ctx, fc.Args["tenantId"].(*string), fc.Args["mailboxId"].(*string), fc.Args["input"].(*model.ServerSettingsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConnectionCheck) graphql.Marshaler {
+			return ec.marshalNConnectionCheck2ᚖgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐConnectionCheck(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_checkMailServer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectionCheck(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_checkMailServer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10355,6 +10664,92 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var checkStepImplementors = []string{"CheckStep"}
+
+func (ec *executionContext) _CheckStep(ctx context.Context, sel ast.SelectionSet, obj *model.CheckStep) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, checkStepImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CheckStep")
+		case "name":
+			out.Values[i] = ec._CheckStep_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ok":
+			out.Values[i] = ec._CheckStep_ok(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detail":
+			out.Values[i] = ec._CheckStep_detail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "millis":
+			out.Values[i] = ec._CheckStep_millis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var connectionCheckImplementors = []string{"ConnectionCheck"}
+
+func (ec *executionContext) _ConnectionCheck(ctx context.Context, sel ast.SelectionSet, obj *model.ConnectionCheck) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, connectionCheckImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConnectionCheck")
+		case "ok":
+			out.Values[i] = ec._ConnectionCheck_ok(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "steps":
+			out.Values[i] = ec._ConnectionCheck_steps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var eventEnvelopeImplementors = []string{"EventEnvelope"}
 
 func (ec *executionContext) _EventEnvelope(ctx context.Context, sel ast.SelectionSet, obj *model.EventEnvelope) graphql.Marshaler {
@@ -10848,6 +11243,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "configureSupport":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_configureSupport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checkMailServer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_checkMailServer(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -12254,6 +12656,34 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNCheckStep2githubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐCheckStep(ctx context.Context, sel ast.SelectionSet, v model.CheckStep) graphql.Marshaler {
+	return ec._CheckStep(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCheckStep2ᚕgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐCheckStepᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CheckStep) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCheckStep2githubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐCheckStep(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConnectionCheck2ᚖgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐConnectionCheck(ctx context.Context, sel ast.SelectionSet, v *model.ConnectionCheck) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConnectionCheck!")
+		return graphql.Null
+	}
+	return ec._ConnectionCheck(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDuplicatePolicy2githubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐDuplicatePolicy(ctx context.Context, v any) (model.DuplicatePolicy, error) {

@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
+	coderws "github.com/coder/websocket"
 	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -43,6 +44,13 @@ type Deps struct {
 	// answers from the committed events with a READ_MODEL_BEHIND warning
 	// (R36).
 	WaitTimeout time.Duration
+	// Checker runs checkMailServer's connection checks (nil: the mutation
+	// answers INTERNAL).
+	Checker ServerChecker
+	// CORSOrigins are the origins besides the server's own whose pages may
+	// open the WebSocket (server.ParseCORSOrigins; "*": any). A request
+	// without an Origin header is allowed.
+	CORSOrigins []string
 }
 
 // WSInitTimeout bounds how long a WebSocket may wait before its
@@ -65,8 +73,9 @@ func Handler(d Deps) http.Handler {
 		d.WaitTimeout = DefaultWaitTimeout
 	}
 	auth := NewAuthenticator(d.App, d.Reader, d.Store.Generation)
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{deps: d, auth: auth}}))
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{deps: d, auth: auth, checks: &checkLimiter{}}}))
 	srv.AddTransport(transport.Websocket{
+		Implementation:        wsOrigins(d.CORSOrigins),
 		KeepAlivePingInterval: 15 * time.Second,
 		// R34: a connection that shows no token in time is closed
 		// ("connection initialisation timeout"), so idle unauthenticated
@@ -106,6 +115,22 @@ func Handler(d Deps) http.Handler {
 		return errInternal
 	})
 	return limitBodySize(withRequest(auth, d.Log, requireToken(requireUTF8(srv))))
+}
+
+// wsOrigins accepts WebSocket upgrades from the server's own origin, from
+// requests without an Origin header, and from the listed origins; others
+// are refused with 403.
+func wsOrigins(origins []string) transport.CoderWebsocketImplementation {
+	var opts coderws.AcceptOptions
+	for _, o := range origins {
+		if o == "*" {
+			opts.InsecureSkipVerify = true // any origin: tokens are never ambient
+			continue
+		}
+		// Matched as "scheme://host" with path.Match: escape its metacharacters.
+		opts.OriginPatterns = append(opts.OriginPatterns, strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`).Replace(o))
+	}
+	return transport.CoderWebsocketImplementation{AcceptOptions: opts}
 }
 
 // Playground is the GraphiQL page for "/".

@@ -19,8 +19,9 @@ import (
 
 // Resolver is the root resolver; dependencies are injected here.
 type Resolver struct {
-	deps Deps
-	auth Authenticator
+	deps   Deps
+	auth   Authenticator
+	checks *checkLimiter // checkMailServer's bound
 }
 
 // allow checks the caller against the permission table and returns the

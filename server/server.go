@@ -57,6 +57,10 @@ type Options struct {
 	// Metrics serves /metrics (telemetry.Setup's Prometheus handler); nil:
 	// no /metrics.
 	Metrics http.Handler
+	// CORSOrigins are the browser origins other than the server's own that
+	// may call the API, over HTTP and WebSocket (ParseCORSOrigins; empty:
+	// same origin only).
+	CORSOrigins []string
 	// BrokerCheck, when set, tells /readyz whether the event broker is
 	// reachable (nil: no broker check).
 	BrokerCheck func(ctx context.Context) error
@@ -134,12 +138,18 @@ func New(opt Options) (*Server, error) {
 		opt.Projections = projectionsOf(projections.All())
 	}
 	s.Runner = projections.NewRunner(s.Store, opt.Log, opt.Projections...)
+	// checkMailServer checks with the transports that send, or, when this
+	// process sends nothing or tests replaced them, with its own.
+	checker, ok := s.sender.(graph.ServerChecker)
+	if !ok {
+		checker = transport.New(opt.Transport)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if s.App != nil {
 		mux.Handle("/graphql", graph.Handler(graph.Deps{App: s.App, Reader: s.Reader, Runner: s.Runner, Store: s.Store,
-			History: s.History, Log: opt.Log, WaitTimeout: opt.WaitTimeout}))
+			History: s.History, Log: opt.Log, WaitTimeout: opt.WaitTimeout, Checker: checker, CORSOrigins: opt.CORSOrigins}))
 		mux.Handle("GET /{$}", graph.Playground())
 	}
 	if opt.Metrics != nil {
@@ -147,7 +157,7 @@ func New(opt Options) (*Server, error) {
 	}
 	// Every request but the probes and the scrapes gets a span (the trace
 	// context of the caller is continued) and the standard HTTP metrics.
-	s.handler = otelhttp.NewHandler(mux, "absender.http",
+	s.handler = otelhttp.NewHandler(withCORS(opt.CORSOrigins, mux), "absender.http",
 		// A fixed server name: otherwise the client's Host header becomes a
 		// metric label (unbounded).
 		otelhttp.WithServerName("absender"),

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"sync"
 
 	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/absender/absender/domain"
 )
@@ -146,22 +144,9 @@ func (g *graphClient) token(ctx context.Context, s domain.ServerSettings, secret
 	if tok.Valid() {
 		return tok.AccessToken, nil
 	}
-	cfg := clientcredentials.Config{
-		ClientID:     s.GraphClientID,
-		ClientSecret: secret,
-		TokenURL:     strings.ReplaceAll(g.opts.GraphTokenURL, "{tenant}", url.PathEscape(s.GraphTenantID)),
-		Scopes:       []string{graphScope},
-		AuthStyle:    oauth2.AuthStyleInParams,
-	}
-	tok, err := cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, g.http))
+	tok, err := g.fetchToken(ctx, s, secret)
 	if err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) && re.Response != nil {
-			code := re.Response.StatusCode
-			reason := fmt.Sprintf("graph token: HTTP %d %s %s", code, re.ErrorCode, firstLine(re.ErrorDescription))
-			return "", &Error{Temporary: code == http.StatusTooManyRequests || code >= 500, Code: code, Reason: reason}
-		}
-		return "", classify("graph token", err)
+		return "", err
 	}
 	g.mu.Lock()
 	g.tokens[key] = tok

@@ -27,6 +27,9 @@ type Options struct {
 	// TLSConfig is the base TLS configuration (e.g. RootCAs); it is cloned
 	// and ServerName set to the server's host. Default: system roots, TLS 1.2+.
 	TLSConfig *tls.Config
+	// CheckTimeout bounds a whole connection check (Check; default
+	// DefaultCheckTimeout, 15 s).
+	CheckTimeout time.Duration
 	// HELOName is the name sent in EHLO (default: the machine's host name).
 	HELOName string
 
@@ -53,6 +56,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SendTimeout <= 0 {
 		o.SendTimeout = 60 * time.Second
+	}
+	if o.CheckTimeout <= 0 {
+		o.CheckTimeout = DefaultCheckTimeout
 	}
 	if o.MaxIdlePerServer == 0 {
 		o.MaxIdlePerServer = 4

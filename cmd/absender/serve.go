@@ -37,6 +37,9 @@ type serveConfig struct {
 	// ReadYourWrites bounds how long a mutation waits for the read models
 	// (R36).
 	ReadYourWrites time.Duration
+	// CORSOrigins are the browser origins besides the server's own
+	// (comma-separated; issue 11).
+	CORSOrigins string
 }
 
 // days is a duration flag that also takes whole days ("30d").
@@ -90,6 +93,9 @@ func (c serveConfig) Validate() error {
 	if c.ReadYourWrites <= 0 || c.ReadYourWrites > time.Minute {
 		errs = append(errs, fmt.Errorf("--read-your-writes (ABSENDER_READ_YOUR_WRITES): %s must be above 0 and at most 1m, e.g. 5s", c.ReadYourWrites))
 	}
+	if _, err := server.ParseCORSOrigins(c.CORSOrigins); err != nil {
+		errs = append(errs, fmt.Errorf("--cors-origins (ABSENDER_CORS_ORIGINS): %w", err))
+	}
 	if err := c.transport().Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("--graph-url / --graph-token-url: %w", err))
 	}
@@ -113,6 +119,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&c.GraphURL, "graph-url", "https://graph.microsoft.com", "Microsoft Graph endpoint for MICROSOFT_GRAPH servers")
 	fs.StringVar(&c.GraphTokenURL, "graph-token-url", "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token", "OAuth2 token endpoint for Microsoft Graph; {tenant} is replaced by the directory id")
 	fs.DurationVar(&c.ReadYourWrites, "read-your-writes", graph.DefaultWaitTimeout, "how long a mutation waits for the read models before it answers from the committed events with a READ_MODEL_BEHIND warning (R36)")
+	fs.StringVar(&c.CORSOrigins, "cors-origins", "", "comma-separated browser origins besides the server's own that may call the API over HTTP and WebSocket, e.g. https://console.example.com (scheme://host[:port]; * for any; empty: same origin only)")
 	checkConfig := fs.Bool("check-config", false, "validate the configuration, print it (secrets masked) with where each value came from, and exit without opening the database or listening")
 	fs.allSettings() // every flag of serve has its variable (SPEC §5)
 	if err := fs.parse(args); err != nil {
@@ -161,7 +168,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fwd.Ready(ctx)
 		}
 	}
-	app, err := server.New(server.Options{DB: db, Keyring: ring, Log: log, Transport: c.transport(), Metrics: tel.Metrics, BrokerCheck: brokerCheck,
+	origins, _ := server.ParseCORSOrigins(c.CORSOrigins) // validated above
+	app, err := server.New(server.Options{DB: db, CORSOrigins: origins, Keyring: ring, Log: log, Transport: c.transport(), Metrics: tel.Metrics, BrokerCheck: brokerCheck,
 		WaitTimeout: c.ReadYourWrites,
 		App:         appConfig(time.Duration(c.MessageRetention)),
 		Saga:        saga.Options{Workers: c.DeliveryWorkers}})

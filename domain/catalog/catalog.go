@@ -4,6 +4,7 @@ package catalog
 
 import (
 	"github.com/absender/absender/domain"
+	"github.com/absender/absender/domain/check"
 	"github.com/absender/absender/domain/group"
 	"github.com/absender/absender/domain/login"
 	"github.com/absender/absender/domain/mailbox"
@@ -19,7 +20,7 @@ func Events() []domain.Event {
 	var all []domain.Event
 	for _, events := range [][]domain.Event{
 		system.Events(), tenant.Events(), login.Events(), user.Events(),
-		group.Events(), mailbox.Events(), token.Events(), message.Events(),
+		group.Events(), mailbox.Events(), token.Events(), message.Events(), check.Events(),
 	} {
 		all = append(all, events...)
 	}

@@ -72,6 +72,27 @@ type AuditEntry struct {
 	Changes []FieldChange `json:"changes"`
 }
 
+// One step of a connection check.
+type CheckStep struct {
+	// The step: DNS, CONNECT, TLS, AUTH or TOKEN.
+	Name string `json:"name"`
+	// True when the step succeeded.
+	Ok bool `json:"ok"`
+	// What happened, in plain words: resolved addresses, the server's replies, the certificate, the error. Never a secret.
+	Detail string `json:"detail"`
+	// How long the step took, in milliseconds.
+	Millis int `json:"millis"`
+}
+
+// The outcome of a connection check: whether every step succeeded, and the steps in order.
+type ConnectionCheck struct {
+	// True when every step succeeded.
+	Ok bool `json:"ok"`
+	// The steps run, in order, up to and including the first that failed. SMTP: DNS, CONNECT, TLS, AUTH
+	// (TLS and AUTH say "not used" when the settings use none); Microsoft Graph: DNS, CONNECT, TOKEN.
+	Steps []CheckStep `json:"steps"`
+}
+
 // One event of the log with its metadata, as the events subscription delivers it. Secrets are removed.
 type EventEnvelope struct {
 	// The event's unique id; deduplicate by it (delivery is at least once).

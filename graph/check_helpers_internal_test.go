@@ -1,0 +1,43 @@
+package graph
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/absender/absender/domain"
+)
+
+// TestCheckLimiter: at most MaxChecksPerCaller checks of one caller run at
+// once, and MaxChecks in all; beyond is RATE_LIMITED; a finished check
+// frees its place (issue 11, checkMailServer's bound).
+func TestCheckLimiter(t *testing.T) {
+	var l checkLimiter
+	var releases []func()
+	for range MaxChecksPerCaller {
+		r, err := l.acquire("user:a")
+		if err != nil {
+			t.Fatalf("acquire within the bound: %v", err)
+		}
+		releases = append(releases, r)
+	}
+	if _, err := l.acquire("user:a"); !errors.Is(err, domain.ErrRateLimited) {
+		t.Fatalf("got %v, want RATE_LIMITED beyond %d per caller", err, MaxChecksPerCaller)
+	}
+	if _, err := l.acquire("user:b"); err != nil {
+		t.Fatalf("another caller: got %v, want admitted", err)
+	}
+	releases[0]()
+	if _, err := l.acquire("user:a"); err != nil {
+		t.Fatalf("after a release: got %v, want admitted", err)
+	}
+
+	var all checkLimiter
+	for i := range MaxChecks {
+		if _, err := all.acquire(string(rune('a' + i))); err != nil {
+			t.Fatalf("caller %d within the total bound: %v", i, err)
+		}
+	}
+	if _, err := all.acquire("one more"); !errors.Is(err, domain.ErrRateLimited) {
+		t.Fatalf("got %v, want RATE_LIMITED beyond %d in all", err, MaxChecks)
+	}
+}
