@@ -14,6 +14,7 @@ import (
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/graph/model"
+	"github.com/absender/absender/projections"
 )
 
 // Viewer is the resolver for the viewer field.
@@ -26,6 +27,32 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.User, error) {
 		return nil, nil
 	}
 	return r.readUser(ctx, p.UserID)
+}
+
+// Principal is the resolver for the principal field.
+func (r *queryResolver) Principal(ctx context.Context) (*model.Principal, error) {
+	// Every authenticated caller may read who its own token is; there is
+	// nothing of anyone else's in it, so no permission row decides it.
+	if err := authenticated(ctx); err != nil {
+		return nil, err
+	}
+	p := PrincipalFrom(ctx)
+	out := &model.Principal{Role: model.Role(p.Role.String()), TenantID: optional(p.TenantID)}
+	if p.TokenID != "" {
+		tok, err := r.deps.Reader.Token(ctx, p.TokenID)
+		if err != nil && !errors.Is(err, projections.ErrNotFound) {
+			return nil, err
+		}
+		out.TokenName = tok.Name
+	}
+	if p.UserID != "" {
+		u, err := r.readUser(ctx, p.UserID)
+		if err != nil {
+			return nil, err
+		}
+		out.User = u
+	}
+	return out, nil
 }
 
 // Events is the resolver for the events field.

@@ -35,6 +35,8 @@ type AttachmentInput struct {
 type AuditConnection struct {
 	Edges    []AuditEdge `json:"edges"`
 	PageInfo *PageInfo   `json:"pageInfo"`
+	// How many entries the filter finds in all (paging aside).
+	TotalCount int `json:"totalCount"`
 }
 
 type AuditEdge struct {
@@ -75,9 +77,47 @@ type FieldChange struct {
 	To    *string `json:"to,omitempty"`
 }
 
+// A page of groups (Relay connection).
+type GroupConnection struct {
+	// The groups of this page, in order.
+	Edges []GroupEdge `json:"edges"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many groups the query finds in all (search applied, paging not).
+	TotalCount int `json:"totalCount"`
+}
+
+// A group and its cursor.
+type GroupEdge struct {
+	// Opaque; pass as after to continue after this group.
+	Cursor string `json:"cursor"`
+	// The group.
+	Node *Group `json:"node"`
+}
+
+// A page of mailboxes (Relay connection).
+type MailboxConnection struct {
+	// The mailboxes of this page, in order.
+	Edges []MailboxEdge `json:"edges"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many mailboxes the query finds in all (search applied, paging not).
+	TotalCount int `json:"totalCount"`
+}
+
+// A mailbox and its cursor.
+type MailboxEdge struct {
+	// Opaque; pass as after to continue after this mailbox.
+	Cursor string `json:"cursor"`
+	// The mailbox.
+	Node *Mailbox `json:"node"`
+}
+
 type MessageConnection struct {
 	Edges    []MessageEdge `json:"edges"`
 	PageInfo *PageInfo     `json:"pageInfo"`
+	// How many messages the filter finds in all (paging aside).
+	TotalCount int `json:"totalCount"`
 }
 
 type MessageEdge struct {
@@ -88,9 +128,17 @@ type MessageEdge struct {
 type Mutation struct {
 }
 
+// Where a page of a connection stands (Relay). Pages go forward only: pass
+// endCursor as the next request's after.
 type PageInfo struct {
-	HasNextPage bool    `json:"hasNextPage"`
-	EndCursor   *string `json:"endCursor,omitempty"`
+	// True when the page was asked for with after (there are items before it); false on the first page.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// True when more items follow this page.
+	HasNextPage bool `json:"hasNextPage"`
+	// The cursor of the page's first item; null for an empty page.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// The cursor of the page's last item, to pass as after for the next page; null for an empty page.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
 // R35: an event a consumer (projection, saga, broker) failed on for good, or a later event of its stream
@@ -100,6 +148,18 @@ type ParkedEvent struct {
 	Consumer  string    `json:"consumer"`
 	Error     string    `json:"error"`
 	At        time.Time `json:"at"`
+}
+
+// Who the caller's token is.
+type Principal struct {
+	// The token's role.
+	Role Role `json:"role"`
+	// The token's tenant; null for system roles.
+	TenantID *string `json:"tenantId,omitempty"`
+	// The token's user; null for a token without a user.
+	User *User `json:"user,omitempty"`
+	// The name the token was issued with.
+	TokenName string `json:"tokenName"`
 }
 
 type Query struct {
@@ -187,6 +247,24 @@ type SystemMailServer struct {
 	Support    *SupportSettings `json:"support"`
 }
 
+// A page of tenants (Relay connection).
+type TenantConnection struct {
+	// The tenants of this page, in order.
+	Edges []TenantEdge `json:"edges"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many tenants the query finds in all (search applied, paging not).
+	TotalCount int `json:"totalCount"`
+}
+
+// A tenant and its cursor.
+type TenantEdge struct {
+	// Opaque; pass as after to continue after this tenant.
+	Cursor string `json:"cursor"`
+	// The tenant.
+	Node *Tenant `json:"node"`
+}
+
 type TenantPolicy struct {
 	AllowSystemServer   bool            `json:"allowSystemServer"`
 	AllowOwnServer      bool            `json:"allowOwnServer"`
@@ -194,6 +272,24 @@ type TenantPolicy struct {
 	UserAddressAsSender bool            `json:"userAddressAsSender"`
 	DuplicatePolicy     DuplicatePolicy `json:"duplicatePolicy"`
 	BulkLimitLifted     bool            `json:"bulkLimitLifted"`
+}
+
+// A page of users (Relay connection).
+type UserConnection struct {
+	// The users of this page, in order.
+	Edges []UserEdge `json:"edges"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many users the query finds in all (search applied, paging not).
+	TotalCount int `json:"totalCount"`
+}
+
+// A user and its cursor.
+type UserEdge struct {
+	// Opaque; pass as after to continue after this user.
+	Cursor string `json:"cursor"`
+	// The user.
+	Node *User `json:"node"`
 }
 
 type DuplicatePolicy string
