@@ -31,12 +31,10 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.User, error) {
 
 // Principal is the resolver for the principal field.
 func (r *queryResolver) Principal(ctx context.Context) (*model.Principal, error) {
-	// Every authenticated caller may read who its own token is; there is
-	// nothing of anyone else's in it, so no permission row decides it.
-	if err := authenticated(ctx); err != nil {
+	p := PrincipalFrom(ctx)
+	if _, err := r.allow(ctx, authz.OpPrincipal, p.Self()); err != nil {
 		return nil, err
 	}
-	p := PrincipalFrom(ctx)
 	out := &model.Principal{Role: model.Role(p.Role.String()), TenantID: optional(p.TenantID)}
 	if p.TokenID != "" {
 		tok, err := r.deps.Reader.Token(ctx, p.TokenID)
