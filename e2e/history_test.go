@@ -38,7 +38,9 @@ func TestHistory_OptionsAndAccessAt(t *testing.T) {
 		in.MustDo(t, in.Admin, `mutation($u: ID!) { deleteUser(userId: $u) }`, map[string]any{"u": users["mustermann"]}, nil)
 
 		access := func(at any) []string {
-			var r struct{ MailboxAccess conn[struct{ LoginName string }] }
+			var r struct {
+				MailboxAccess conn[struct{ LoginName string }]
+			}
 			in.MustDo(t, in.Auditor, `query($m: ID!, $at: Time) { mailboxAccess(mailboxId: $m, at: $at) { edges { node { loginName } } } }`, map[string]any{"m": mb.AddMailbox.ID, "at": at}, &r)
 			var out []string
 			for _, u := range r.MailboxAccess {
