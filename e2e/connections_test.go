@@ -300,7 +300,9 @@ func TestConnectionsR19_EachConnection(t *testing.T) {
 			if total != 3 {
 				t.Fatalf("got totalCount %d, want 3", total)
 			}
-			var v struct{ Tenant struct{ Mailboxes page[named] } }
+			var v struct {
+				Tenant struct{ Mailboxes page[named] }
+			}
 			e.must(t, e.token(t, u["bert"]), `query($t:ID!){ tenant(id:$t){ mailboxes { edges { node { id } } `+pageInfoFields+` } } }`, map[string]any{"t": a}, &v)
 			if v.Tenant.Mailboxes.TotalCount != 0 || len(v.Tenant.Mailboxes.Edges) != 0 {
 				t.Fatalf("employee: got %+v, want no mailboxes (R19)", v.Tenant.Mailboxes)
@@ -375,7 +377,9 @@ func TestConnectionsR34_Search(t *testing.T) {
 			return names(v.Tenant.Users.nodes(), func(x named) string { return x.DisplayName })
 		}
 		mailboxes := func(s string) []string {
-			var v struct{ Tenant struct{ Mailboxes page[named] } }
+			var v struct {
+				Tenant struct{ Mailboxes page[named] }
+			}
 			e.must(t, e.Admin, `query($t:ID!,$s:String){ tenant(id:$t){ mailboxes(search: $s){ edges { node { displayName } } } } }`, map[string]any{"t": a, "s": s}, &v)
 			return names(v.Tenant.Mailboxes.nodes(), func(x named) string { return x.DisplayName })
 		}

@@ -58,7 +58,7 @@ func TestSortKeysFilledAfterUpgrade(t *testing.T) {
 		}
 		for _, c := range []struct {
 			what, search string
-			n        func() (int, error)
+			n            func() (int, error)
 		}{
 			{"users by e-mail", "ÄNNCHEN@", func() (int, error) {
 				_, n, err := r.UsersPage(t.Context(), tid, projections.Page{Search: "ÄNNCHEN@"}, "")
