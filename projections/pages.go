@@ -62,8 +62,9 @@ func (r *Reader) page(ctx context.Context, dest any, l list, p Page) (int, error
 		return 0, err
 	}
 	if p.After != nil {
-		cond += ` AND (` + a + `sort_key > ? OR (` + a + `sort_key = ? AND ` + a + `id > ?))`
-		args = append(args, p.After.Sort, p.After.Sort, p.After.ID)
+		// A row value, so both databases seek the index to the key.
+		cond += ` AND (` + a + `sort_key, ` + a + `id) > (?, ?)`
+		args = append(args, p.After.Sort, p.After.ID)
 	}
 	args = append(args, p.First+1)
 	err := r.db.NewRaw(`SELECT `+l.cols+` FROM `+l.from+` WHERE `+cond+` ORDER BY `+a+`sort_key, `+a+`id LIMIT ?`, args...).Scan(ctx, dest)
