@@ -32,9 +32,12 @@ type AttachmentInput struct {
 	ContentBase64 string `json:"contentBase64"`
 }
 
+// A page of the audit log (Relay connection).
 type AuditConnection struct {
-	Edges    []AuditEdge `json:"edges"`
-	PageInfo *PageInfo   `json:"pageInfo"`
+	// The entries of this page, in order.
+	Edges []AuditEdge `json:"edges"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// How many entries the filter finds in all (paging aside).
 	TotalCount int `json:"totalCount"`
 }
