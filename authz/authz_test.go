@@ -70,6 +70,7 @@ func TestR19_Permissions(t *testing.T) {
 	}{
 		//sa au ms ow ad em ex bl ot no
 		{"ok ok F  ok ok ok ok U  ok U", authz.OpViewer, self, "self"},
+		{"ok ok ok ok ok ok ok U  ok U", authz.OpPrincipal, self, "self"},
 		{"ok ok F  ok ok ok ok U  ok U", authz.OpSystemMailServer, system, "system"},
 		{"ok ok F  ok ok ok ok U  ok U", authz.OpTenants, self, "own tenant"},
 		{"ok ok F  ok ok ok ok U  N  U", authz.OpTenant, tenantA, "tenant A"},
@@ -200,7 +201,7 @@ func outcome(t *testing.T, err error) string {
 // contract is every operation field of SPEC §4's first GraphQL block, plus
 // routeInbound, inboundReceived and setBulkLimitLifted.
 var contract = []string{
-	"viewer", "systemMailServer", "tenants", "tenant", "user", "group", "mailbox", "senderOptions",
+	"viewer", "principal", "systemMailServer", "tenants", "tenant", "user", "group", "mailbox", "senderOptions",
 	"replyToOptions", "mailboxAccess", "apiTokens", "message", "messages", "auditLog", "parkedEvents",
 	"configureSystemServer", "setSystemServerEnabled", "configureSupport", "createTenant",
 	"setTenantPolicy", "configureTenantServer", "removeTenantServer", "setTenantSupportAddress",
@@ -281,7 +282,8 @@ func TestR19_AuditorsChangeNothingAndMailServerOnlyRoutes(t *testing.T) {
 		if r.Kind != authz.Mutation && r.Scope(domain.RoleAuditor) != authz.All {
 			t.Errorf("auditor reaches %s with scope %s, want all", op, r.Scope(domain.RoleAuditor))
 		}
-		mail := op == authz.OpRouteInbound || op == authz.OpInboundReceived
+		// The mail server reads who its token is (principal), as every caller may.
+		mail := op == authz.OpRouteInbound || op == authz.OpInboundReceived || op == authz.OpPrincipal
 		if got := r.Scope(domain.RoleMailServer); mail != (got == authz.All) || !mail && got != authz.Denied {
 			t.Errorf("mail server reaches %s with scope %s", op, got)
 		}

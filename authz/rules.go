@@ -12,6 +12,7 @@ type Op string
 // Queries.
 const (
 	OpViewer           Op = "viewer"
+	OpPrincipal        Op = "principal"
 	OpSystemMailServer Op = "systemMailServer"
 	OpTenants          Op = "tenants"
 	OpTenant           Op = "tenant"
@@ -167,7 +168,9 @@ func subscription(object string, sysAdmin, auditor, mailServer, owner, admin, em
 // AUDITOR, MAIL_SERVER, LEGAL_REPRESENTATIVE, ADMINISTRATOR, EMPLOYEE and
 // EXTERNAL, in that order.
 var rules = map[Op]Rule{
-	OpViewer:           query("user", All, All, Denied, Own, Own, Own, Own),
+	OpViewer: query("user", All, All, Denied, Own, Own, Own, Own),
+	// Every authenticated caller reads who its own token is (SPEC §4).
+	OpPrincipal:        query("principal", All, All, All, All, All, All, All),
 	OpSystemMailServer: query("system mail server", All, All, Denied, All, All, All, All),
 	OpTenants:          query("tenant", All, All, Denied, Tenant, Tenant, Tenant, Tenant),
 	OpTenant:           query("tenant", All, All, Denied, Tenant, Tenant, Tenant, Tenant),

@@ -80,9 +80,9 @@ func TestR18_Directory(t *testing.T) {
 				t.Errorf("mailbox.restricted after its only grantee was deleted: got false, want true (R11 fails closed)")
 			}
 			var gv struct {
-				Group struct{ Members []struct{ ID string } }
+				Group struct{ Members conn[struct{ ID string }] }
 			}
-			e.must(t, aAdmin, `query($g:ID!){ group(id:$g){ members{ id } } }`, map[string]any{"g": gid}, &gv)
+			e.must(t, aAdmin, `query($g:ID!){ group(id:$g){ members { edges { node { id } } } } }`, map[string]any{"g": gid}, &gv)
 			wantIDs(t, "group.members after deleteUser", ids(gv.Group.Members), stay)
 			wantCode(t, e.do(t, aAdmin, `query($u:ID!){ user(id:$u){ id } }`, map[string]any{"u": u}), "NOT_FOUND")
 			if slices.Contains(e.loginNames(t, a), "gone") {
@@ -101,9 +101,9 @@ func TestR18_Directory(t *testing.T) {
 				t.Errorf("addGroupMember with another tenant's user by the system admin: got no error, want it refused")
 			}
 			var gv struct {
-				Group struct{ Members []struct{ ID string } }
+				Group struct{ Members conn[struct{ ID string }] }
 			}
-			e.must(t, e.Admin, `query($g:ID!){ group(id:$g){ members{ id } } }`, map[string]any{"g": g.CreateGroup.ID}, &gv)
+			e.must(t, e.Admin, `query($g:ID!){ group(id:$g){ members { edges { node { id } } } } }`, map[string]any{"g": g.CreateGroup.ID}, &gv)
 			wantIDs(t, "group.members", ids(gv.Group.Members))
 		})
 	})
@@ -126,14 +126,14 @@ func TestR19_Permissions(t *testing.T) {
 
 		t.Run("R19 UNAUTHENTICATED without or with a bad token", func(t *testing.T) {
 			for name, tok := range map[string]string{"none": "", "garbage": "garbage", "well-formed unknown": "abs_nope_c2VjcmV0"} {
-				for _, q := range []string{`{ tenants{ id } }`, `mutation{ createTenant(name:"X"){ id } }`} {
+				for _, q := range []string{`{ tenants { edges { node { id } } } }`, `mutation{ createTenant(name:"X"){ id } }`} {
 					if r := e.do(t, tok, q, nil); r.Code() != "UNAUTHENTICATED" {
 						t.Errorf("token %s, %s: got %q (%s), want UNAUTHENTICATED", name, q, r.Code(), raw(r))
 					}
 				}
 			}
-			var v struct{ Tenants []struct{ ID string } }
-			e.must(t, e.Admin, `{ tenants{ id } }`, nil, &v)
+			var v struct{ Tenants conn[struct{ ID string }] }
+			e.must(t, e.Admin, `{ tenants { edges { node { id } } } }`, nil, &v)
 			if len(v.Tenants) != 2 {
 				t.Fatalf("tenants after refused createTenant: got %d, want 2", len(v.Tenants))
 			}
@@ -141,18 +141,18 @@ func TestR19_Permissions(t *testing.T) {
 
 		t.Run("R19 tenants lists only the own tenant", func(t *testing.T) {
 			for name, c := range map[string]struct{ tok, want string }{"A admin": {aAdmin, a}, "A employee": {aEmp, a}, "B admin": {bAdmin, b}} {
-				r := e.do(t, c.tok, `{ tenants{ id } }`, nil)
+				r := e.do(t, c.tok, `{ tenants { edges { node { id } } } }`, nil)
 				if len(r.Errors) > 0 {
 					t.Errorf("tenants by %s: got %s, want [%s]", name, raw(r), c.want)
 					continue
 				}
-				var v struct{ Tenants []struct{ ID string } }
+				var v struct{ Tenants conn[struct{ ID string }] }
 				r.Decode(t, &v)
 				wantIDs(t, name+" tenants", ids(v.Tenants), c.want)
 			}
 			for name, tok := range map[string]string{"system admin": e.Admin, "auditor": e.Auditor} {
-				var v struct{ Tenants []struct{ ID string } }
-				e.must(t, tok, `{ tenants{ id } }`, nil, &v)
+				var v struct{ Tenants conn[struct{ ID string }] }
+				e.must(t, tok, `{ tenants { edges { node { id } } } }`, nil, &v)
 				wantIDs(t, name+" tenants", ids(v.Tenants), a, b)
 			}
 		})

@@ -148,8 +148,8 @@ func TestR11_FailClosed(t *testing.T) {
 				t.Errorf("%s: restricted = %v, want %v", step, got, restricted)
 			}
 			access := func(at any) []string {
-				var r struct{ MailboxAccess []struct{ ID string } }
-				e.must(t, e.Auditor, `query($m:ID!,$at:Time){ mailboxAccess(mailboxId:$m, at:$at){ id } }`, map[string]any{"m": mb, "at": at}, &r)
+				var r struct{ MailboxAccess conn[struct{ ID string }] }
+				e.must(t, e.Auditor, `query($m:ID!,$at:Time){ mailboxAccess(mailboxId:$m, at:$at) { edges { node { id } } } }`, map[string]any{"m": mb, "at": at}, &r)
 				return ids(r.MailboxAccess)
 			}
 			now := time.Now().UTC().Add(time.Second).Format(time.RFC3339Nano)

@@ -256,11 +256,11 @@ type tenantView struct {
 		DuplicatePolicy                   string
 	}
 	Server    *settingsView
-	Users     []struct{ ID, LoginName string }
-	Groups    []struct{ ID, Name string }
-	Mailboxes []struct {
+	Users     conn[struct{ ID, LoginName string }]
+	Groups    conn[struct{ ID, Name string }]
+	Mailboxes conn[struct {
 		ID, Address string
-	}
+	}]
 }
 
 type settingsView struct {
@@ -280,7 +280,8 @@ type settingsView struct {
 const settingsFields = `host port encryption auth username hasPassword graphTenantId graphClientId hasGraphClientSecret senderAddress senderName smtpUtf8`
 
 const tenantFields = `id name effectiveTransport policy{ allowSystemServer allowOwnServer mailboxQuota userAddressAsSender duplicatePolicy }
-	server{ ` + settingsFields + ` } users{ id loginName } groups{ id name } mailboxes{ id address }`
+	server{ ` + settingsFields + ` } users(first: 500){ edges{ node{ id loginName } } }
+	groups(first: 500){ edges{ node{ id name } } } mailboxes(first: 500){ edges{ node{ id address } } }`
 
 func (e *env) tenant(t *testing.T, tok, id string) tenantView {
 	t.Helper()
@@ -313,10 +314,39 @@ func (e *env) mailbox(t *testing.T, tok, id string) mailboxView {
 	return *v.Mailbox
 }
 
-func ids(xs []struct{ ID string }) []string {
+func ids[S ~[]struct{ ID string }](xs S) []string {
 	out := []string{}
 	for _, x := range xs {
 		out = append(out, x.ID)
 	}
 	return out
+}
+
+// conn decodes a connection's page ({ edges { node { … } } }) as the list
+// of its nodes.
+type conn[T any] []T
+
+func (c *conn[T]) UnmarshalJSON(b []byte) error {
+	var v struct{ Edges []struct{ Node T } }
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*c = make(conn[T], len(v.Edges))
+	for i, e := range v.Edges {
+		(*c)[i] = e.Node
+	}
+	return nil
+}
+
+// caughtUp waits until the read models reflect every event committed so
+// far (after commands run through the app layer, not over the API).
+func (e *env) caughtUp(t *testing.T) {
+	t.Helper()
+	head, err := e.Server.Store.Head(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Server.Runner.WaitFor(t.Context(), head); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -38,8 +38,10 @@ func TestHistory_OptionsAndAccessAt(t *testing.T) {
 		in.MustDo(t, in.Admin, `mutation($u: ID!) { deleteUser(userId: $u) }`, map[string]any{"u": users["mustermann"]}, nil)
 
 		access := func(at any) []string {
-			var r struct{ MailboxAccess []struct{ LoginName string } }
-			in.MustDo(t, in.Auditor, `query($m: ID!, $at: Time) { mailboxAccess(mailboxId: $m, at: $at) { loginName } }`, map[string]any{"m": mb.AddMailbox.ID, "at": at}, &r)
+			var r struct {
+				MailboxAccess conn[struct{ LoginName string }]
+			}
+			in.MustDo(t, in.Auditor, `query($m: ID!, $at: Time) { mailboxAccess(mailboxId: $m, at: $at) { edges { node { loginName } } } }`, map[string]any{"m": mb.AddMailbox.ID, "at": at}, &r)
 			var out []string
 			for _, u := range r.MailboxAccess {
 				out = append(out, u.LoginName)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/graph"
+	"github.com/absender/absender/seed"
 	"github.com/absender/absender/server/servertest"
 )
 
@@ -153,13 +154,13 @@ func TestLimitsR34QueryBounds(t *testing.T) {
 			// did not finish in 100 s on the old main
 			{"40,000 fields: query length", "{ viewer { " + repeat("id", 40000) + " } }", "query"},
 			{"fragments expanded: selections", "{ viewer { " + repeat("...F", 60) + " } } fragment F on User { " + repeat("id", 40) + " }", "selections"},
-			{"21 levels: depth", "{ viewer { " + strings.Repeat("groups { members { ", 10) + "id" + strings.Repeat(" } }", 10) + " } }", "depth"},
+			{"21 levels: depth", "{ viewer { " + strings.Repeat("groups { members { edges { node { ", 5) + "id" + strings.Repeat(" } } } }", 5) + " } }", "depth"},
 			// 4.9 s on the old main
 			{"1,000 aliases of senderOptions(at:): complexity", "query($u: ID!, $at: Time) " + aliases(1000, func(i int) string {
 				return fmt.Sprintf(`a%d: senderOptions(userId: $u, at: $at) { address }`, i)
 			}), "complexity"},
 			// ~2 min and 3.9 GB on a 2,000-user tenant on the old main
-			{"nested groups and members: complexity", fmt.Sprintf(`{ tenant(id: %q) { groups { members { groups { members { id } } } } } }`, tenantID), "complexity"},
+			{"nested groups and members: complexity", fmt.Sprintf(`{ tenant(id: %q) { groups { edges { node { members { edges { node { groups { members { edges { node { id } } } } } } } } } } } }`, tenantID), "complexity"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				body, _ := json.Marshal(map[string]any{"query": c.q, "variables": map[string]any{"u": userID, "at": "2026-01-01T00:00:00Z"}})
@@ -189,8 +190,8 @@ func TestLimitsR34QueryBounds(t *testing.T) {
 func TestLimitsR34AtMostTenMutations(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		tenants := func() int {
-			var v struct{ Tenants []struct{ ID string } }
-			e.must(t, e.Admin, `{ tenants { id } }`, nil, &v)
+			var v struct{ Tenants conn[struct{ ID string }] }
+			e.must(t, e.Admin, `{ tenants { edges { node { id } } } }`, nil, &v)
 			return len(v.Tenants)
 		}
 		before := tenants()
@@ -364,28 +365,25 @@ func TestLimitsR34DisconnectCancels(t *testing.T) {
 
 // TestLimitsR34ResultFields checks that the fields an answer resolves are
 // bounded: lists without first are estimated at 20 items by the
-// complexity bound, so tenant { users { groups { members { … } } } } on a
-// tenant whose users share one big group passes it, and then resolves
-// users × members objects (2,000 users: 24 million fields, minutes and
-// gigabytes). It is refused with one error instead (R34).
+// complexity bound, so a page of 400 users with their sender options on a
+// tenant with 120 open mailboxes passes it, and then resolves users ×
+// options objects (about 240,000 fields). It is refused with one error
+// instead (R34).
 func TestLimitsR34ResultFields(t *testing.T) {
 	t.Parallel()
 	e := &env{Instance: servertest.Start(t, dbtest.SQLite(t))}
-	tenant := e.createTenant(t, e.uniq("results"))
-	var g struct{ CreateGroup struct{ ID string } }
-	e.must(t, e.Admin, `mutation($t:ID!,$n:String!){ createGroup(tenantId:$t, name:$n){ id } }`, map[string]any{"t": tenant, "n": "all"}, &g)
-	for i := range 200 {
-		u := e.user(t, tenant, fmt.Sprintf("U%d", i), fmt.Sprintf("%s@results.example", e.uniq("u")), "EMPLOYEE")
-		e.must(t, e.Admin, `mutation($g:ID!,$u:ID!){ addGroupMember(groupId:$g, userId:$u){ id } }`, map[string]any{"g": g.CreateGroup.ID, "u": u}, nil)
+	bt, err := seed.Benchmark(t.Context(), e.Server.App, seed.Sizes{Users: 400, Mailboxes: 120}, 4, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	// 200 users × 200 members × 6 fields: 240,000 fields.
-	r := e.do(t, e.Admin, `query($t:ID!){ tenant(id:$t){ users { groups { members { id loginName displayName email role blocked } } } } }`,
-		map[string]any{"t": tenant})
+	e.caughtUp(t)
+	r := e.do(t, e.Admin, `query($t:ID!){ tenant(id:$t){ users(first: 400){ edges { node {
+		senderOptions { address displayName source mailboxId transport } } } } } }`, map[string]any{"t": bt.ID})
 	wantInvalid(t, r, "results")
 	if n := len(r.Errors); n != 1 {
 		t.Fatalf("got %d errors, want 1", n)
 	}
 	// A page of 500 nodes of scalar fields stays within the bound.
-	e.must(t, e.Admin, `query($t:ID!){ tenant(id:$t){ users { id loginName displayName email role blocked groups { id name } } } }`,
-		map[string]any{"t": tenant}, nil)
+	e.must(t, e.Admin, `query($t:ID!){ tenant(id:$t){ users(first: 500){ edges { node {
+		id loginName displayName email role blocked groups { id name } } } } } }`, map[string]any{"t": bt.ID}, nil)
 }

@@ -41,17 +41,18 @@ func TestR18_NestedListsPerObject(t *testing.T) {
 		}
 		var got struct {
 			Tenant struct {
-				Users []struct {
+				Users conn[struct {
 					LoginName string
 					Groups    []struct{ Name string }
-				}
-				Groups []struct {
+				}]
+				Groups conn[struct {
 					Name    string
-					Members []struct{ LoginName string }
-				}
+					Members conn[struct{ LoginName string }]
+				}]
 			}
 		}
-		in.MustDo(t, in.Admin, `query($t: ID!) { tenant(id: $t) { users { loginName groups { name } } groups { name members { loginName } } } }`,
+		in.MustDo(t, in.Admin, `query($t: ID!) { tenant(id: $t) { users { edges { node { loginName groups { name } } } }
+			groups { edges { node { name members { edges { node { loginName } } } } } } } }`,
 			map[string]any{"t": tid}, &got)
 		wantGroups := map[string][]string{"anna-lists": {"Sales", "Support"}, "bert-lists": {"Support"}, "carl-lists": nil}
 		for _, u := range got.Tenant.Users {

@@ -8,7 +8,7 @@ import (
 )
 
 type groupMembers struct {
-	Members []struct{ ID string }
+	Members conn[struct{ ID string }]
 }
 
 func memberIDs(g groupMembers) map[string]bool {
@@ -33,8 +33,8 @@ func TestMutationAnswersSeeEarlierMutationsOfTheRequest(t *testing.T) {
 			map[string]any{"t": tenant, "n": e.uniq("g")}, &g)
 		var out struct{ A, B groupMembers }
 		e.must(t, e.Admin, `mutation($g:ID!,$u1:ID!,$u2:ID!){
-			a: addGroupMember(groupId:$g, userId:$u1){ members { id } }
-			b: addGroupMember(groupId:$g, userId:$u2){ members { id } } }`,
+			a: addGroupMember(groupId:$g, userId:$u1){ members { edges { node { id } } } }
+			b: addGroupMember(groupId:$g, userId:$u2){ members { edges { node { id } } } } }`,
 			map[string]any{"g": g.CreateGroup.ID, "u1": u1, "u2": u2}, &out)
 		if got := memberIDs(out.B); !got[u1] || !got[u2] {
 			t.Fatalf("second mutation's members: got %v, want %s and %s", got, u1, u2)
@@ -56,7 +56,7 @@ func TestWebSocketOperationsReadFreshData(t *testing.T) {
 		c := e.mustDialWS(t, e.Admin)
 		members := func(id string) groupMembers {
 			t.Helper()
-			p, _ := json.Marshal(map[string]any{"query": `query($g:ID!){ group(id:$g){ members { id } } }`,
+			p, _ := json.Marshal(map[string]any{"query": `query($g:ID!){ group(id:$g){ members { edges { node { id } } } } }`,
 				"variables": map[string]any{"g": g.CreateGroup.ID}})
 			if err := wsjson.Write(t.Context(), c.conn, wsMessage{ID: id, Type: "subscribe", Payload: p}); err != nil {
 				t.Fatalf("subscribe: %v", err)

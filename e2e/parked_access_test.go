@@ -54,8 +54,8 @@ func TestR35_MailboxAccessLeavesOutWhatIsParked(t *testing.T) {
 		e.enableSystemServer(t)
 		access := func(t *testing.T, mb string) []string {
 			t.Helper()
-			var r struct{ MailboxAccess []struct{ ID string } }
-			e.must(t, e.Admin, `query($m:ID!){ mailboxAccess(mailboxId:$m){ id } }`, map[string]any{"m": mb}, &r)
+			var r struct{ MailboxAccess conn[struct{ ID string }] }
+			e.must(t, e.Admin, `query($m:ID!){ mailboxAccess(mailboxId:$m) { edges { node { id } } } }`, map[string]any{"m": mb}, &r)
 			var ids []string
 			for _, u := range r.MailboxAccess {
 				ids = append(ids, u.ID)

@@ -166,8 +166,8 @@ func TestR35_PoisonEventDoesNotStopHistory(t *testing.T) {
 		e.appendRaw(t, "mailbox", "mailbox-"+mbA, tenantA,
 			rawEvent{"MailboxUpdated.v1", `{"mailboxId": 42, "displayName": ["secret-name"]}`})
 
-		var access struct{ MailboxAccess []struct{ ID string } }
-		e.must(t, e.Admin, `query($m:ID!){ mailboxAccess(mailboxId:$m){ id } }`, map[string]any{"m": mbB}, &access)
+		var access struct{ MailboxAccess conn[struct{ ID string }] }
+		e.must(t, e.Admin, `query($m:ID!){ mailboxAccess(mailboxId:$m) { edges { node { id } } } }`, map[string]any{"m": mbB}, &access)
 		if len(access.MailboxAccess) != 1 || access.MailboxAccess[0].ID != userB {
 			t.Errorf("mailboxAccess of tenant B's mailbox: got %v, want [%s]", access.MailboxAccess, userB)
 		}

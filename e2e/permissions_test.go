@@ -67,7 +67,7 @@ var permKnownBugs = map[string]string{}
 // permSpecFields are the Query and Mutation fields of SPEC §4's first
 // GraphQL block: every one must be served (and then have rows below).
 var permSpecFields = []string{
-	"viewer", "systemMailServer", "tenants", "tenant", "user", "group", "mailbox", "senderOptions",
+	"viewer", "principal", "systemMailServer", "tenants", "tenant", "user", "group", "mailbox", "senderOptions",
 	"replyToOptions", "mailboxAccess", "apiTokens", "message", "messages", "auditLog", "parkedEvents",
 	"configureSystemServer", "setSystemServerEnabled", "configureSupport", "createTenant",
 	"setTenantPolicy", "configureTenantServer", "removeTenantServer", "setTenantSupportAddress",
@@ -389,8 +389,9 @@ func permRows() []permRow {
 	return []permRow{
 		//                                                             sa au ms lr ad em ex bl ot no
 		{"viewer", "self", "ok ok F  ok ok ok ok U  ok U", `query { viewer { id } }`, permNoVars},
+		{"principal", "self", "ok ok ok ok ok ok ok U  ok U", `query { principal { role tenantId tokenName user { id } } }`, permNoVars},
 		{"systemMailServer", "system", "ok ok F  ok ok ok ok U  ok U", `query { systemMailServer { configured enabled } }`, permNoVars},
-		{"tenants", "own or all", "ok ok F  ok ok ok ok U  ok U", `query { tenants { id } }`, permNoVars},
+		{"tenants", "own or all", "ok ok F  ok ok ok ok U  ok U", `query { tenants { edges { node { id } } } }`, permNoVars},
 		{"tenant", "tenant A", "ok ok F  ok ok ok ok U  N  U", qTenant, id(func(f *permFixture) string { return f.tenantA })},
 		{"user", "peer employee of A", "ok ok F  ok ok F  F  U  N  U", qUser, id(func(f *permFixture) string { return f.peer })},
 		{"user", "self", "-  -  -  ok ok ok ok U  ok U", qUser, func(f *permFixture, who permWho) map[string]any { return map[string]any{"id": f.self(who)} }},
@@ -405,9 +406,9 @@ func permRows() []permRow {
 			`query($u: ID!) { senderOptions(userId: $u, at: "2030-01-01T00:00:00Z") { address } }`, u(peer)},
 		{"senderOptions", "history: self, at a time", "-  -  -  ok ok ok ok U  ok U",
 			`query($u: ID!) { senderOptions(userId: $u, at: "2030-01-01T00:00:00Z") { address } }`, u(self)},
-		{"mailboxAccess", "mailbox of A", "ok ok F  ok ok F  F  U  N  U", `query($id: ID!) { mailboxAccess(mailboxId: $id) { id } }`, id(mailboxA)},
+		{"mailboxAccess", "mailbox of A", "ok ok F  ok ok F  F  U  N  U", `query($id: ID!) { mailboxAccess(mailboxId: $id) { edges { node { id } } } }`, id(mailboxA)},
 		{"mailboxAccess", "R12 global mailbox of A, at a time", "ok ok F  ok ok F  F  U  N  U",
-			`query($id: ID!) { mailboxAccess(mailboxId: $id, at: "2030-01-01T00:00:00Z") { id } }`, id(globalA)},
+			`query($id: ID!) { mailboxAccess(mailboxId: $id, at: "2030-01-01T00:00:00Z") { edges { node { id } } } }`, id(globalA)},
 		{"replyToOptions", "peer employee of A", "ok ok F  ok ok F  F  U  N  U", qReplyTo, u(peer)},
 		{"replyToOptions", "self", "-  -  -  ok ok ok ok U  ok U", qReplyTo, u(self)},
 		{"apiTokens", "R21 peer employee of A", "ok ok F  ok ok F  F  U  N  U", qTokens, u(peer)},
@@ -544,7 +545,7 @@ func permRows() []permRow {
 // permCheckTenants: system administrators and auditors list every tenant,
 // everyone else only their own (R19).
 func permCheckTenants(f *permFixture, who permWho, r servertest.Response) string {
-	var out struct{ Tenants []struct{ ID string } }
+	var out struct{ Tenants conn[struct{ ID string }] }
 	if err := json.Unmarshal(r.Data, &out); err != nil {
 		return fmt.Sprintf("decode %s: %v", r.Data, err)
 	}

@@ -45,8 +45,8 @@ func TestR12_MailboxAccessAcrossTenants(t *testing.T) {
 			e.must(t, e.Admin, `mutation($m: ID!, $u: ID!) { grantUser(mailboxId: $m, userId: $u) { id } }`, map[string]any{"m": box, "u": u}, nil)
 		}
 		access := func(tok string) []string {
-			var r struct{ MailboxAccess []struct{ ID string } }
-			e.must(t, tok, `query($m: ID!) { mailboxAccess(mailboxId: $m) { id } }`, map[string]any{"m": box}, &r)
+			var r struct{ MailboxAccess conn[struct{ ID string }] }
+			e.must(t, tok, `query($m: ID!) { mailboxAccess(mailboxId: $m) { edges { node { id } } } }`, map[string]any{"m": box}, &r)
 			var out []string
 			for _, u := range r.MailboxAccess {
 				out = append(out, u.ID)

@@ -55,9 +55,9 @@ func TestWebSocketOperationsRecheckTokenR20(t *testing.T) {
 			t.Fatalf("after blocking: got %s %s, want UNAUTHENTICATED", m.Type, m.Payload)
 		}
 		var groups struct {
-			Tenant struct{ Groups []struct{ ID string } }
+			Tenant struct{ Groups conn[struct{ ID string }] }
 		}
-		e.must(t, e.Admin, `query($t:ID!){ tenant(id:$t){ groups { id } } }`, map[string]any{"t": tenant}, &groups)
+		e.must(t, e.Admin, `query($t:ID!){ tenant(id:$t){ groups { edges { node { id } } } } }`, map[string]any{"t": tenant}, &groups)
 		if n := len(groups.Tenant.Groups); n != 1 {
 			t.Fatalf("got %d groups, want 1: the blocked user's connection created one", n)
 		}

@@ -36,7 +36,7 @@ func (r *queryResolver) ParkedEvents(ctx context.Context) ([]model.ParkedEvent, 
 }
 
 // AuditLog is the resolver for the auditLog field.
-func (r *queryResolver) AuditLog(ctx context.Context, tenantID *string, streamID *string, since *time.Time, until *time.Time, first *int, after *string) (*model.AuditConnection, error) {
+func (r *queryResolver) AuditLog(ctx context.Context, tenantID *string, streamID *string, since *time.Time, until *time.Time, first *int, after *string, newestFirst *bool) (*model.AuditConnection, error) {
 	if err := authenticated(ctx); err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (r *queryResolver) AuditLog(ctx context.Context, tenantID *string, streamID
 	if err != nil {
 		return nil, err
 	}
-	f := projections.AuditFilter{TenantID: tenant, StreamID: deref(streamID)}
+	f := projections.AuditFilter{TenantID: tenant, StreamID: deref(streamID), NewestFirst: newestFirst != nil && *newestFirst}
 	if since != nil {
 		f.Since = since.UTC().Format(projections.TimeFormat)
 	}
@@ -62,7 +62,7 @@ func (r *queryResolver) AuditLog(ctx context.Context, tenantID *string, streamID
 		f.Until = until.UTC().Format(projections.TimeFormat)
 	}
 	if after != nil {
-		if f.After, err = strconv.ParseInt(*after, 10, 64); err != nil {
+		if f.After, err = strconv.ParseInt(*after, 10, 64); err != nil || f.After < 0 {
 			return nil, domain.InvalidInput("after", "not a cursor of this connection")
 		}
 	}
@@ -70,7 +70,12 @@ func (r *queryResolver) AuditLog(ctx context.Context, tenantID *string, streamID
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.AuditConnection{Edges: []model.AuditEdge{}, PageInfo: &model.PageInfo{HasNextPage: len(rows) > limit}}
+	total, err := r.deps.Reader.AuditCount(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.AuditConnection{Edges: []model.AuditEdge{}, TotalCount: total,
+		PageInfo: &model.PageInfo{HasPreviousPage: after != nil, HasNextPage: len(rows) > limit}}
 	if len(rows) > limit {
 		rows = rows[:limit]
 	}
@@ -88,7 +93,7 @@ func (r *queryResolver) AuditLog(ctx context.Context, tenantID *string, streamID
 			StreamID: a.StreamID, Changes: changes}})
 	}
 	if n := len(conn.Edges); n > 0 {
-		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
+		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &conn.Edges[0].Cursor, &conn.Edges[n-1].Cursor
 	}
 	return conn, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/graph/model"
+	"github.com/absender/absender/projections"
 )
 
 // Viewer is the resolver for the viewer field.
@@ -26,6 +27,30 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.User, error) {
 		return nil, nil
 	}
 	return r.readUser(ctx, p.UserID)
+}
+
+// Principal is the resolver for the principal field.
+func (r *queryResolver) Principal(ctx context.Context) (*model.Principal, error) {
+	p := PrincipalFrom(ctx)
+	if _, err := r.allow(ctx, authz.OpPrincipal, p.Self()); err != nil {
+		return nil, err
+	}
+	out := &model.Principal{Role: model.Role(p.Role.String()), TenantID: optional(p.TenantID)}
+	if p.TokenID != "" {
+		tok, err := r.deps.Reader.Token(ctx, p.TokenID)
+		if err != nil && !errors.Is(err, projections.ErrNotFound) {
+			return nil, err
+		}
+		out.TokenName = tok.Name
+	}
+	if p.UserID != "" {
+		u, err := r.readUser(ctx, p.UserID)
+		if err != nil {
+			return nil, err
+		}
+		out.User = u
+	}
+	return out, nil
 }
 
 // Events is the resolver for the events field.

@@ -18,16 +18,20 @@ import (
 )
 
 // Members is the resolver for the members field.
-func (r *groupResolver) Members(ctx context.Context, obj *model.Group) ([]model.User, error) {
-	// Members are visible to those who may read the tenant's users.
-	if err := authz.Check(PrincipalFrom(ctx), authz.OpUser, authz.Target{TenantID: obj.TenantID}); err != nil {
-		return []model.User{}, nil
-	}
-	rows, err := r.loadersFrom(ctx).membersOfGroup.Load(ctx, obj.ID)
+func (r *groupResolver) Members(ctx context.Context, obj *model.Group, first *int, after *string) (*model.UserConnection, error) {
+	page, err := pageArgs(userCursor, first, after, nil)
 	if err != nil {
 		return nil, err
 	}
-	return usersModel(rows), nil
+	// Members are visible to those who may read the tenant's users.
+	if err := authz.Check(PrincipalFrom(ctx), authz.OpUser, authz.Target{TenantID: obj.TenantID}); err != nil {
+		return emptyUsers(after), nil
+	}
+	rows, total, err := r.deps.Reader.MembersPage(ctx, projections.GroupRow{ID: obj.ID, TenantID: obj.TenantID}, page)
+	if err != nil {
+		return nil, err
+	}
+	return userConnection(page, rows, total), nil
 }
 
 // CreateUser is the resolver for the createUser field.

@@ -10,11 +10,11 @@ import (
 	"github.com/absender/absender/projections"
 )
 
-// loaders batch the per-object list fields of one request (User.groups,
-// Group.members), so a list of n users costs one query, not n.
+// loaders batch the per-object list fields of one request (User.groups),
+// so a page of n users costs one query for their groups, not n.
+// (Group.members is a connection of its own, paged per group.)
 type loaders struct {
-	groupsOfUser   *dataloadgen.Loader[string, []projections.GroupRow]
-	membersOfGroup *dataloadgen.Loader[string, []projections.UserRow]
+	groupsOfUser *dataloadgen.Loader[string, []projections.GroupRow]
 }
 
 type loadersKey struct{}
@@ -24,9 +24,6 @@ func newLoaders(r *projections.Reader) *loaders {
 	return &loaders{
 		groupsOfUser: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string][]projections.GroupRow, error) {
 			return r.GroupsOfUsers(ctx, ids)
-		}, wait),
-		membersOfGroup: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string][]projections.UserRow, error) {
-			return r.MembersOfGroups(ctx, ids)
 		}, wait),
 	}
 }

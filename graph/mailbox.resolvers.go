@@ -14,6 +14,7 @@ import (
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/graph/model"
 	"github.com/absender/absender/history"
+	"github.com/absender/absender/projections"
 )
 
 // Settings is the resolver for the settings field.
@@ -161,7 +162,7 @@ func (r *queryResolver) Mailbox(ctx context.Context, id string) (*model.Mailbox,
 }
 
 // MailboxAccess is the resolver for the mailboxAccess field.
-func (r *queryResolver) MailboxAccess(ctx context.Context, mailboxID string, at *time.Time) ([]model.User, error) {
+func (r *queryResolver) MailboxAccess(ctx context.Context, mailboxID string, at *time.Time, first *int, after *string) (*model.UserConnection, error) {
 	if err := authenticated(ctx); err != nil {
 		return nil, err
 	}
@@ -176,37 +177,40 @@ func (r *queryResolver) MailboxAccess(ctx context.Context, mailboxID string, at 
 	if _, err := r.allow(ctx, authz.OpMailboxAccess, authz.Target{TenantID: mb.TenantID()}); err != nil {
 		return nil, err
 	}
-	all := authz.CanSeeDetails(PrincipalFrom(ctx), "")
-	out := []model.User{}
-	if at == nil {
-		// Now: the read model, which leaves out what R35 parked, as the
-		// sender options do.
-		users, err := r.deps.Reader.MailboxAccess(ctx, mailboxID)
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range users {
-			if !all && u.TenantID != mb.TenantID() {
-				continue // R12: grant lists filtered to what the viewer may see
-			}
-			out = append(out, *userModel(u))
-		}
-		return out, nil
-	}
-	// A global mailbox's users may be of every tenant (R12).
-	m, err := r.deps.History.At(ctx, history.AllTenants, *at)
+	page, err := pageArgs(userCursor, first, after, nil)
 	if err != nil {
 		return nil, err
 	}
-	for _, id := range m.MailboxAccess(mailboxID) {
-		u, _ := m.User(id)
-		if !all && u.TenantID != mb.TenantID() {
-			continue // R12: grant lists filtered to what the viewer may see
+	all := authz.CanSeeDetails(PrincipalFrom(ctx), "")
+	var users []projections.UserRow
+	if at == nil {
+		// Now: the read model, which leaves out what R35 parked, as the
+		// sender options do.
+		if users, err = r.deps.Reader.MailboxAccess(ctx, mailboxID); err != nil {
+			return nil, err
 		}
-		out = append(out, model.User{ID: u.ID, TenantID: u.TenantID, LoginName: u.LoginName, DisplayName: u.DisplayName,
-			Email: u.Email, Role: model.Role(u.Role.String()), Blocked: u.Blocked})
+	} else {
+		// A global mailbox's users may be of every tenant (R12).
+		m, err := r.deps.History.At(ctx, history.AllTenants, *at)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range m.MailboxAccess(mailboxID) {
+			u, _ := m.User(id)
+			users = append(users, projections.UserRow{ID: u.ID, TenantID: u.TenantID, LoginName: u.LoginName,
+				DisplayName: u.DisplayName, Email: u.Email, Role: u.Role.String(), Blocked: u.Blocked})
+		}
 	}
-	return out, nil
+	visible := users[:0]
+	for _, u := range users {
+		if all || u.TenantID == mb.TenantID() { // R12: grant lists filtered to what the viewer may see
+			visible = append(visible, u)
+		}
+	}
+	// Who may use a mailbox is decided per user in Go (options.Usable, or
+	// the replay), so the list is paged in memory, by the same keys and
+	// cursors as the read model's lists.
+	return userConnection(page, pageInMemory(visible, page), len(visible)), nil
 }
 
 // Mailbox returns MailboxResolver implementation.

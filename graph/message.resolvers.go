@@ -152,7 +152,11 @@ func (r *queryResolver) Messages(ctx context.Context, tenantID string, status *m
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.MessageConnection{Edges: []model.MessageEdge{}, PageInfo: &model.PageInfo{HasNextPage: len(rows) > limit}}
+	total, err := r.deps.Reader.CountMessages(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.MessageConnection{Edges: []model.MessageEdge{}, TotalCount: total, PageInfo: &model.PageInfo{HasNextPage: len(rows) > limit}}
 	if len(rows) > limit {
 		rows = rows[:limit]
 	}

@@ -7,13 +7,11 @@ package graph
 
 import (
 	"context"
-	"errors"
 
 	"github.com/absender/absender/authz"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/tenant"
 	"github.com/absender/absender/graph/model"
-	"github.com/absender/absender/projections"
 )
 
 // CreateTenant is the resolver for the createTenant field.
@@ -103,31 +101,29 @@ func (r *mutationResolver) SetTenantSupportAddress(ctx context.Context, tenantID
 }
 
 // Tenants is the resolver for the tenants field.
-func (r *queryResolver) Tenants(ctx context.Context) ([]model.Tenant, error) {
+func (r *queryResolver) Tenants(ctx context.Context, first *int, after *string, search *string) (*model.TenantConnection, error) {
 	p := PrincipalFrom(ctx)
 	if _, err := r.allow(ctx, authz.OpTenants, authz.Target{TenantID: p.TenantID}); err != nil {
 		return nil, err
 	}
-	var rows []projections.TenantRow
-	if authz.ScopeOf(p, authz.OpTenants) == authz.All {
-		var err error
-		if rows, err = r.deps.Reader.Tenants(ctx); err != nil {
-			return nil, err
-		}
-	} else if p.TenantID != "" { // R19: only the caller's own
-		t, err := r.deps.Reader.Tenant(ctx, p.TenantID)
-		if err != nil && !errors.Is(err, projections.ErrNotFound) {
-			return nil, err
-		}
-		if err == nil {
-			rows = append(rows, t)
-		}
+	page, err := pageArgs(tenantCursor, first, after, search)
+	if err != nil {
+		return nil, err
 	}
-	out := make([]model.Tenant, len(rows))
+	only := ""
+	if authz.ScopeOf(p, authz.OpTenants) != authz.All {
+		only = p.TenantID // R19: only the caller's own
+	}
+	rows, total, err := r.deps.Reader.TenantsPage(ctx, page, only)
+	if err != nil {
+		return nil, err
+	}
+	rows, cursors, info := edges(tenantCursor, page, rows)
+	c := &model.TenantConnection{Edges: make([]model.TenantEdge, len(rows)), PageInfo: info, TotalCount: total}
 	for i, t := range rows {
-		out[i] = *tenantModel(t)
+		c.Edges[i] = model.TenantEdge{Cursor: cursors[i], Node: tenantModel(t)}
 	}
-	return out, nil
+	return c, nil
 }
 
 // Tenant is the resolver for the tenant field.
@@ -179,57 +175,74 @@ func (r *tenantResolver) EffectiveTransport(ctx context.Context, obj *model.Tena
 }
 
 // Mailboxes is the resolver for the mailboxes field.
-func (r *tenantResolver) Mailboxes(ctx context.Context, obj *model.Tenant) ([]model.Mailbox, error) {
-	if err := authz.Check(PrincipalFrom(ctx), authz.OpMailbox, authz.Target{TenantID: obj.ID}); err != nil {
-		return []model.Mailbox{}, nil // R19: employees see their options, not the tenant's mailboxes
-	}
-	rows, err := r.deps.Reader.MailboxesOfTenant(ctx, obj.ID)
+func (r *tenantResolver) Mailboxes(ctx context.Context, obj *model.Tenant, first *int, after *string, search *string) (*model.MailboxConnection, error) {
+	page, err := pageArgs(mailboxCursor, first, after, search)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]model.Mailbox, len(rows))
-	for i, m := range rows {
-		out[i] = *mailboxModel(m)
+	if err := authz.Check(PrincipalFrom(ctx), authz.OpMailbox, authz.Target{TenantID: obj.ID}); err != nil {
+		// R19: employees see their options, not the tenant's mailboxes.
+		return &model.MailboxConnection{Edges: []model.MailboxEdge{}, PageInfo: emptyPageInfo(after)}, nil
 	}
-	return out, nil
+	rows, total, err := r.deps.Reader.MailboxesPage(ctx, obj.ID, page)
+	if err != nil {
+		return nil, err
+	}
+	rows, cursors, info := edges(mailboxCursor, page, rows)
+	c := &model.MailboxConnection{Edges: make([]model.MailboxEdge, len(rows)), PageInfo: info, TotalCount: total}
+	for i, m := range rows {
+		c.Edges[i] = model.MailboxEdge{Cursor: cursors[i], Node: mailboxModel(m)}
+	}
+	return c, nil
 }
 
 // Users is the resolver for the users field.
-func (r *tenantResolver) Users(ctx context.Context, obj *model.Tenant) ([]model.User, error) {
-	p := PrincipalFrom(ctx)
-	if err := authz.Check(p, authz.OpUser, authz.Target{TenantID: obj.ID}); err != nil {
-		// Not allowed to list the tenant: the caller sees itself only.
-		if u, err := r.deps.Reader.User(ctx, p.UserID); err == nil && u.TenantID == obj.ID {
-			return []model.User{*userModel(u)}, nil
-		}
-		return []model.User{}, nil
-	}
-	rows, err := r.deps.Reader.UsersOfTenant(ctx, obj.ID)
+func (r *tenantResolver) Users(ctx context.Context, obj *model.Tenant, first *int, after *string, search *string) (*model.UserConnection, error) {
+	page, err := pageArgs(userCursor, first, after, search)
 	if err != nil {
 		return nil, err
 	}
-	return usersModel(rows), nil
+	p := PrincipalFrom(ctx)
+	only := ""
+	if err := authz.Check(p, authz.OpUser, authz.Target{TenantID: obj.ID}); err != nil {
+		// Not allowed to list the tenant: the caller sees itself only.
+		if p.UserID == "" || p.TenantID != obj.ID {
+			return emptyUsers(after), nil
+		}
+		only = p.UserID
+	}
+	rows, total, err := r.deps.Reader.UsersPage(ctx, obj.ID, page, only)
+	if err != nil {
+		return nil, err
+	}
+	return userConnection(page, rows, total), nil
 }
 
 // Groups is the resolver for the groups field.
-func (r *tenantResolver) Groups(ctx context.Context, obj *model.Tenant) ([]model.Group, error) {
-	p := PrincipalFrom(ctx)
-	if err := authz.Check(p, authz.OpGroup, authz.Target{TenantID: obj.ID}); err != nil {
-		// Employees see the names of their own groups (R19).
-		if p.UserID == "" || p.TenantID != obj.ID {
-			return []model.Group{}, nil
-		}
-		rows, err := r.deps.Reader.GroupsOfUser(ctx, p.UserID)
-		if err != nil {
-			return nil, err
-		}
-		return groupsModel(rows), nil
-	}
-	rows, err := r.deps.Reader.GroupsOfTenant(ctx, obj.ID)
+func (r *tenantResolver) Groups(ctx context.Context, obj *model.Tenant, first *int, after *string, search *string) (*model.GroupConnection, error) {
+	page, err := pageArgs(groupCursor, first, after, search)
 	if err != nil {
 		return nil, err
 	}
-	return groupsModel(rows), nil
+	p := PrincipalFrom(ctx)
+	member := ""
+	if err := authz.Check(p, authz.OpGroup, authz.Target{TenantID: obj.ID}); err != nil {
+		// Employees see the names of their own groups (R19).
+		if p.UserID == "" || p.TenantID != obj.ID {
+			return &model.GroupConnection{Edges: []model.GroupEdge{}, PageInfo: emptyPageInfo(after)}, nil
+		}
+		member = p.UserID
+	}
+	rows, total, err := r.deps.Reader.GroupsPage(ctx, obj.ID, page, member)
+	if err != nil {
+		return nil, err
+	}
+	rows, cursors, info := edges(groupCursor, page, rows)
+	c := &model.GroupConnection{Edges: make([]model.GroupEdge, len(rows)), PageInfo: info, TotalCount: total}
+	for i, g := range rows {
+		c.Edges[i] = model.GroupEdge{Cursor: cursors[i], Node: groupModel(g)}
+	}
+	return c, nil
 }
 
 // Tenant returns TenantResolver implementation.

@@ -82,10 +82,10 @@ func (Directory) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error 
 	// Tenants (R3, R10, R15)
 	case tenant.TenantCreated:
 		p := e.Policy
-		return tx.Exec(ctx, `INSERT INTO rm_tenants (id, name, allow_system_server, allow_own_server, mailbox_quota,
+		return tx.Exec(ctx, `INSERT INTO rm_tenants (id, name, sort_key, search_key, allow_system_server, allow_own_server, mailbox_quota,
 				user_address_as_sender, duplicate_policy, bulk_limit_lifted, seq)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			e.TenantID, e.Name, p.AllowSystemServer, p.AllowOwnServer, p.MailboxQuota, p.UserAddressAsSender,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			e.TenantID, e.Name, Fold(e.Name), "", p.AllowSystemServer, p.AllowOwnServer, p.MailboxQuota, p.UserAddressAsSender,
 			p.DuplicatePolicy.String(), p.BulkLimitLifted, seq)
 	case tenant.TenantPolicyChanged:
 		p := e.Policy
@@ -102,12 +102,14 @@ func (Directory) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error 
 
 	// Users (R18, R20)
 	case user.UserCreated:
-		return tx.Exec(ctx, `INSERT INTO rm_users (id, tenant_id, login_name, display_name, email, email_key, role, blocked, seq)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			e.UserID, e.TenantID, e.LoginName, e.DisplayName, e.Email, e.EmailKey, e.Role.String(), false, seq)
+		return tx.Exec(ctx, `INSERT INTO rm_users (id, tenant_id, login_name, display_name, email, email_key, role, blocked, seq,
+				sort_key, search_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			e.UserID, e.TenantID, e.LoginName, e.DisplayName, e.Email, e.EmailKey, e.Role.String(), false, seq,
+			Fold(e.DisplayName), userSearchKey(e.LoginName, e.Email))
 	case user.UserUpdated:
 		if e.DisplayName != nil {
-			if err := tx.Exec(ctx, `UPDATE rm_users SET display_name = ? WHERE id = ?`, *e.DisplayName, e.UserID); err != nil {
+			if err := tx.Exec(ctx, `UPDATE rm_users SET display_name = ?, sort_key = ? WHERE id = ?`, *e.DisplayName, Fold(*e.DisplayName), e.UserID); err != nil {
 				return err
 			}
 		}
@@ -118,6 +120,16 @@ func (Directory) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error 
 			}
 			if err := tx.Exec(ctx, `UPDATE rm_users SET email = ?, email_key = ? WHERE id = ?`, *e.Email, key, e.UserID); err != nil {
 				return err
+			}
+			// The login name never changes; the search key is read back for it.
+			var login []string
+			if err := tx.Scan(ctx, &login, `SELECT login_name FROM rm_users WHERE id = ?`, e.UserID); err != nil {
+				return err
+			}
+			if len(login) == 1 {
+				if err := tx.Exec(ctx, `UPDATE rm_users SET search_key = ? WHERE id = ?`, userSearchKey(login[0], *e.Email), e.UserID); err != nil {
+					return err
+				}
 			}
 		}
 		if e.Role != nil {
@@ -145,8 +157,8 @@ func (Directory) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error 
 
 	// Groups and memberships (R18)
 	case group.GroupCreated:
-		return tx.Exec(ctx, `INSERT INTO rm_groups (id, tenant_id, name, seq) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			e.GroupID, e.TenantID, e.Name, seq)
+		return tx.Exec(ctx, `INSERT INTO rm_groups (id, tenant_id, name, seq, sort_key, search_key) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			e.GroupID, e.TenantID, e.Name, seq, Fold(e.Name), "")
 	case group.GroupDeleted:
 		for _, q := range []string{
 			`UPDATE rm_mailboxes SET grant_count = grant_count - 1
@@ -182,12 +194,14 @@ func (Directory) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error 
 			s := settingsJSON(*e.Settings)
 			settings = &s
 		}
-		return tx.Exec(ctx, `INSERT INTO rm_mailboxes (id, tenant_id, address, address_key, display_name, sender, reply_to, global, settings, grant_count, seq)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (id) DO NOTHING`,
-			e.MailboxID, e.TenantID, e.Address, e.AddressKey, e.DisplayName, e.Sender, e.ReplyTo, e.Global, settings, seq)
+		return tx.Exec(ctx, `INSERT INTO rm_mailboxes (id, tenant_id, address, address_key, display_name, sender, reply_to, global, settings, grant_count, seq,
+				sort_key, search_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			e.MailboxID, e.TenantID, e.Address, e.AddressKey, e.DisplayName, e.Sender, e.ReplyTo, e.Global, settings, seq,
+			Fold(e.DisplayName), Fold(e.Address))
 	case mailbox.MailboxUpdated:
-		return tx.Exec(ctx, `UPDATE rm_mailboxes SET display_name = ?, sender = ?, reply_to = ? WHERE id = ?`,
-			e.DisplayName, e.Sender, e.ReplyTo, e.MailboxID)
+		return tx.Exec(ctx, `UPDATE rm_mailboxes SET display_name = ?, sort_key = ?, sender = ?, reply_to = ? WHERE id = ?`,
+			e.DisplayName, Fold(e.DisplayName), e.Sender, e.ReplyTo, e.MailboxID)
 	case mailbox.MailboxSettingsConfigured:
 		return tx.Exec(ctx, `UPDATE rm_mailboxes SET settings = ? WHERE id = ?`, settingsJSON(e.Settings), e.MailboxID)
 	case mailbox.MailboxSettingsRemoved:

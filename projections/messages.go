@@ -165,3 +165,23 @@ func (r *Reader) Messages(ctx context.Context, f MessageFilter, limit int) ([]Me
 	err := r.db.NewRaw(q, args...).Scan(ctx, &rows)
 	return rows, err
 }
+
+// CountMessages counts the messages the filter keeps, cursor aside (the
+// connection's totalCount).
+func (r *Reader) CountMessages(ctx context.Context, f MessageFilter) (int, error) {
+	q := `SELECT count(*) FROM rm_messages WHERE tenant_id = ?`
+	args := []any{f.TenantID}
+	if f.UserID != "" {
+		q += ` AND user_id = ?`
+		args = append(args, f.UserID)
+	}
+	if f.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, f.Status)
+	}
+	var n []int
+	if err := r.db.NewRaw(q, args...).Scan(ctx, &n); err != nil || len(n) == 0 {
+		return 0, err
+	}
+	return n[0], nil
+}

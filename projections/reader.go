@@ -706,15 +706,49 @@ type AuditFilter struct {
 	StreamID string
 	Since    string // RFC 3339 in timeFormat; empty: from the start
 	Until    string
-	After    int64 // position cursor
+	After    int64 // position cursor: oldest first, entries after it
+	// NewestFirst reads newest first: After, when not 0, is then the
+	// position the page goes back from.
+	NewestFirst bool
 }
 
-// Audit reads up to limit entries oldest first, after the cursor.
+// Audit reads up to limit entries oldest first after the cursor, or
+// newest first before it.
 func (r *Reader) Audit(ctx context.Context, f AuditFilter, limit int) ([]AuditRow, error) {
-	var where []string
+	where, args := f.where()
+	order := "position"
+	switch {
+	case f.NewestFirst:
+		order = "position DESC"
+		if f.After > 0 {
+			where = append(where, "position < ?")
+			args = append(args, f.After)
+		}
+	default:
+		where = append(where, "position > ?")
+		args = append(args, f.After)
+	}
+	args = append(args, limit)
+	var rows []AuditRow
+	err := r.db.NewRaw(`SELECT position, at, actor, tenant_id, action, stream_id, changes FROM rm_audit WHERE `+
+		strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT ?`, args...).Scan(ctx, &rows)
+	return rows, err
+}
+
+// AuditCount counts the entries the filter keeps, cursor aside.
+func (r *Reader) AuditCount(ctx context.Context, f AuditFilter) (int, error) {
+	where, args := f.where()
+	var n []int
+	err := r.db.NewRaw(`SELECT count(*) FROM rm_audit WHERE `+strings.Join(where, " AND "), args...).Scan(ctx, &n)
+	if err != nil || len(n) == 0 {
+		return 0, err
+	}
+	return n[0], nil
+}
+
+func (f AuditFilter) where() ([]string, []any) {
+	where := []string{"TRUE"}
 	var args []any
-	where = append(where, "position > ?")
-	args = append(args, f.After)
 	if f.TenantID != "" {
 		where = append(where, "tenant_id = ?")
 		args = append(args, f.TenantID)
@@ -731,11 +765,7 @@ func (r *Reader) Audit(ctx context.Context, f AuditFilter, limit int) ([]AuditRo
 		where = append(where, "at < ?")
 		args = append(args, f.Until)
 	}
-	args = append(args, limit)
-	var rows []AuditRow
-	err := r.db.NewRaw(`SELECT position, at, actor, tenant_id, action, stream_id, changes FROM rm_audit WHERE `+
-		strings.Join(where, " AND ")+` ORDER BY position LIMIT ?`, args...).Scan(ctx, &rows)
-	return rows, err
+	return where, args
 }
 
 // GroupsOfUsers reads the groups of many users at once (for dataloaders).

@@ -113,6 +113,13 @@ func (t Tx) Scan(ctx context.Context, dest any, query string, args ...any) error
 	return t.db.NewRaw(query, args...).Conn(t.conn).Scan(ctx, dest)
 }
 
+// Preparer is a projection that readies its tables before it consumes,
+// e.g. fills in Go a column a migration added (Directory's sort keys). A
+// failure pauses the projection as a transient one does.
+type Preparer interface {
+	Prepare(ctx context.Context, db *bun.DB) error
+}
+
 // Runner runs projections as consumer groups.
 type Runner struct {
 	store       *eventstore.Store
@@ -186,13 +193,23 @@ func (r *Runner) Run(ctx context.Context, running chan<- struct{}) error {
 func (r *Runner) consume(ctx context.Context, db *bun.DB, p Projection, logger watermill.LoggerAdapter, started chan<- struct{}) {
 	failures := 0
 	first := true
+	prep, prepare := p.(Preparer)
 	for ctx.Err() == nil {
-		applied, err := r.session(ctx, db, p, logger, func() {
-			if first {
-				first = false
-				started <- struct{}{}
+		var applied int
+		var err error
+		if prepare {
+			if err = prep.Prepare(ctx, db); err == nil {
+				prepare = false
 			}
-		})
+		}
+		if !prepare {
+			applied, err = r.session(ctx, db, p, logger, func() {
+				if first {
+					first = false
+					started <- struct{}{}
+				}
+			})
+		}
 		if ctx.Err() != nil {
 			return
 		}

@@ -44,9 +44,14 @@ type AttachmentInput struct {
 	ContentBase64 string `json:"contentBase64"`
 }
 
+// A page of the audit log (Relay connection).
 type AuditConnection struct {
-	Edges    []AuditEdge `json:"edges"`
-	PageInfo *PageInfo   `json:"pageInfo"`
+	// The entries of this page, in order.
+	Edges []AuditEdge `json:"edges"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many entries the filter finds in all (paging aside).
+	TotalCount int `json:"totalCount"`
 }
 
 type AuditEdge struct {
@@ -133,9 +138,47 @@ type FieldChange struct {
 	To *string `json:"to,omitempty"`
 }
 
+// A page of groups (Relay connection).
+type GroupConnection struct {
+	// The groups of this page, in order.
+	Edges []GroupEdge `json:"edges"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many groups the query finds in all (search applied, paging not).
+	TotalCount int `json:"totalCount"`
+}
+
+// A group and its cursor.
+type GroupEdge struct {
+	// Opaque; pass as after to continue after this group.
+	Cursor string `json:"cursor"`
+	// The group.
+	Node *Group `json:"node"`
+}
+
+// A page of mailboxes (Relay connection).
+type MailboxConnection struct {
+	// The mailboxes of this page, in order.
+	Edges []MailboxEdge `json:"edges"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many mailboxes the query finds in all (search applied, paging not).
+	TotalCount int `json:"totalCount"`
+}
+
+// A mailbox and its cursor.
+type MailboxEdge struct {
+	// Opaque; pass as after to continue after this mailbox.
+	Cursor string `json:"cursor"`
+	// The mailbox.
+	Node *Mailbox `json:"node"`
+}
+
 type MessageConnection struct {
 	Edges    []MessageEdge `json:"edges"`
 	PageInfo *PageInfo     `json:"pageInfo"`
+	// How many messages the filter finds in all (paging aside).
+	TotalCount int `json:"totalCount"`
 }
 
 type MessageEdge struct {
@@ -147,9 +190,17 @@ type MessageEdge struct {
 type Mutation struct {
 }
 
+// Where a page of a connection stands (Relay). Pages go forward only: pass
+// endCursor as the next request's after.
 type PageInfo struct {
-	HasNextPage bool    `json:"hasNextPage"`
-	EndCursor   *string `json:"endCursor,omitempty"`
+	// True when the page was asked for with after (there are items before it); false on the first page.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// True when more items follow this page.
+	HasNextPage bool `json:"hasNextPage"`
+	// The cursor of the page's first item; null for an empty page.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// The cursor of the page's last item, to pass as after for the next page; null for an empty page.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
 // An event a consumer (projection, saga, broker) failed on for good, or a later event of its stream (R35). It is left out of that consumer's read model until re-applied (absender projections retry-parked, or a rebuild).
@@ -164,6 +215,18 @@ type ParkedEvent struct {
 	Error string `json:"error"`
 	// When it was parked.
 	At time.Time `json:"at"`
+}
+
+// Who the caller's token is.
+type Principal struct {
+	// The token's role.
+	Role Role `json:"role"`
+	// The token's tenant; null for system roles.
+	TenantID *string `json:"tenantId,omitempty"`
+	// The token's user; null for a token without a user.
+	User *User `json:"user,omitempty"`
+	// The name the token was issued with.
+	TokenName string `json:"tokenName"`
 }
 
 // The queries. Every query needs a valid token (UNAUTHENTICATED otherwise); another tenant's object is NOT_FOUND for tenant users (R19).
@@ -288,6 +351,24 @@ type SystemMailServer struct {
 	Support *SupportSettings `json:"support"`
 }
 
+// A page of tenants (Relay connection).
+type TenantConnection struct {
+	// The tenants of this page, in order.
+	Edges []TenantEdge `json:"edges"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many tenants the query finds in all (search applied, paging not).
+	TotalCount int `json:"totalCount"`
+}
+
+// A tenant and its cursor.
+type TenantEdge struct {
+	// Opaque; pass as after to continue after this tenant.
+	Cursor string `json:"cursor"`
+	// The tenant.
+	Node *Tenant `json:"node"`
+}
+
 // What system administrators decide for a tenant (R3, R10, R13, R15).
 type TenantPolicy struct {
 	// The tenant may send through the system server when it has no effective own server (R2). Default true.
@@ -302,6 +383,24 @@ type TenantPolicy struct {
 	DuplicatePolicy DuplicatePolicy `json:"duplicatePolicy"`
 	// The limit on bulk creation of hosted accounts is lifted (hosted accounts are planned). Default false.
 	BulkLimitLifted bool `json:"bulkLimitLifted"`
+}
+
+// A page of users (Relay connection).
+type UserConnection struct {
+	// The users of this page, in order.
+	Edges []UserEdge `json:"edges"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many users the query finds in all (search applied, paging not).
+	TotalCount int `json:"totalCount"`
+}
+
+// A user and its cursor.
+type UserEdge struct {
+	// Opaque; pass as after to continue after this user.
+	Cursor string `json:"cursor"`
+	// The user.
+	Node *User `json:"node"`
 }
 
 // What a user's option list shows when the user's own address equals the address of a mailbox the user may use (R15). The transport is the mailbox's in every case.

@@ -1,0 +1,12 @@
+DROP INDEX IF EXISTS rm_tenants_sort_idx;
+DROP INDEX IF EXISTS rm_users_sort_idx;
+DROP INDEX IF EXISTS rm_groups_sort_idx;
+DROP INDEX IF EXISTS rm_mailboxes_sort_idx;
+ALTER TABLE rm_tenants DROP COLUMN sort_key;
+ALTER TABLE rm_tenants DROP COLUMN search_key;
+ALTER TABLE rm_users DROP COLUMN sort_key;
+ALTER TABLE rm_users DROP COLUMN search_key;
+ALTER TABLE rm_groups DROP COLUMN sort_key;
+ALTER TABLE rm_groups DROP COLUMN search_key;
+ALTER TABLE rm_mailboxes DROP COLUMN sort_key;
+ALTER TABLE rm_mailboxes DROP COLUMN search_key;
