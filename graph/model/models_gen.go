@@ -54,9 +54,12 @@ type AuditConnection struct {
 	TotalCount int `json:"totalCount"`
 }
 
+// An audit entry and its cursor.
 type AuditEdge struct {
-	Cursor string      `json:"cursor"`
-	Node   *AuditEntry `json:"node"`
+	// The entry's position (a decimal string); pass as after to continue after this entry.
+	Cursor string `json:"cursor"`
+	// The entry.
+	Node *AuditEntry `json:"node"`
 }
 
 // One event as the audit log shows it: who changed what, when (R19: tenant owners and administrators see their tenant's, system administrators and auditors every tenant's).
