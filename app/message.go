@@ -474,7 +474,7 @@ func (s *Service) messageFacts(ctx context.Context, userID, tenantID string, key
 		}
 		if m.HasUserGrant(userID) {
 			c.Granted = true
-			f.Grants[id] = message.Grant{Description: "direct grant to the user: " + grantEvent(recs, mid, "MailboxUserGranted", userID)}
+			f.Grants[id] = message.Grant{Description: "direct grant to the user", Ref: grantEvent(recs, "MailboxUserGranted", userID)}
 		} else if err := s.grantingGroup(ctx, &f, &c, &u, &m, recs, mid); err != nil {
 			return f, err
 		}
@@ -503,8 +503,8 @@ func (s *Service) grantingGroup(ctx context.Context, f *message.Facts, c *option
 		}
 		f.Versions[gid] = version(grecs)
 		c.Granted = true
-		f.Grants[c.MailboxID] = message.Grant{Description: "grant to group " + gs.Name() + " (" + gid + "), of which the user is a member: " +
-			grantEvent(recs, mid, "MailboxGroupGranted", g)}
+		f.Grants[c.MailboxID] = message.Grant{Description: "grant to group " + gs.Name() + ", of which the user is a member",
+			Ref: grantEvent(recs, "MailboxGroupGranted", g)}
 		return nil
 	}
 	return nil
@@ -520,22 +520,28 @@ func apply(recs []eventstore.Record, agg aggregate) int64 {
 	return version(recs)
 }
 
-// grantEvent names the event that granted a mailbox to a grantee: the last
-// such event of the mailbox stream ("MailboxUserGranted at mailbox-…@v3").
-func grantEvent(recs []eventstore.Record, streamID, typ, grantee string) string {
+// grantEvent finds the event that granted a mailbox to a grantee: the
+// last such event of the mailbox stream (nil when there is none).
+func grantEvent(recs []eventstore.Record, typ, grantee string) *message.GrantRef {
 	for i := len(recs) - 1; i >= 0; i-- {
+		if recs[i].Type != typ {
+			continue
+		}
+		ref := &message.GrantRef{At: recs[i].RecordedAt.UTC(), Position: recs[i].Position.String()}
 		switch e := recs[i].Event.(type) {
 		case mailbox.MailboxUserGranted:
-			if typ == recs[i].Type && e.UserID == grantee {
-				return fmt.Sprintf("%s at %s@v%d (event %s)", typ, streamID, recs[i].Version, recs[i].ID)
+			if e.UserID == grantee {
+				ref.UserID = grantee
+				return ref
 			}
 		case mailbox.MailboxGroupGranted:
-			if typ == recs[i].Type && e.GroupID == grantee {
-				return fmt.Sprintf("%s at %s@v%d (event %s)", typ, streamID, recs[i].Version, recs[i].ID)
+			if e.GroupID == grantee {
+				ref.GroupID = grantee
+				return ref
 			}
 		}
 	}
-	return typ
+	return nil
 }
 
 // jitter is the random part of retry delays.
