@@ -347,7 +347,7 @@ func (s *Service) PurgeMessageContent(ctx context.Context, id, reason string) (R
 func (s *Service) PurgeExpired(ctx context.Context, limit int) (int, error) {
 	var ids []string
 	err := s.store.DB().Read.NewRaw(`SELECT c.message_id FROM message_contents c JOIN rm_messages m ON m.id = c.message_id
-		WHERE c.sealed_key IS NOT NULL AND c.retain_until <= ? AND m.status IN ('SENT', 'FAILED', 'REJECTED')
+		WHERE c.sealed_key IS NOT NULL AND c.retain_until <= ? AND m.status IN ('SENT', 'FAILED', 'REJECTED', 'CANCELLED')
 		ORDER BY c.retain_until LIMIT ?`,
 		s.now().UnixMilli(), limit).Scan(ctx, &ids)
 	if err != nil {
