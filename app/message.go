@@ -52,7 +52,7 @@ func (s *Service) SendMessage(ctx context.Context, d message.Draft, idempotencyK
 			return "", Result{}, err // R34
 		}
 		id = IdempotentMessageID(req.Actor.UserID, idempotencyKey)
-		if res, ok, err := s.existing(ctx, id); err != nil || ok {
+		if res, ok, err := s.existing(ctx, id, d); err != nil || ok {
 			return id, res, err
 		}
 	}
@@ -93,16 +93,29 @@ func (s *Service) SendMessage(ctx context.Context, d message.Draft, idempotencyK
 	res, err := s.queue(ctx, q, p.Content, message.TransportResolved{MessageID: id, TenantID: q.TenantID, Resolution: r})
 	if errors.Is(err, eventstore.ErrConflict) && idempotencyKey != "" {
 		// The same key won a race: answer with that message.
-		res, _, err = s.existing(ctx, id)
+		res, _, err = s.existing(ctx, id, d)
 	}
 	return id, res, err
 }
 
-// existing finds a queued message (idempotent replay, R23).
-func (s *Service) existing(ctx context.Context, id string) (Result, bool, error) {
-	recs, err := s.store.Load(ctx, MessageStreamID(id))
-	if err != nil || len(recs) == 0 {
+// existing finds a queued message (idempotent replay, R23): the same
+// content answers with it, other content is CONFLICT
+// (message.SameContent says what counts as the same).
+func (s *Service) existing(ctx context.Context, id string, d message.Draft) (Result, bool, error) {
+	var m message.State
+	recs, err := s.loadRecords(ctx, MessageStreamID(id), &m)
+	if err != nil || len(recs) == 0 || !m.Exists() {
 		return Result{}, false, err
+	}
+	var stored *message.Content
+	switch c, err := s.MessageContent(ctx, id); {
+	case err == nil:
+		stored = &c
+	case !errors.Is(err, ErrContentPurged) && !errors.Is(err, ErrUndecryptable):
+		return Result{}, false, err
+	}
+	if !message.SameContent(*m.Queued(), d, stored) {
+		return Result{}, false, domain.Conflict("idempotencyKey: this key was used for a message with other content")
 	}
 	return Result{Position: recs[0].Position, Events: 0}, true, nil
 }
