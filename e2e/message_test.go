@@ -382,8 +382,12 @@ func TestR19_MessageVisibility(t *testing.T) {
 				if res.Rule == "" || res.Transport != "SYSTEM_SERVER" || res.Skipped == nil {
 					t.Errorf("%s: got resolution %+v, want a rule, SYSTEM_SERVER and a skipped list", name, *res)
 				}
-				if g := showNil(res.GrantedBy); !strings.Contains(g, "MailboxUserGranted") {
-					t.Errorf("%s: grantedBy %q, want the grant to the employee (MailboxUserGranted)", name, g)
+				// R23: the structured grant names the event; grantedBy says it in words.
+				if g := showNil(res.GrantedBy); g != "direct grant to the user" {
+					t.Errorf("%s: grantedBy %q, want %q", name, g, "direct grant to the user")
+				}
+				if g := res.Grant; g == nil || showNil(g.UserID) != e1ID || g.GroupID != nil || g.Position == "" || g.At == "" {
+					t.Errorf("%s: grant %+v, want the grant event to the employee", name, g)
 				}
 			}
 			_, p := e.messages(t, aAdmin, a, nil)
