@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -216,5 +217,235 @@ func TestR23_CancelRacesADueAttempt(t *testing.T) {
 				t.Errorf("got %d attempts, %d deliveries, want 2 and 1", got.Attempts, len(deliveriesWith(t, srv, "Attempt wins")))
 			}
 		})
+	})
+}
+
+// R23: retry-now of a RETRYING message is attempted at once and counts as
+// the next attempt; the attempt log after 451, 451, 250 has three attempts
+// with codes, outcomes and transport, and nextAttemptAt is set between
+// them and null once SENT. Retry-now and cancel of QUEUED (above) or SENT
+// are CONFLICT.
+func TestR23_RetryNowAndAttemptLog(t *testing.T) {
+	t.Parallel()
+	eachOps(t, func(t *testing.T, e *opsEnv) {
+		a := e.createTenant(t, "Retry GmbH")
+		sender := e.token(t, e.user(t, a, "Rolf Retry", "rolf@retry.example", "EMPLOYEE"))
+		admin := e.token(t, e.user(t, a, "Alma Admin", "alma@retry.example", "ADMINISTRATOR"))
+		e.smtp.SetDataReplies(tryLater(), tryLater())
+
+		m := e.mustSend(t, sender, msgDraft("subject", "Third time lucky"))
+		first := e.waitStatus(t, sender, m.ID, "RETRYING", 1)
+		if first.NextAttemptAt == nil || len(first.AttemptLog) != 1 || parse(t, *first.NextAttemptAt).Before(parse(t, first.AttemptLog[0].At).Add(50*time.Minute)) {
+			t.Fatalf("after the first 451: nextAttemptAt %v, log %+v; want about an hour after the attempt", showNil(first.NextAttemptAt), first.AttemptLog)
+		}
+		var r struct{ RetryMessageNow messageView }
+		e.must(t, sender, retryNowQ, map[string]any{"id": m.ID}, &r)
+		if got := r.RetryMessageNow; got.Status == "RETRYING" && (got.NextAttemptAt == nil || !parse(t, *got.NextAttemptAt).Before(parse(t, *first.NextAttemptAt))) {
+			t.Errorf("retryMessageNow: %s, nextAttemptAt %v, want earlier than %s", got.Status, showNil(got.NextAttemptAt), *first.NextAttemptAt)
+		}
+		second := e.waitStatus(t, sender, m.ID, "RETRYING", 2)
+		if second.NextAttemptAt == nil {
+			t.Fatal("after the second 451: no nextAttemptAt")
+		}
+		e.must(t, admin, retryNowQ, map[string]any{"id": m.ID}, nil)
+		sent := e.waitFinal(t, sender, m.ID, "SENT")
+		if sent.Attempts != 3 || sent.NextAttemptAt != nil {
+			t.Fatalf("SENT after %d attempts, nextAttemptAt %v; want 3 and null", sent.Attempts, showNil(sent.NextAttemptAt))
+		}
+
+		wantLog := []struct {
+			outcome string
+			code    int
+		}{{"TEMPORARY_FAILURE", 451}, {"TEMPORARY_FAILURE", 451}, {"SENT", 250}}
+		full := e.mustMessage(t, admin, m.ID).AttemptLog
+		for name, log := range map[string][]attemptView{"sender": sent.AttemptLog, "administrator": full} {
+			if len(log) != len(wantLog) {
+				t.Fatalf("%s: attempt log %+v, want 3 attempts", name, log)
+			}
+			for i, w := range wantLog {
+				got := log[i]
+				if got.Number != i+1 || got.Outcome != w.outcome || got.SMTPCode == nil || *got.SMTPCode != w.code || got.Transport != "SYSTEM_SERVER" || got.Detail == nil {
+					t.Errorf("%s: attempt %d = %+v, want number %d, %s, code %d, SYSTEM_SERVER, a detail", name, i+1, got, i+1, w.outcome, w.code)
+				}
+				if i > 0 && parse(t, got.At).Before(parse(t, log[i-1].At)) {
+					t.Errorf("%s: attempt %d at %s before attempt %d at %s", name, i+1, got.At, i, log[i-1].At)
+				}
+			}
+		}
+		// Details follow lastError's rule: the sender gets no server reply.
+		if d := showNil(full[0].Detail); !strings.Contains(d, "mx.internal.example") {
+			t.Errorf("administrator: detail %q, want the server's reply", d)
+		}
+		for _, a := range sent.AttemptLog {
+			if d := showNil(a.Detail); strings.Contains(d, "mx.internal.example") || strings.Contains(d, "451") {
+				t.Errorf("sender: detail %q shows the server's reply", d)
+			}
+		}
+
+		// SENT: neither can be retried nor cancelled.
+		wantCode(t, e.do(t, sender, retryNowQ, map[string]any{"id": m.ID}), "CONFLICT")
+		wantCode(t, e.do(t, admin, cancelQ, map[string]any{"id": m.ID}), "CONFLICT")
+	})
+}
+
+func parse(t *testing.T, s string) time.Time {
+	t.Helper()
+	at, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatalf("time %q: %v", s, err)
+	}
+	return at
+}
+
+// §4 Message.kind and tenantId; messages without tenantId: every message
+// (system test mails too) for system administrators and auditors, the
+// caller's tenant for a tenant user; the kind filter and totalCount.
+func TestR23_MessageKindsAndMessagesWithoutTenant(t *testing.T) {
+	t.Parallel()
+	eachOps(t, func(t *testing.T, e *opsEnv) {
+		e.must(t, e.Admin, `mutation{ configureSupport(address:"help@vendor.example", allowTenantAddress:false, attachSystemInfo:false){ configured } }`, nil, nil)
+		a := e.createTenant(t, "Kinds A GmbH")
+		b := e.createTenant(t, "Kinds B GmbH")
+		emp := e.token(t, e.user(t, a, "Kim Kind", "kim@kinds.example", "EMPLOYEE"))
+		admin := e.token(t, e.user(t, a, "Karl Admin", "karl@kinds.example", "ADMINISTRATOR"))
+		other := e.token(t, e.user(t, b, "Bea Other", "bea@kinds.example", "EMPLOYEE"))
+
+		msg := e.mustSend(t, emp, msgDraft("subject", "A message"))
+		var sup struct{ SubmitSupportRequest messageView }
+		e.must(t, emp, supportQ, map[string]any{"s": "Help", "b": "Please."}, &sup)
+		var tm struct{ SendTestMail messageView }
+		e.must(t, e.Admin, sendTestMailQ, map[string]any{"to": "check@kinds.example"}, &tm)
+		msgB := e.mustSend(t, other, msgDraft("subject", "B's message"))
+
+		for _, c := range []struct {
+			m      messageView
+			kind   string
+			tenant string
+		}{{msg, "MESSAGE", a}, {sup.SubmitSupportRequest, "SUPPORT", a}, {tm.SendTestMail, "TEST", ""}, {msgB, "MESSAGE", b}} {
+			got := e.mustMessage(t, e.Admin, c.m.ID)
+			if got.Kind != c.kind || showNil(got.TenantID) != showNil(optionalString(c.tenant)) || c.m.Kind != c.kind {
+				t.Errorf("message %q: kind %s (mutation %s), tenantId %v; want %s, %v", got.Subject, got.Kind, c.m.Kind, showNil(got.TenantID), c.kind, c.tenant)
+			}
+		}
+
+		all := []string{msg.ID, sup.SubmitSupportRequest.ID, tm.SendTestMail.ID, msgB.ID}
+		for name, tok := range map[string]string{"system administrator": e.Admin, "auditor": e.Auditor} {
+			r, p := e.messages(t, tok, "", map[string]any{"f": 500})
+			if len(r.Errors) > 0 {
+				t.Fatalf("%s: messages without tenantId: %s", name, raw(r))
+			}
+			wantSame(t, name+": messages without tenantId", idsOf(p), all)
+			if p.TotalCount != len(all) {
+				t.Errorf("%s: totalCount %d, want %d", name, p.TotalCount, len(all))
+			}
+			_, p = e.messages(t, tok, "", map[string]any{"k": "TEST"})
+			wantSame(t, name+": test mails", idsOf(p), []string{tm.SendTestMail.ID})
+			// Newest first.
+			_, p = e.messages(t, tok, "", map[string]any{"f": 1})
+			if len(p.Messages) != 1 || p.Messages[0].ID != msgB.ID || !p.HasNextPage || p.TotalCount != len(all) {
+				t.Errorf("%s: first page of 1: %+v, want the newest message and more", name, idsOf(p))
+			}
+		}
+		// A tenant user without tenantId: its own tenant, as with it; no
+		// system test mail.
+		_, p := e.messages(t, admin, "", nil)
+		wantSame(t, "administrator of A without tenantId", idsOf(p), []string{msg.ID, sup.SubmitSupportRequest.ID})
+		_, p = e.messages(t, admin, "", map[string]any{"k": "SUPPORT"})
+		wantSame(t, "administrator of A, SUPPORT", idsOf(p), []string{sup.SubmitSupportRequest.ID})
+		_, p = e.messages(t, other, "", nil)
+		wantSame(t, "employee of B without tenantId", idsOf(p), []string{msgB.ID})
+		wantCode(t, e.do(t, e.MailServer, messagesQ, nil), "FORBIDDEN")
+	})
+}
+
+func optionalString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func idsOf(p messagePage) []string {
+	out := []string{}
+	for _, m := range p.Messages {
+		out = append(out, m.ID)
+	}
+	return out
+}
+
+// R23: an idempotency key reused with the same content (after
+// normalisation) returns the message; with other content it is CONFLICT.
+func TestR23_IdempotencyKeyWithOtherContent(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, e *env) {
+		e.smtpSystemServer(t, smtptest.Config{}, true)
+		a := e.createTenant(t, "Keys GmbH")
+		emp := e.token(t, e.user(t, a, "Kai Key", "kai@keys.example", "EMPLOYEE"))
+		in := msgDraft("subject", "Once", "to", []string{"Rcpt@Dest.example"}, "idempotencyKey", "order-4711")
+		first := e.mustSend(t, emp, in)
+		again := e.mustSend(t, emp, with(in, "to", []string{"rcpt@dest.example", "RCPT@dest.example"}))
+		if again.ID != first.ID {
+			t.Fatalf("the same content again: got message %s, want %s", again.ID, first.ID)
+		}
+		for name, changed := range map[string]map[string]any{
+			"another subject":   with(in, "subject", "Twice"),
+			"another body":      with(in, "text", "Other text."),
+			"another recipient": with(in, "to", []string{"other@dest.example"}),
+			"a cc recipient":    with(in, "cc", []string{"cc@dest.example"}),
+		} {
+			r := e.send(t, emp, changed)
+			if r.Code() != "CONFLICT" {
+				t.Errorf("%s: got %s, want CONFLICT", name, raw(r))
+			}
+		}
+	})
+}
+
+// R19 R23: who may cancel and retry: the sender its own message, the
+// tenant's administrators every message of the tenant, system
+// administrators; not another employee (FORBIDDEN), not an auditor
+// (FORBIDDEN), not another tenant (NOT_FOUND).
+func TestR23_CancelPermissions(t *testing.T) {
+	t.Parallel()
+	eachOps(t, func(t *testing.T, e *opsEnv) {
+		a := e.createTenant(t, "Perm A GmbH")
+		b := e.createTenant(t, "Perm B GmbH")
+		senderID := e.user(t, a, "Sara Sender", "sara@perm.example", "EMPLOYEE")
+		sender := e.token(t, senderID)
+		peer := e.token(t, e.user(t, a, "Paul Peer", "paul@perm.example", "EMPLOYEE"))
+		otherAdmin := e.token(t, e.user(t, b, "Olga Other", "olga@perm.example", "ADMINISTRATOR"))
+
+		// Messages held QUEUED before their first attempt; released at the
+		// end (a held worker would keep the server from stopping).
+		var releases []chan struct{}
+		defer func() {
+			for _, r := range releases {
+				close(r)
+			}
+		}()
+		queued := func() string {
+			key := e.uniq("perm-")
+			id := app.IdempotentMessageID(senderID, key)
+			reached, release := e.beforeAppend.hold(id)
+			releases = append(releases, release)
+			e.mustSend(t, sender, msgDraft("subject", "Held", "idempotencyKey", key))
+			waitClosed(t, reached, "the held attempt")
+			return id
+		}
+		id := queued()
+		for _, c := range []struct {
+			name, tok, code string
+		}{{"employee, another's message", peer, "FORBIDDEN"}, {"auditor", e.Auditor, "FORBIDDEN"},
+			{"administrator of another tenant", otherAdmin, "NOT_FOUND"}, {"mail server", e.MailServer, "FORBIDDEN"}} {
+			for _, q := range []string{cancelQ, retryNowQ} {
+				wantCode(t, e.do(t, c.tok, q, map[string]any{"id": id}), c.code)
+			}
+		}
+		var c struct{ CancelMessage messageView }
+		e.must(t, sender, cancelQ, map[string]any{"id": id}, &c)
+		if c.CancelMessage.Status != "CANCELLED" {
+			t.Errorf("the sender cancelled its message: got %s, want CANCELLED", c.CancelMessage.Status)
+		}
+		e.must(t, e.Admin, cancelQ, map[string]any{"id": queued()}, nil)
 	})
 }
