@@ -450,3 +450,33 @@ func TestR23_CancelPermissions(t *testing.T) {
 		e.must(t, e.Admin, cancelQ, map[string]any{"id": queued()}, nil)
 	})
 }
+
+// R23: resolution.grant names the group grant event that allowed the From
+// address; grantedBy says it in words without internal ids.
+func TestR23_ResolutionGrantOfAGroup(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, e *env) {
+		e.smtpSystemServer(t, smtptest.Config{}, true)
+		a := e.createTenant(t, "Grant GmbH")
+		empID := e.user(t, a, "Gina Group", "gina@grant.example", "EMPLOYEE")
+		emp := e.token(t, empID)
+		sales := e.addMailbox(t, e.Admin, a, "sales@grant.example", "Sales", true, false, nil)
+		var g struct{ CreateGroup struct{ ID string } }
+		e.must(t, e.Admin, `mutation($t:ID!){ createGroup(tenantId:$t, name:"Sales team"){ id } }`, map[string]any{"t": a}, &g)
+		e.must(t, e.Admin, `mutation($g:ID!,$u:ID!){ addGroupMember(groupId:$g, userId:$u){ id } }`, map[string]any{"g": g.CreateGroup.ID, "u": empID}, nil)
+		e.must(t, e.Admin, `mutation($m:ID!,$g:ID!){ grantGroup(mailboxId:$m, groupId:$g){ id } }`, map[string]any{"m": sales, "g": g.CreateGroup.ID}, nil)
+
+		m := e.mustSend(t, emp, msgDraft("from", "sales@grant.example", "subject", "Through the group"))
+		e.waitFinal(t, emp, m.ID, "SENT")
+		res := e.mustMessage(t, e.Admin, m.ID).Resolution
+		if res == nil || res.Grant == nil {
+			t.Fatalf("resolution %+v, want one with the grant", res)
+		}
+		if gr := res.Grant; showNil(gr.GroupID) != g.CreateGroup.ID || gr.UserID != nil || gr.Position == "" || gr.At == "" {
+			t.Errorf("grant %+v, want the grant event to group %s", gr, g.CreateGroup.ID)
+		}
+		if gb := showNil(res.GrantedBy); !strings.Contains(gb, "Sales team") || strings.Contains(gb, g.CreateGroup.ID) || strings.Contains(gb, "Granted") {
+			t.Errorf("grantedBy %q, want the group's name in words, without ids or event names", gb)
+		}
+	})
+}
