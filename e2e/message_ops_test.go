@@ -480,3 +480,33 @@ func TestR23_ResolutionGrantOfAGroup(t *testing.T) {
 		}
 	})
 }
+
+// R23 §4: the messageStatus subscription ends once the message is
+// CANCELLED.
+func TestR23_MessageStatusEndsOnCancelled(t *testing.T) {
+	t.Parallel()
+	eachOps(t, func(t *testing.T, e *opsEnv) {
+		a := e.createTenant(t, "Watch GmbH")
+		senderID := e.user(t, a, "Wanda Watch", "wanda@watch.example", "EMPLOYEE")
+		sender := e.token(t, senderID)
+		key := e.uniq("watch-")
+		id := app.IdempotentMessageID(senderID, key)
+		reached, release := e.beforeAppend.hold(id)
+		defer close(release)
+		e.mustSend(t, sender, msgDraft("subject", "Watched and cancelled", "idempotencyKey", key))
+		waitClosed(t, reached, "the held attempt")
+
+		c := e.mustDialWS(t, sender)
+		c.subscribeStatus(t, "st", id)
+		if u := c.nextStatus(t, "st"); u.Done || u.Errors != "" || u.Message.Status != "QUEUED" {
+			t.Fatalf("first update: got %+v, want the message QUEUED", u)
+		}
+		e.must(t, sender, cancelQ, map[string]any{"id": id}, nil)
+		if u := c.nextStatus(t, "st"); u.Done || u.Message.Status != "CANCELLED" {
+			t.Fatalf("after the cancel: got %+v, want the message CANCELLED", u)
+		}
+		if u := c.nextStatus(t, "st"); !u.Done {
+			t.Fatalf("after CANCELLED: got %+v, want complete", u)
+		}
+	})
+}
