@@ -42,6 +42,8 @@ type Service struct {
 	version   string
 	retry     message.RetryPolicy
 	onQueued  func(ctx context.Context, messageID string)
+	// beforeAttemptAppend is Config.BeforeAttemptAppend.
+	beforeAttemptAppend func(ctx context.Context, messageID string)
 }
 
 // Config configures a Service; Store and Keyring are required.
@@ -67,6 +69,10 @@ type Config struct {
 	// saga of this process takes it at once instead of waiting for the
 	// read model to show it due. ctx is the queueing request's.
 	OnQueued func(ctx context.Context, messageID string)
+	// BeforeAttemptAppend, when set, runs in BeginAttempt after the next
+	// attempt was decided and before it is appended: a test's way to make
+	// an attempt race a cancel (R23). Not for production use.
+	BeforeAttemptAppend func(ctx context.Context, messageID string)
 }
 
 // Validate reports every missing or bad setting.
@@ -96,7 +102,8 @@ func New(c Config) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{store: c.Store, ring: c.Keyring, now: c.Now, newID: c.NewID, retries: c.MaxAttempts,
-		retention: c.MessageRetention, version: c.Version, retry: c.Retry, onQueued: c.OnQueued}
+		retention: c.MessageRetention, version: c.Version, retry: c.Retry, onQueued: c.OnQueued,
+		beforeAttemptAppend: c.BeforeAttemptAppend}
 	if s.retention == 0 {
 		s.retention = 30 * 24 * time.Hour
 	}

@@ -52,7 +52,7 @@ func (s *Service) SendMessage(ctx context.Context, d message.Draft, idempotencyK
 			return "", Result{}, err // R34
 		}
 		id = IdempotentMessageID(req.Actor.UserID, idempotencyKey)
-		if res, ok, err := s.existing(ctx, id); err != nil || ok {
+		if res, ok, err := s.existing(ctx, id, d); err != nil || ok {
 			return id, res, err
 		}
 	}
@@ -93,16 +93,29 @@ func (s *Service) SendMessage(ctx context.Context, d message.Draft, idempotencyK
 	res, err := s.queue(ctx, q, p.Content, message.TransportResolved{MessageID: id, TenantID: q.TenantID, Resolution: r})
 	if errors.Is(err, eventstore.ErrConflict) && idempotencyKey != "" {
 		// The same key won a race: answer with that message.
-		res, _, err = s.existing(ctx, id)
+		res, _, err = s.existing(ctx, id, d)
 	}
 	return id, res, err
 }
 
-// existing finds a queued message (idempotent replay, R23).
-func (s *Service) existing(ctx context.Context, id string) (Result, bool, error) {
-	recs, err := s.store.Load(ctx, MessageStreamID(id))
-	if err != nil || len(recs) == 0 {
+// existing finds a queued message (idempotent replay, R23): the same
+// content answers with it, other content is CONFLICT
+// (message.SameContent says what counts as the same).
+func (s *Service) existing(ctx context.Context, id string, d message.Draft) (Result, bool, error) {
+	var m message.State
+	recs, err := s.loadRecords(ctx, MessageStreamID(id), &m)
+	if err != nil || len(recs) == 0 || !m.Exists() {
 		return Result{}, false, err
+	}
+	var stored *message.Content
+	switch c, err := s.MessageContent(ctx, id); {
+	case err == nil:
+		stored = &c
+	case !errors.Is(err, ErrContentPurged) && !errors.Is(err, ErrUndecryptable):
+		return Result{}, false, err
+	}
+	if !message.SameContent(*m.Queued(), d, stored) {
+		return Result{}, false, domain.Conflict("idempotencyKey: this key was used for a message with other content")
 	}
 	return Result{Position: recs[0].Position, Events: 0}, true, nil
 }
@@ -347,7 +360,7 @@ func (s *Service) PurgeMessageContent(ctx context.Context, id, reason string) (R
 func (s *Service) PurgeExpired(ctx context.Context, limit int) (int, error) {
 	var ids []string
 	err := s.store.DB().Read.NewRaw(`SELECT c.message_id FROM message_contents c JOIN rm_messages m ON m.id = c.message_id
-		WHERE c.sealed_key IS NOT NULL AND c.retain_until <= ? AND m.status IN ('SENT', 'FAILED', 'REJECTED')
+		WHERE c.sealed_key IS NOT NULL AND c.retain_until <= ? AND m.status IN ('SENT', 'FAILED', 'REJECTED', 'CANCELLED')
 		ORDER BY c.retain_until LIMIT ?`,
 		s.now().UnixMilli(), limit).Scan(ctx, &ids)
 	if err != nil {
@@ -474,7 +487,7 @@ func (s *Service) messageFacts(ctx context.Context, userID, tenantID string, key
 		}
 		if m.HasUserGrant(userID) {
 			c.Granted = true
-			f.Grants[id] = message.Grant{Description: "direct grant to the user: " + grantEvent(recs, mid, "MailboxUserGranted", userID)}
+			f.Grants[id] = message.Grant{Description: "direct grant to the user", Ref: grantEvent(recs, "MailboxUserGranted", userID)}
 		} else if err := s.grantingGroup(ctx, &f, &c, &u, &m, recs, mid); err != nil {
 			return f, err
 		}
@@ -503,8 +516,8 @@ func (s *Service) grantingGroup(ctx context.Context, f *message.Facts, c *option
 		}
 		f.Versions[gid] = version(grecs)
 		c.Granted = true
-		f.Grants[c.MailboxID] = message.Grant{Description: "grant to group " + gs.Name() + " (" + gid + "), of which the user is a member: " +
-			grantEvent(recs, mid, "MailboxGroupGranted", g)}
+		f.Grants[c.MailboxID] = message.Grant{Description: "grant to group " + gs.Name() + ", of which the user is a member",
+			Ref: grantEvent(recs, "MailboxGroupGranted", g)}
 		return nil
 	}
 	return nil
@@ -520,22 +533,28 @@ func apply(recs []eventstore.Record, agg aggregate) int64 {
 	return version(recs)
 }
 
-// grantEvent names the event that granted a mailbox to a grantee: the last
-// such event of the mailbox stream ("MailboxUserGranted at mailbox-…@v3").
-func grantEvent(recs []eventstore.Record, streamID, typ, grantee string) string {
+// grantEvent finds the event that granted a mailbox to a grantee: the
+// last such event of the mailbox stream (nil when there is none).
+func grantEvent(recs []eventstore.Record, typ, grantee string) *message.GrantRef {
 	for i := len(recs) - 1; i >= 0; i-- {
+		if recs[i].Type != typ {
+			continue
+		}
+		ref := &message.GrantRef{At: recs[i].RecordedAt.UTC(), Position: recs[i].Position.String()}
 		switch e := recs[i].Event.(type) {
 		case mailbox.MailboxUserGranted:
-			if typ == recs[i].Type && e.UserID == grantee {
-				return fmt.Sprintf("%s at %s@v%d (event %s)", typ, streamID, recs[i].Version, recs[i].ID)
+			if e.UserID == grantee {
+				ref.UserID = grantee
+				return ref
 			}
 		case mailbox.MailboxGroupGranted:
-			if typ == recs[i].Type && e.GroupID == grantee {
-				return fmt.Sprintf("%s at %s@v%d (event %s)", typ, streamID, recs[i].Version, recs[i].ID)
+			if e.GroupID == grantee {
+				ref.GroupID = grantee
+				return ref
 			}
 		}
 	}
-	return typ
+	return nil
 }
 
 // jitter is the random part of retry delays.

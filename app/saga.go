@@ -289,6 +289,11 @@ func (s *Service) BeginAttempt(ctx context.Context, id string, lease time.Durati
 			}
 		}
 		a := s.sagaAppend(recs, &m, events)
+		if d != nil && s.beforeAttemptAppend != nil {
+			s.beforeAttemptAppend(ctx, id)
+		}
+		// A cancel (R23) appended meanwhile makes this a conflict: the
+		// message is read again, is CANCELLED, and nothing is sent.
 		_, err = s.store.AppendIf(ctx, r.Versions, a)
 		if errors.Is(err, eventstore.ErrConflict) {
 			continue // the message or its configuration changed: decide again

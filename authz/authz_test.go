@@ -146,6 +146,10 @@ func TestR19_Permissions(t *testing.T) {
 		{"ok F  F  F  F  F  F  U  F  U", authz.OpCheckMailServer, system, "system server"},
 		{"F  F  F  ok ok ok ok U  ok U", authz.OpSubmitSupportRequest, self, "R7 as self"},
 		{"ok F  F  ok ok F  F  U  N  U", authz.OpPurgeMessageContent, peer, "R25 message of A"},
+		{"ok F  F  ok ok F  F  U  N  U", authz.OpCancelMessage, peer, "R23 message of A"},
+		{"ok F  F  ok ok ok ok U  ok U", authz.OpCancelMessage, self, "R23 own message"},
+		{"ok F  F  ok ok F  F  U  N  U", authz.OpRetryMessageNow, peer, "R23 message of A"},
+		{"ok F  F  ok ok ok ok U  ok U", authz.OpRetryMessageNow, self, "R23 own message"},
 		{"ok F  ok F  F  F  F  U  N  U", authz.OpInboundReceived, tenantA, "domain of A"},
 		{"ok F  ok F  F  F  F  U  F  U", authz.OpInboundReceived, system, "unhosted domain"},
 
@@ -208,7 +212,7 @@ var contract = []string{
 	"createUser", "updateUser", "deleteUser", "setUserBlocked", "issueApiToken", "revokeApiToken",
 	"createGroup", "deleteGroup", "addGroupMember", "removeGroupMember", "addMailbox",
 	"updateMailbox", "removeMailbox", "grantUser", "revokeUser", "grantGroup", "revokeGroup", "setMailboxRestricted",
-	"sendMessage", "sendTestMail", "submitSupportRequest", "purgeMessageContent", "checkMailServer",
+	"sendMessage", "sendTestMail", "submitSupportRequest", "purgeMessageContent", "checkMailServer", "cancelMessage", "retryMessageNow",
 	"events", "messageStatus",
 	"routeInbound", "inboundReceived", "setBulkLimitLifted",
 }

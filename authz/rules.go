@@ -64,6 +64,8 @@ const (
 	OpCheckMailServer         Op = "checkMailServer"
 	OpSubmitSupportRequest    Op = "submitSupportRequest"
 	OpPurgeMessageContent     Op = "purgeMessageContent"
+	OpCancelMessage           Op = "cancelMessage"
+	OpRetryMessageNow         Op = "retryMessageNow"
 	OpInboundReceived         Op = "inboundReceived"
 )
 
@@ -222,7 +224,10 @@ var rules = map[Op]Rule{
 	OpCheckMailServer:      mutation("tenant", All, Denied, Denied, Tenant, Tenant, Denied, Denied),
 	OpSubmitSupportRequest: mutation("user", Denied, Denied, Denied, Own, Own, Own, Own),
 	OpPurgeMessageContent:  mutation("message", All, Denied, Denied, Tenant, Tenant, Denied, Denied),
-	OpInboundReceived:      mutation("mail domain", All, Denied, All, Denied, Denied, Denied, Denied),
+	// R23: the tenant's administrators, or the sender for its own message.
+	OpCancelMessage:   mutation("message", All, Denied, Denied, Tenant, Tenant, Own, Own),
+	OpRetryMessageNow: mutation("message", All, Denied, Denied, Tenant, Tenant, Own, Own),
+	OpInboundReceived: mutation("mail domain", All, Denied, All, Denied, Denied, Denied, Denied),
 
 	OpEvents:        subscription("tenant", All, All, Denied, Tenant, Tenant, Denied, Denied),
 	OpMessageStatus: subscription("message", All, All, Denied, Tenant, Tenant, Own, Own),

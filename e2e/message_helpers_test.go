@@ -20,8 +20,28 @@ import (
 
 // ---- messages over GraphQL ----
 
-const messageFields = `id status from replyTo to cc subject transport attempts lastError messageId rejectedRecipients
-	resolution{ rule transport mailboxId skipped{ candidate reason } grantedBy } createdAt updatedAt`
+const messageFields = messageListFields + ` attemptLog{ number at transport outcome smtpCode detail }`
+
+// messageListFields are the fields a page of messages reads: a page of 500
+// with the attempt log of each would pass the complexity limit (R34).
+const messageListFields = `id kind tenantId status from replyTo to cc subject transport attempts nextAttemptAt lastError messageId rejectedRecipients
+	resolution{ rule transport mailboxId skipped{ candidate reason } grantedBy grant{ userId groupId at position } } createdAt updatedAt`
+
+type attemptView struct {
+	Number    int
+	At        string
+	Transport string
+	Outcome   string
+	SMTPCode  *int `json:"smtpCode"`
+	Detail    *string
+}
+
+type grantView struct {
+	UserID   *string `json:"userId"`
+	GroupID  *string `json:"groupId"`
+	At       string
+	Position string
+}
 
 type resolutionView struct {
 	Rule      string
@@ -29,27 +49,33 @@ type resolutionView struct {
 	MailboxID *string `json:"mailboxId"`
 	Skipped   []struct{ Candidate, Reason string }
 	GrantedBy *string
+	Grant     *grantView
 }
 
 type messageView struct {
-	ID, Status, From   string
-	ReplyTo            *string
-	To, Cc             []string
-	Subject            string
-	Transport          *string
-	Attempts           int
-	LastError          *string
-	MessageID          *string `json:"messageId"`
-	RejectedRecipients []string
-	Resolution         *resolutionView
-	CreatedAt          string
-	UpdatedAt          string
+	ID, Kind, Status, From string
+	TenantID               *string `json:"tenantId"`
+	NextAttemptAt          *string
+	AttemptLog             []attemptView
+	ReplyTo                *string
+	To, Cc                 []string
+	Subject                string
+	Transport              *string
+	Attempts               int
+	LastError              *string
+	MessageID              *string `json:"messageId"`
+	RejectedRecipients     []string
+	Resolution             *resolutionView
+	CreatedAt              string
+	UpdatedAt              string
 }
 
 const (
 	sendMessageQ   = `mutation($i:SendMessageInput!){ sendMessage(input:$i){ ` + messageFields + ` } }`
 	messageQ       = `query($id:ID!){ message(id:$id){ ` + messageFields + ` } }`
-	messagesQ      = `query($t:ID!,$s:MessageStatus,$f:Int,$a:String){ messages(tenantId:$t, status:$s, first:$f, after:$a){ edges{ cursor node{ ` + messageFields + ` } } pageInfo{ hasNextPage endCursor } } }`
+	messagesQ      = `query($t:ID,$s:MessageStatus,$k:MessageKind,$f:Int,$a:String){ messages(tenantId:$t, status:$s, kind:$k, first:$f, after:$a){ edges{ cursor node{ ` + messageListFields + ` } } pageInfo{ hasNextPage endCursor } totalCount } }`
+	cancelQ        = `mutation($id:ID!){ cancelMessage(id:$id){ ` + messageFields + ` } }`
+	retryNowQ      = `mutation($id:ID!){ retryMessageNow(id:$id){ ` + messageFields + ` } }`
 	sendTestMailQ  = `mutation($t:ID,$m:ID,$to:String!){ sendTestMail(tenantId:$t, mailboxId:$m, to:$to){ ` + messageFields + ` } }`
 	purgeQ         = `mutation($id:ID!){ purgeMessageContent(id:$id){ ` + messageFields + ` } }`
 	supportQ       = `mutation($s:String!,$b:String!){ submitSupportRequest(subject:$s, body:$b){ ` + messageFields + ` } }`
@@ -115,13 +141,17 @@ type messagePage struct {
 	Cursors     []string
 	HasNextPage bool
 	EndCursor   *string
+	TotalCount  int
 }
 
-// messages reads a page of a tenant's messages as tok; vars may set "s",
-// "f" and "a".
+// messages reads a page of a tenant's messages as tok (tenantID "": no
+// tenantId); vars may set "s", "k", "f" and "a".
 func (e *env) messages(t *testing.T, tok, tenantID string, vars map[string]any) (servertest.Response, messagePage) {
 	t.Helper()
-	r := e.do(t, tok, messagesQ, with(vars, "t", tenantID))
+	if tenantID != "" {
+		vars = with(vars, "t", tenantID)
+	}
+	r := e.do(t, tok, messagesQ, vars)
 	var v struct {
 		Messages *struct {
 			Edges []struct {
@@ -132,6 +162,7 @@ func (e *env) messages(t *testing.T, tok, tenantID string, vars map[string]any) 
 				HasNextPage bool
 				EndCursor   *string
 			}
+			TotalCount int
 		}
 	}
 	var p messagePage
@@ -139,7 +170,7 @@ func (e *env) messages(t *testing.T, tok, tenantID string, vars map[string]any) 
 		return r, p
 	}
 	r.Decode(t, &v)
-	p.HasNextPage, p.EndCursor = v.Messages.PageInfo.HasNextPage, v.Messages.PageInfo.EndCursor
+	p.HasNextPage, p.EndCursor, p.TotalCount = v.Messages.PageInfo.HasNextPage, v.Messages.PageInfo.EndCursor, v.Messages.TotalCount
 	for _, edge := range v.Messages.Edges {
 		p.Messages = append(p.Messages, edge.Node)
 		p.Cursors = append(p.Cursors, edge.Cursor)
@@ -162,7 +193,7 @@ func (e *env) messageIDs(t *testing.T, tok, tenantID string) []string {
 }
 
 func msgFinal(status string) bool {
-	return status == "SENT" || status == "FAILED" || status == "REJECTED"
+	return status == "SENT" || status == "FAILED" || status == "REJECTED" || status == "CANCELLED"
 }
 
 // waitFinal polls the message as tok until the saga is done with it and

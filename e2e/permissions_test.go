@@ -74,7 +74,7 @@ var permSpecFields = []string{
 	"createUser", "updateUser", "deleteUser", "setUserBlocked", "issueApiToken", "revokeApiToken",
 	"createGroup", "deleteGroup", "addGroupMember", "removeGroupMember", "addMailbox",
 	"updateMailbox", "removeMailbox", "grantUser", "revokeUser", "grantGroup", "revokeGroup", "setMailboxRestricted",
-	"sendMessage", "sendTestMail", "submitSupportRequest", "purgeMessageContent", "checkMailServer",
+	"sendMessage", "sendTestMail", "submitSupportRequest", "purgeMessageContent", "checkMailServer", "cancelMessage", "retryMessageNow",
 }
 
 // permFixture is the world the matrix runs in. Every object named here
@@ -421,6 +421,8 @@ func permRows() []permRow {
 		{"message", "R6 R19 a test mail through the system server", "ok ok F  N  N  N  N  U  N  U", qMessage,
 			id(func(f *permFixture) string { return f.systemTestMail })},
 		{"messages", "tenant A", "ok ok F  ok ok ok ok U  N  U", qMessages, tenantA},
+		{"messages", "§4 no tenantId (every message, or the caller's tenant)", "ok ok F  ok ok ok ok U  ok U",
+			`query { messages { totalCount edges { node { id kind tenantId } } } }`, permNoVars},
 		{"auditLog", "tenant A", "ok ok F  ok ok F  F  U  N  U", qAudit, tenantA},
 		{"auditLog", "no tenantId (the caller's tenant or all)", "ok ok F  ok ok F  F  U  ok U", qAudit, permNoVars},
 		{"parkedEvents", "R35 system-wide", "ok ok F  F  F  F  F  U  F  U", `query { parkedEvents { position consumer } }`, permNoVars},
@@ -522,6 +524,21 @@ func permRows() []permRow {
 		{"purgeMessageContent", "R25 a fresh message of the peer employee of A", "ok F  F  ok ok F  F  U  N  U",
 			`mutation($id: ID!) { purgeMessageContent(id: $id) { id } }`,
 			func(f *permFixture, _ permWho) map[string]any { return map[string]any{"id": f.send(f.peerToken)} }},
+		// R23: a CONFLICT (the message was sent meanwhile) counts as allowed.
+		{"cancelMessage", "R23 a fresh message of the peer employee of A", "ok F  F  ok ok F  F  U  N  U",
+			`mutation($id: ID!) { cancelMessage(id: $id) { id } }`,
+			func(f *permFixture, _ permWho) map[string]any { return map[string]any{"id": f.send(f.peerToken)} }},
+		{"cancelMessage", "R23 self: a message of the caller", "-  -  -  ok ok ok ok U  ok U",
+			`mutation($id: ID!) { cancelMessage(id: $id) { id } }`,
+			func(f *permFixture, who permWho) map[string]any { return map[string]any{"id": f.ownMessage(who)} }},
+		{"cancelMessage", "R6 R19 a test mail through the system server", "ok F  F  N  N  N  N  U  N  U",
+			`mutation($id: ID!) { cancelMessage(id: $id) { id } }`, id(func(f *permFixture) string { return f.systemTestMail })},
+		{"retryMessageNow", "R23 a fresh message of the peer employee of A", "ok F  F  ok ok F  F  U  N  U",
+			`mutation($id: ID!) { retryMessageNow(id: $id) { id } }`,
+			func(f *permFixture, _ permWho) map[string]any { return map[string]any{"id": f.send(f.peerToken)} }},
+		{"retryMessageNow", "R23 self: a message of the caller", "-  -  -  ok ok ok ok U  ok U",
+			`mutation($id: ID!) { retryMessageNow(id: $id) { id } }`,
+			func(f *permFixture, who permWho) map[string]any { return map[string]any{"id": f.ownMessage(who)} }},
 
 		{"grantUser", "R11 mailbox of A to the peer employee", "ok F  F  ok ok F  F  U  N  U",
 			`mutation($m: ID!, $u: ID!) { grantUser(mailboxId: $m, userId: $u) { id } }`, grant("u", mailboxA, peerUser)},

@@ -178,7 +178,7 @@ func (r *Resolver) messageFromEvents(ctx context.Context, id string) (*model.Mes
 	if q == nil {
 		return nil, domain.NotFound("message")
 	}
-	out := &model.Message{ID: q.MessageID, Status: model.MessageStatusQueued, From: q.From.String(),
+	out := &model.Message{ID: q.MessageID, Kind: model.MessageKind(q.Kind), Status: model.MessageStatusQueued, From: q.From.String(),
 		To: mailboxStrings(q.To), Cc: mailboxStrings(q.Cc), Subject: q.Subject, RejectedRecipients: []string{},
 		CreatedAt: at, UpdatedAt: at, TenantID: q.TenantID}
 	if q.ReplyTo != nil {

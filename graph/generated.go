@@ -93,6 +93,15 @@ type ComplexityRoot struct {
 		Steps func(childComplexity int) int
 	}
 
+	DeliveryAttempt struct {
+		At        func(childComplexity int) int
+		Detail    func(childComplexity int) int
+		Number    func(childComplexity int) int
+		Outcome   func(childComplexity int) int
+		SMTPCode  func(childComplexity int) int
+		Transport func(childComplexity int) int
+	}
+
 	EventEnvelope struct {
 		Actor         func(childComplexity int) int
 		At            func(childComplexity int) int
@@ -113,6 +122,13 @@ type ComplexityRoot struct {
 		Field func(childComplexity int) int
 		From  func(childComplexity int) int
 		To    func(childComplexity int) int
+	}
+
+	GrantRef struct {
+		At       func(childComplexity int) int
+		GroupID  func(childComplexity int) int
+		Position func(childComplexity int) int
+		UserID   func(childComplexity int) int
 	}
 
 	Group struct {
@@ -160,18 +176,22 @@ type ComplexityRoot struct {
 	}
 
 	Message struct {
+		AttemptLog         func(childComplexity int) int
 		Attempts           func(childComplexity int) int
 		Cc                 func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
 		From               func(childComplexity int) int
 		ID                 func(childComplexity int) int
+		Kind               func(childComplexity int) int
 		LastError          func(childComplexity int) int
 		MessageID          func(childComplexity int) int
+		NextAttemptAt      func(childComplexity int) int
 		RejectedRecipients func(childComplexity int) int
 		ReplyTo            func(childComplexity int) int
 		Resolution         func(childComplexity int) int
 		Status             func(childComplexity int) int
 		Subject            func(childComplexity int) int
+		TenantID           func(childComplexity int) int
 		To                 func(childComplexity int) int
 		Transport          func(childComplexity int) int
 		UpdatedAt          func(childComplexity int) int
@@ -191,6 +211,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddGroupMember          func(childComplexity int, groupID string, userID string) int
 		AddMailbox              func(childComplexity int, tenantID string, address string, displayName string, sender bool, replyTo bool, global *bool, settings *model.ServerSettingsInput) int
+		CancelMessage           func(childComplexity int, id string) int
 		CheckMailServer         func(childComplexity int, tenantID *string, mailboxID *string, input *model.ServerSettingsInput) int
 		ConfigureSupport        func(childComplexity int, address *string, allowTenantAddress bool, attachSystemInfo bool) int
 		ConfigureSystemServer   func(childComplexity int, input model.ServerSettingsInput) int
@@ -207,6 +228,7 @@ type ComplexityRoot struct {
 		RemoveGroupMember       func(childComplexity int, groupID string, userID string) int
 		RemoveMailbox           func(childComplexity int, id string) int
 		RemoveTenantServer      func(childComplexity int, tenantID string) int
+		RetryMessageNow         func(childComplexity int, id string) int
 		RevokeAPIToken          func(childComplexity int, tokenID string) int
 		RevokeGroup             func(childComplexity int, mailboxID string, groupID string) int
 		RevokeUser              func(childComplexity int, mailboxID string, userID string) int
@@ -251,7 +273,7 @@ type ComplexityRoot struct {
 		Mailbox          func(childComplexity int, id string) int
 		MailboxAccess    func(childComplexity int, mailboxID string, at *time.Time, first *int, after *string) int
 		Message          func(childComplexity int, id string) int
-		Messages         func(childComplexity int, tenantID string, status *model.MessageStatus, first *int, after *string) int
+		Messages         func(childComplexity int, tenantID *string, status *model.MessageStatus, kind *model.MessageKind, first *int, after *string) int
 		ParkedEvents     func(childComplexity int) int
 		Principal        func(childComplexity int) int
 		ReplyToOptions   func(childComplexity int, userID string, at *time.Time) int
@@ -264,6 +286,7 @@ type ComplexityRoot struct {
 	}
 
 	Resolution struct {
+		Grant     func(childComplexity int) int
 		GrantedBy func(childComplexity int) int
 		MailboxID func(childComplexity int) int
 		Rule      func(childComplexity int) int
@@ -380,6 +403,10 @@ type MailboxResolver interface {
 	GrantedGroups(ctx context.Context, obj *model.Mailbox) ([]model.Group, error)
 }
 type MessageResolver interface {
+	TenantID(ctx context.Context, obj *model.Message) (*string, error)
+
+	AttemptLog(ctx context.Context, obj *model.Message) ([]model.DeliveryAttempt, error)
+
 	LastError(ctx context.Context, obj *model.Message) (*string, error)
 
 	Resolution(ctx context.Context, obj *model.Message) (*model.Resolution, error)
@@ -411,6 +438,8 @@ type MutationResolver interface {
 	SendTestMail(ctx context.Context, tenantID *string, mailboxID *string, to string) (*model.Message, error)
 	SubmitSupportRequest(ctx context.Context, subject string, body string) (*model.Message, error)
 	PurgeMessageContent(ctx context.Context, id string) (*model.Message, error)
+	CancelMessage(ctx context.Context, id string) (*model.Message, error)
+	RetryMessageNow(ctx context.Context, id string) (*model.Message, error)
 	CreateTenant(ctx context.Context, name string) (*model.Tenant, error)
 	SetTenantPolicy(ctx context.Context, tenantID string, allowSystemServer *bool, allowOwnServer *bool, mailboxQuota *int, userAddressAsSender *bool, duplicatePolicy *model.DuplicatePolicy) (*model.Tenant, error)
 	ConfigureTenantServer(ctx context.Context, tenantID string, input model.ServerSettingsInput) (*model.Tenant, error)
@@ -430,7 +459,7 @@ type QueryResolver interface {
 	Mailbox(ctx context.Context, id string) (*model.Mailbox, error)
 	MailboxAccess(ctx context.Context, mailboxID string, at *time.Time, first *int, after *string) (*model.UserConnection, error)
 	Message(ctx context.Context, id string) (*model.Message, error)
-	Messages(ctx context.Context, tenantID string, status *model.MessageStatus, first *int, after *string) (*model.MessageConnection, error)
+	Messages(ctx context.Context, tenantID *string, status *model.MessageStatus, kind *model.MessageKind, first *int, after *string) (*model.MessageConnection, error)
 	SystemMailServer(ctx context.Context) (*model.SystemMailServer, error)
 	Tenants(ctx context.Context, first *int, after *string, search *string) (*model.TenantConnection, error)
 	Tenant(ctx context.Context, id string) (*model.Tenant, error)
@@ -647,6 +676,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConnectionCheck.Steps(childComplexity), true
 
+	case "DeliveryAttempt.at":
+		if e.ComplexityRoot.DeliveryAttempt.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.At(childComplexity), true
+	case "DeliveryAttempt.detail":
+		if e.ComplexityRoot.DeliveryAttempt.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.Detail(childComplexity), true
+	case "DeliveryAttempt.number":
+		if e.ComplexityRoot.DeliveryAttempt.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.Number(childComplexity), true
+	case "DeliveryAttempt.outcome":
+		if e.ComplexityRoot.DeliveryAttempt.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.Outcome(childComplexity), true
+	case "DeliveryAttempt.smtpCode":
+		if e.ComplexityRoot.DeliveryAttempt.SMTPCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.SMTPCode(childComplexity), true
+	case "DeliveryAttempt.transport":
+		if e.ComplexityRoot.DeliveryAttempt.Transport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.Transport(childComplexity), true
+
 	case "EventEnvelope.actor":
 		if e.ComplexityRoot.EventEnvelope.Actor == nil {
 			break
@@ -744,6 +810,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FieldChange.To(childComplexity), true
+
+	case "GrantRef.at":
+		if e.ComplexityRoot.GrantRef.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantRef.At(childComplexity), true
+	case "GrantRef.groupId":
+		if e.ComplexityRoot.GrantRef.GroupID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantRef.GroupID(childComplexity), true
+	case "GrantRef.position":
+		if e.ComplexityRoot.GrantRef.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantRef.Position(childComplexity), true
+	case "GrantRef.userId":
+		if e.ComplexityRoot.GrantRef.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantRef.UserID(childComplexity), true
 
 	case "Group.id":
 		if e.ComplexityRoot.Group.ID == nil {
@@ -912,6 +1003,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MailboxEdge.Node(childComplexity), true
 
+	case "Message.attemptLog":
+		if e.ComplexityRoot.Message.AttemptLog == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.AttemptLog(childComplexity), true
 	case "Message.attempts":
 		if e.ComplexityRoot.Message.Attempts == nil {
 			break
@@ -942,6 +1039,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.ID(childComplexity), true
+	case "Message.kind":
+		if e.ComplexityRoot.Message.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Kind(childComplexity), true
 	case "Message.lastError":
 		if e.ComplexityRoot.Message.LastError == nil {
 			break
@@ -954,6 +1057,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.MessageID(childComplexity), true
+	case "Message.nextAttemptAt":
+		if e.ComplexityRoot.Message.NextAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.NextAttemptAt(childComplexity), true
 	case "Message.rejectedRecipients":
 		if e.ComplexityRoot.Message.RejectedRecipients == nil {
 			break
@@ -984,6 +1093,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.Subject(childComplexity), true
+	case "Message.tenantId":
+		if e.ComplexityRoot.Message.TenantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.TenantID(childComplexity), true
 	case "Message.to":
 		if e.ComplexityRoot.Message.To == nil {
 			break
@@ -1057,6 +1172,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddMailbox(childComplexity, args["tenantId"].(string), args["address"].(string), args["displayName"].(string), args["sender"].(bool), args["replyTo"].(bool), args["global"].(*bool), args["settings"].(*model.ServerSettingsInput)), true
+	case "Mutation.cancelMessage":
+		if e.ComplexityRoot.Mutation.CancelMessage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelMessage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelMessage(childComplexity, args["id"].(string)), true
 	case "Mutation.checkMailServer":
 		if e.ComplexityRoot.Mutation.CheckMailServer == nil {
 			break
@@ -1233,6 +1359,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveTenantServer(childComplexity, args["tenantId"].(string)), true
+	case "Mutation.retryMessageNow":
+		if e.ComplexityRoot.Mutation.RetryMessageNow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_retryMessageNow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RetryMessageNow(childComplexity, args["id"].(string)), true
 	case "Mutation.revokeApiToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -1535,7 +1672,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Messages(childComplexity, args["tenantId"].(string), args["status"].(*model.MessageStatus), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Messages(childComplexity, args["tenantId"].(*string), args["status"].(*model.MessageStatus), args["kind"].(*model.MessageKind), args["first"].(*int), args["after"].(*string)), true
 	case "Query.parkedEvents":
 		if e.ComplexityRoot.Query.ParkedEvents == nil {
 			break
@@ -1616,6 +1753,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
 
+	case "Resolution.grant":
+		if e.ComplexityRoot.Resolution.Grant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.Grant(childComplexity), true
 	case "Resolution.grantedBy":
 		if e.ComplexityRoot.Resolution.GrantedBy == nil {
 			break
@@ -2261,6 +2404,24 @@ func (ec *executionContext) childFields_ConnectionCheck(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type ConnectionCheck", field.Name)
 }
 
+func (ec *executionContext) childFields_DeliveryAttempt(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "number":
+		return ec.fieldContext_DeliveryAttempt_number(ctx, field)
+	case "at":
+		return ec.fieldContext_DeliveryAttempt_at(ctx, field)
+	case "transport":
+		return ec.fieldContext_DeliveryAttempt_transport(ctx, field)
+	case "outcome":
+		return ec.fieldContext_DeliveryAttempt_outcome(ctx, field)
+	case "smtpCode":
+		return ec.fieldContext_DeliveryAttempt_smtpCode(ctx, field)
+	case "detail":
+		return ec.fieldContext_DeliveryAttempt_detail(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeliveryAttempt", field.Name)
+}
+
 func (ec *executionContext) childFields_EventEnvelope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2303,6 +2464,20 @@ func (ec *executionContext) childFields_FieldChange(ctx context.Context, field g
 		return ec.fieldContext_FieldChange_to(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FieldChange", field.Name)
+}
+
+func (ec *executionContext) childFields_GrantRef(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "userId":
+		return ec.fieldContext_GrantRef_userId(ctx, field)
+	case "groupId":
+		return ec.fieldContext_GrantRef_groupId(ctx, field)
+	case "at":
+		return ec.fieldContext_GrantRef_at(ctx, field)
+	case "position":
+		return ec.fieldContext_GrantRef_position(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GrantRef", field.Name)
 }
 
 func (ec *executionContext) childFields_Group(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2397,6 +2572,10 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Message_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Message_kind(ctx, field)
+	case "tenantId":
+		return ec.fieldContext_Message_tenantId(ctx, field)
 	case "status":
 		return ec.fieldContext_Message_status(ctx, field)
 	case "from":
@@ -2413,6 +2592,10 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_transport(ctx, field)
 	case "attempts":
 		return ec.fieldContext_Message_attempts(ctx, field)
+	case "attemptLog":
+		return ec.fieldContext_Message_attemptLog(ctx, field)
+	case "nextAttemptAt":
+		return ec.fieldContext_Message_nextAttemptAt(ctx, field)
 	case "lastError":
 		return ec.fieldContext_Message_lastError(ctx, field)
 	case "messageId":
@@ -2507,6 +2690,8 @@ func (ec *executionContext) childFields_Resolution(ctx context.Context, field gr
 		return ec.fieldContext_Resolution_skipped(ctx, field)
 	case "grantedBy":
 		return ec.fieldContext_Resolution_grantedBy(ctx, field)
+	case "grant":
+		return ec.fieldContext_Resolution_grant(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Resolution", field.Name)
 }
@@ -2911,6 +3096,20 @@ func (ec *executionContext) field_Mutation_addMailbox_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cancelMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_checkMailServer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3244,6 +3443,20 @@ func (ec *executionContext) field_Mutation_removeTenantServer_args(ctx context.C
 		return nil, err
 	}
 	args["tenantId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_retryMessageNow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -3779,8 +3992,8 @@ func (ec *executionContext) field_Query_messages_args(ctx context.Context, rawAr
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tenantId",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3794,22 +4007,30 @@ func (ec *executionContext) field_Query_messages_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["status"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (*model.MessageKind, error) {
+			return ec.unmarshalOMessageKind2ᚖgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐMessageKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg3
+	args["after"] = arg4
 	return args, nil
 }
 
@@ -4804,6 +5025,144 @@ func (ec *executionContext) fieldContext_ConnectionCheck_steps(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _DeliveryAttempt_number(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryAttempt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryAttempt_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryAttempt_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryAttempt", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DeliveryAttempt_at(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryAttempt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryAttempt_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryAttempt_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryAttempt", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DeliveryAttempt_transport(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryAttempt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryAttempt_transport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transport, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.TransportKind) graphql.Marshaler {
+			return ec.marshalNTransportKind2githubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐTransportKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryAttempt_transport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryAttempt", field, false, false, "TransportKind")
+}
+
+func (ec *executionContext) _DeliveryAttempt_outcome(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryAttempt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryAttempt_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryAttempt_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryAttempt", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeliveryAttempt_smtpCode(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryAttempt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryAttempt_smtpCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SMTPCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryAttempt_smtpCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryAttempt", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DeliveryAttempt_detail(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryAttempt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryAttempt_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryAttempt_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryAttempt", field, false, false, "String")
+}
+
 func (ec *executionContext) _EventEnvelope_id(ctx context.Context, field graphql.CollectedField, obj *model.EventEnvelope) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5170,6 +5529,98 @@ func (ec *executionContext) _FieldChange_to(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_FieldChange_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _GrantRef_userId(ctx context.Context, field graphql.CollectedField, obj *model.GrantRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantRef_userId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GrantRef_userId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GrantRef", field, false, false, "ID")
+}
+
+func (ec *executionContext) _GrantRef_groupId(ctx context.Context, field graphql.CollectedField, obj *model.GrantRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantRef_groupId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GroupID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GrantRef_groupId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GrantRef", field, false, false, "ID")
+}
+
+func (ec *executionContext) _GrantRef_at(ctx context.Context, field graphql.CollectedField, obj *model.GrantRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantRef_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantRef_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GrantRef", field, false, false, "Time")
+}
+
+func (ec *executionContext) _GrantRef_position(ctx context.Context, field graphql.CollectedField, obj *model.GrantRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantRef_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantRef_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GrantRef", field, false, false, "String")
 }
 
 func (ec *executionContext) _Group_id(ctx context.Context, field graphql.CollectedField, obj *model.Group) (ret graphql.Marshaler) {
@@ -5895,6 +6346,52 @@ func (ec *executionContext) fieldContext_Message_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Message", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Message_kind(ctx context.Context, field graphql.CollectedField, obj *model.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.MessageKind) graphql.Marshaler {
+			return ec.marshalNMessageKind2githubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐMessageKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "MessageKind")
+}
+
+func (ec *executionContext) _Message_tenantId(ctx context.Context, field graphql.CollectedField, obj *model.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_tenantId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().TenantID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_tenantId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, true, true, "ID")
+}
+
 func (ec *executionContext) _Message_status(ctx context.Context, field graphql.CollectedField, obj *model.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6077,6 +6574,61 @@ func (ec *executionContext) _Message_attempts(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Message_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Message", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Message_attemptLog(ctx context.Context, field graphql.CollectedField, obj *model.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_attemptLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().AttemptLog(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.DeliveryAttempt) graphql.Marshaler {
+			return ec.marshalNDeliveryAttempt2ᚕgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐDeliveryAttemptᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_attemptLog(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeliveryAttempt(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Message_nextAttemptAt(ctx context.Context, field graphql.CollectedField, obj *model.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_nextAttemptAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextAttemptAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_nextAttemptAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Message_lastError(ctx context.Context, field graphql.CollectedField, obj *model.Message) (ret graphql.Marshaler) {
@@ -7512,6 +8064,94 @@ func (ec *executionContext) fieldContext_Mutation_purgeMessageContent(ctx contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_cancelMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelMessage(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_retryMessageNow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_retryMessageNow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RetryMessageNow(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_retryMessageNow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_retryMessageNow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createTenant(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8542,7 +9182,7 @@ func (ec *executionContext) _Query_messages(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Messages(ctx, fc.Args["tenantId"].(string), fc.Args["status"].(*model.MessageStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Messages(ctx, fc.Args["tenantId"].(*string), fc.Args["status"].(*model.MessageStatus), fc.Args["kind"].(*model.MessageKind), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageConnection) graphql.Marshaler {
@@ -8894,6 +9534,38 @@ func (ec *executionContext) _Resolution_grantedBy(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Resolution_grantedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Resolution", field, false, false, "String")
+}
+
+func (ec *executionContext) _Resolution_grant(ctx context.Context, field graphql.CollectedField, obj *model.Resolution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resolution_grant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.GrantRef) graphql.Marshaler {
+			return ec.marshalOGrantRef2ᚖgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐGrantRef(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resolution_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resolution",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GrantRef(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ServerSettings_host(ctx context.Context, field graphql.CollectedField, obj *model.ServerSettings) (ret graphql.Marshaler) {
@@ -12149,6 +12821,64 @@ func (ec *executionContext) _ConnectionCheck(ctx context.Context, sel ast.Select
 	return out
 }
 
+var deliveryAttemptImplementors = []string{"DeliveryAttempt"}
+
+func (ec *executionContext) _DeliveryAttempt(ctx context.Context, sel ast.SelectionSet, obj *model.DeliveryAttempt) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deliveryAttemptImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeliveryAttempt")
+		case "number":
+			out.Values[i] = ec._DeliveryAttempt_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._DeliveryAttempt_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transport":
+			out.Values[i] = ec._DeliveryAttempt_transport(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._DeliveryAttempt_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "smtpCode":
+			out.Values[i] = ec._DeliveryAttempt_smtpCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "detail":
+			out.Values[i] = ec._DeliveryAttempt_detail(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var eventEnvelopeImplementors = []string{"EventEnvelope"}
 
 func (ec *executionContext) _EventEnvelope(ctx context.Context, sel ast.SelectionSet, obj *model.EventEnvelope) graphql.Marshaler {
@@ -12266,6 +12996,54 @@ func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionS
 		case "to":
 			out.Values[i] = ec._FieldChange_to(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var grantRefImplementors = []string{"GrantRef"}
+
+func (ec *executionContext) _GrantRef(ctx context.Context, sel ast.SelectionSet, obj *model.GrantRef) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, grantRefImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GrantRef")
+		case "userId":
+			out.Values[i] = ec._GrantRef_userId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "groupId":
+			out.Values[i] = ec._GrantRef_groupId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._GrantRef_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._GrantRef_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -12603,6 +13381,17 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "kind":
+			out.Values[i] = ec._Message_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tenantId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_tenantId(ctx, field, obj)
+				})
 		case "status":
 			out.Values[i] = ec._Message_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -12641,6 +13430,17 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 		case "attempts":
 			out.Values[i] = ec._Message_attempts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "attemptLog":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_attemptLog(ctx, field, obj)
+				})
+		case "nextAttemptAt":
+			out.Values[i] = ec._Message_nextAttemptAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastError":
@@ -12970,6 +13770,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "purgeMessageContent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_purgeMessageContent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retryMessageNow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_retryMessageNow(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -13354,6 +14168,11 @@ func (ec *executionContext) _Resolution(ctx context.Context, sel ast.SelectionSe
 			}
 		case "grantedBy":
 			out.Values[i] = ec._Resolution_grantedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "grant":
+			out.Values[i] = ec._Resolution_grant(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -14478,6 +15297,26 @@ func (ec *executionContext) marshalNConnectionCheck2ᚖgithubᚗcomᚋabsender�
 	return ec._ConnectionCheck(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDeliveryAttempt2githubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐDeliveryAttempt(ctx context.Context, sel ast.SelectionSet, v model.DeliveryAttempt) graphql.Marshaler {
+	return ec._DeliveryAttempt(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDeliveryAttempt2ᚕgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐDeliveryAttemptᚄ(ctx context.Context, sel ast.SelectionSet, v []model.DeliveryAttempt) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDeliveryAttempt2githubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐDeliveryAttempt(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNDuplicatePolicy2githubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐDuplicatePolicy(ctx context.Context, v any) (model.DuplicatePolicy, error) {
 	var res model.DuplicatePolicy
 	err := res.UnmarshalGQL(v)
@@ -14680,6 +15519,16 @@ func (ec *executionContext) marshalNMessageEdge2ᚕgithubᚗcomᚋabsenderᚋabs
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNMessageKind2githubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐMessageKind(ctx context.Context, v any) (model.MessageKind, error) {
+	var res model.MessageKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMessageKind2githubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐMessageKind(ctx context.Context, sel ast.SelectionSet, v model.MessageKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNMessageStatus2githubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐMessageStatus(ctx context.Context, v any) (model.MessageStatus, error) {
@@ -15176,6 +16025,13 @@ func (ec *executionContext) marshalODuplicatePolicy2ᚖgithubᚗcomᚋabsender�
 	return v
 }
 
+func (ec *executionContext) marshalOGrantRef2ᚖgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐGrantRef(ctx context.Context, sel ast.SelectionSet, v *model.GrantRef) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._GrantRef(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOGroup2ᚖgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐGroup(ctx context.Context, sel ast.SelectionSet, v *model.Group) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -15231,6 +16087,22 @@ func (ec *executionContext) marshalOMessage2ᚖgithubᚗcomᚋabsenderᚋabsende
 		return graphql.Null
 	}
 	return ec._Message(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMessageKind2ᚖgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐMessageKind(ctx context.Context, v any) (*model.MessageKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.MessageKind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMessageKind2ᚖgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐMessageKind(ctx context.Context, sel ast.SelectionSet, v *model.MessageKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOMessageStatus2ᚖgithubᚗcomᚋabsenderᚋabsenderᚋgraphᚋmodelᚐMessageStatus(ctx context.Context, v any) (*model.MessageStatus, error) {

@@ -15,6 +15,20 @@ import (
 	"github.com/absender/absender/projections"
 )
 
+// TenantID is the resolver for the tenantId field.
+func (r *messageResolver) TenantID(ctx context.Context, obj *model.Message) (*string, error) {
+	return optional(obj.TenantID), nil // "": a test mail through the system server
+}
+
+// AttemptLog is the resolver for the attemptLog field.
+func (r *messageResolver) AttemptLog(ctx context.Context, obj *model.Message) ([]model.DeliveryAttempt, error) {
+	rows, err := r.deps.Reader.Attempts(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return attemptLogModel(rows, authz.CanSeeDetails(PrincipalFrom(ctx), obj.TenantID)), nil
+}
+
 // LastError is the resolver for the lastError field.
 func (r *messageResolver) LastError(ctx context.Context, obj *model.Message) (*string, error) {
 	if obj.LastError == nil || authz.CanSeeDetails(PrincipalFrom(ctx), obj.TenantID) {
@@ -110,6 +124,38 @@ func (r *mutationResolver) PurgeMessageContent(ctx context.Context, id string) (
 	return r.readMessage(ctx, id)
 }
 
+// CancelMessage is the resolver for the cancelMessage field.
+func (r *mutationResolver) CancelMessage(ctx context.Context, id string) (*model.Message, error) {
+	t, _, err := r.messageTarget(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if ctx, err = r.allow(ctx, authz.OpCancelMessage, t); err != nil {
+		return nil, err
+	}
+	res, err := r.deps.App.CancelMessage(ctx, id)
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
+		return nil, err
+	}
+	return r.messageNow(ctx, id)
+}
+
+// RetryMessageNow is the resolver for the retryMessageNow field.
+func (r *mutationResolver) RetryMessageNow(ctx context.Context, id string) (*model.Message, error) {
+	t, _, err := r.messageTarget(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if ctx, err = r.allow(ctx, authz.OpRetryMessageNow, t); err != nil {
+		return nil, err
+	}
+	res, err := r.deps.App.RetryMessageNow(ctx, id)
+	if ctx, err = r.wrote(ctx, res, err); err != nil {
+		return nil, err
+	}
+	return r.messageNow(ctx, id)
+}
+
 // Message is the resolver for the message field.
 func (r *queryResolver) Message(ctx context.Context, id string) (*model.Message, error) {
 	t, m, err := r.messageTarget(ctx, id)
@@ -123,13 +169,27 @@ func (r *queryResolver) Message(ctx context.Context, id string) (*model.Message,
 }
 
 // Messages is the resolver for the messages field.
-func (r *queryResolver) Messages(ctx context.Context, tenantID string, status *model.MessageStatus, first *int, after *string) (*model.MessageConnection, error) {
-	t, _, err := r.tenantTarget(ctx, tenantID)
-	if err != nil {
+func (r *queryResolver) Messages(ctx context.Context, tenantID *string, status *model.MessageStatus, kind *model.MessageKind, first *int, after *string) (*model.MessageConnection, error) {
+	if err := authenticated(ctx); err != nil {
 		return nil, err
 	}
 	p := PrincipalFrom(ctx)
-	f := projections.MessageFilter{TenantID: tenantID}
+	var t authz.Target
+	f := projections.MessageFilter{}
+	switch {
+	case tenantID != nil:
+		tt, _, err := r.tenantTarget(ctx, *tenantID)
+		if err != nil {
+			return nil, err
+		}
+		t, f.TenantID = tt, *tenantID
+	case p.Role.IsTenantRole():
+		// Without tenantId a tenant user lists its own tenant's messages,
+		// as with its tenantId.
+		t, f.TenantID = authz.Target{TenantID: p.TenantID}, p.TenantID
+	}
+	// Without tenantId and a tenant: every message, system test mails
+	// included (system administrators and auditors; SPEC §4).
 	if authz.ScopeOf(p, authz.OpMessages) == authz.Own {
 		t.UserID, f.UserID = p.UserID, p.UserID // EMPLOYEE and EXTERNAL: their own messages
 	}
@@ -142,6 +202,9 @@ func (r *queryResolver) Messages(ctx context.Context, tenantID string, status *m
 	}
 	if status != nil {
 		f.Status = string(*status)
+	}
+	if kind != nil {
+		f.Kind = string(*kind)
 	}
 	if after != nil {
 		if f.Before, err = strconv.ParseInt(*after, 10, 64); err != nil || f.Before <= 0 {
@@ -156,7 +219,7 @@ func (r *queryResolver) Messages(ctx context.Context, tenantID string, status *m
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.MessageConnection{Edges: []model.MessageEdge{}, TotalCount: total, PageInfo: &model.PageInfo{HasNextPage: len(rows) > limit}}
+	conn := &model.MessageConnection{Edges: []model.MessageEdge{}, PageInfo: &model.PageInfo{HasPreviousPage: after != nil, HasNextPage: len(rows) > limit}, TotalCount: total}
 	if len(rows) > limit {
 		rows = rows[:limit]
 	}
@@ -168,7 +231,7 @@ func (r *queryResolver) Messages(ctx context.Context, tenantID string, status *m
 		conn.Edges = append(conn.Edges, model.MessageEdge{Cursor: strconv.FormatInt(row.Seq, 10), Node: m})
 	}
 	if n := len(conn.Edges); n > 0 {
-		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
+		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &conn.Edges[0].Cursor, &conn.Edges[n-1].Cursor
 	}
 	return conn, nil
 }

@@ -69,7 +69,7 @@ func messageModel(m projections.MessageRow) (*model.Message, error) {
 			return nil, fmt.Errorf("message %s: refused recipients: %w", m.ID, err)
 		}
 	}
-	out := &model.Message{ID: m.ID, Status: model.MessageStatus(m.Status), From: m.Sender, ReplyTo: m.ReplyTo,
+	out := &model.Message{ID: m.ID, Kind: model.MessageKind(m.Kind), Status: model.MessageStatus(m.Status), From: m.Sender, ReplyTo: m.ReplyTo,
 		To: nonNil(rcpt.To), Cc: nonNil(rcpt.Cc), Subject: m.Subject, Attempts: m.Attempts, LastError: m.LastError,
 		MessageID: m.HeaderID, RejectedRecipients: nonNil(refused), CreatedAt: parseTime(m.CreatedAt),
 		UpdatedAt: parseTime(m.UpdatedAt), TenantID: m.TenantID, RawResolution: m.Resolution}
@@ -77,7 +77,55 @@ func messageModel(m projections.MessageRow) (*model.Message, error) {
 		k := model.TransportKind(*m.Transport)
 		out.Transport = &k
 	}
+	if m.NextAttempt != nil {
+		at := parseTime(*m.NextAttempt)
+		out.NextAttemptAt = &at
+	}
 	return out, nil
+}
+
+// messageNow answers an operator's mutation (cancelMessage,
+// retryMessageNow) with the message as it is now: from the read model, or,
+// when that lags (R36), from the committed events.
+func (r *Resolver) messageNow(ctx context.Context, id string) (*model.Message, error) {
+	if !behind(ctx) {
+		return r.readMessage(ctx, id)
+	}
+	out, err := r.messageFromEvents(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	m, _, err := r.deps.App.Message(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out.Status, out.Attempts = model.MessageStatus(m.Status()), m.Attempts()
+	return out, nil
+}
+
+// attemptLogModel is the API form of a message's attempt log; detail
+// follows lastError's rule (plain words unless details may be seen).
+func attemptLogModel(rows []projections.AttemptRow, details bool) []model.DeliveryAttempt {
+	out := make([]model.DeliveryAttempt, 0, len(rows))
+	for _, a := range rows {
+		d := model.DeliveryAttempt{Number: a.Number, At: parseTime(a.At), Transport: model.TransportKind(a.Transport),
+			Outcome: a.Outcome, SMTPCode: a.SMTPCode, Detail: a.Detail}
+		if !details && a.Detail != nil {
+			plain := plainAttemptDetail(a.Outcome, *a.Detail)
+			d.Detail = &plain
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// plainAttemptDetail is what a sender sees of an attempt's detail: no
+// server reply, host or address.
+func plainAttemptDetail(outcome, detail string) string {
+	if outcome == projections.OutcomeSent {
+		return "accepted by the mail server"
+	}
+	return plainLastError(detail)
 }
 
 func nonNil(s []string) []string {
@@ -95,6 +143,9 @@ func resolutionModel(raw string) (*model.Resolution, error) {
 	}
 	out := &model.Resolution{Rule: res.Rule, Transport: model.TransportKind(res.Transport.String()),
 		MailboxID: optional(res.MailboxID), GrantedBy: optional(res.GrantedBy), Skipped: []model.SkippedCandidate{}}
+	if g := res.Grant; g != nil {
+		out.Grant = &model.GrantRef{UserID: optional(g.UserID), GroupID: optional(g.GroupID), At: g.At.UTC(), Position: g.Position}
+	}
 	for _, s := range res.Skipped {
 		out.Skipped = append(out.Skipped, model.SkippedCandidate{Candidate: s.Candidate, Reason: s.Reason})
 	}

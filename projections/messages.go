@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/absender/absender/domain/message"
 	"github.com/absender/absender/eventstore"
@@ -19,7 +20,7 @@ type Messages struct{}
 func (Messages) Name() string { return "messages" }
 
 // Tables of the messages read model.
-func (Messages) Tables() []string { return []string{"rm_messages"} }
+func (Messages) Tables() []string { return []string{"rm_messages", "rm_message_attempts"} }
 
 // Handles says the messages read model applies message events only.
 func (Messages) Handles(rec eventstore.Record) bool {
@@ -67,61 +68,120 @@ func (Messages) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error {
 	case message.TransportResolved:
 		r := e.Resolution
 		return tx.Exec(ctx, `UPDATE rm_messages SET transport = ?, mailbox_id = ?, resolution = ?, updated_at = ?,
-				due_at = CASE WHEN status IN ('QUEUED', 'RETRYING') THEN ? ELSE due_at END WHERE id = ?`,
-			r.Transport.String(), nullString(r.MailboxID), jsonText(r), at, ms, e.MessageID)
+				due_at = CASE WHEN status IN ('QUEUED', 'RETRYING') THEN ? ELSE due_at END,
+				next_attempt_at = CASE WHEN status = 'QUEUED' THEN ? ELSE next_attempt_at END WHERE id = ?`,
+			r.Transport.String(), nullString(r.MailboxID), jsonText(r), at, ms, at, e.MessageID)
 	case message.DeliveryAttempted:
 		// Due when the attempt times out without outcome (the workers
 		// compare a SENDING message's due_at with now minus the timeout).
-		return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, attempts = ?, updated_at = ?, due_at = ? WHERE id = ?`,
+		if err := tx.Exec(ctx, `INSERT INTO rm_message_attempts (message_id, number, at, transport, outcome)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id, number) DO NOTHING`,
+			e.MessageID, e.Attempt, at, e.Transport.String(), OutcomePending); err != nil {
+			return err
+		}
+		return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, attempts = ?, updated_at = ?, due_at = ?, next_attempt_at = NULL WHERE id = ?`,
 			string(message.StatusSending), e.Attempt, at, ms, e.MessageID)
 	case message.MessageSent:
 		refused := make([]string, len(e.Refused))
 		for i, r := range e.Refused {
 			refused[i] = r.Recipient
 		}
-		return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, header_id = ?, refused = ?, last_error = NULL, updated_at = ?, due_at = NULL WHERE id = ?`,
+		if err := endAttempt(ctx, tx, e.MessageID, e.Attempt, OutcomeSent, e.Code, e.Reply); err != nil {
+			return err
+		}
+		return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, header_id = ?, refused = ?, last_error = NULL, updated_at = ?, due_at = NULL,
+				next_attempt_at = NULL WHERE id = ?`,
 			string(message.StatusSent), e.HeaderID, jsonText(refused), at, e.MessageID)
 	case message.DeliveryFailed:
-		return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, last_error = ?, updated_at = ?, due_at = ? WHERE id = ?`,
-			string(message.StatusRetrying), e.Reason, at, e.RetryAt.UnixMilli(), e.MessageID)
+		if err := endAttempt(ctx, tx, e.MessageID, e.Attempt, failureOutcome(e.Reason, OutcomeTemporary), e.Code, e.Reason); err != nil {
+			return err
+		}
+		return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, last_error = ?, updated_at = ?, due_at = ?, next_attempt_at = ? WHERE id = ?`,
+			string(message.StatusRetrying), e.Reason, at, e.RetryAt.UnixMilli(), e.RetryAt.UTC().Format(TimeFormat), e.MessageID)
 	case message.MessageFailed:
-		return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, attempts = ?, last_error = ?, updated_at = ?, due_at = NULL WHERE id = ?`,
+		if err := endAttempt(ctx, tx, e.MessageID, e.Attempts, failureOutcome(e.Reason, OutcomeFailed), e.Code, e.Reason); err != nil {
+			return err
+		}
+		return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, attempts = ?, last_error = ?, updated_at = ?, due_at = NULL, next_attempt_at = NULL WHERE id = ?`,
 			string(message.StatusFailed), e.Attempts, e.Reason, at, e.MessageID)
 	case message.MessageRejected:
-		return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, last_error = ?, updated_at = ?, due_at = NULL WHERE id = ?`,
+		// An attempt without outcome before the rejection was interrupted.
+		if err := tx.Exec(ctx, `UPDATE rm_message_attempts SET outcome = ? WHERE message_id = ? AND outcome = ?`,
+			OutcomeInterrupted, e.MessageID, OutcomePending); err != nil {
+			return err
+		}
+		return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, last_error = ?, updated_at = ?, due_at = NULL, next_attempt_at = NULL WHERE id = ?`,
 			string(message.StatusRejected), string(e.Code)+": "+e.Reason, at, e.MessageID)
+	case message.MessageCancelled:
+		// R23: nothing more is sent; no worker finds it due again.
+		return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, updated_at = ?, due_at = NULL, next_attempt_at = NULL WHERE id = ?`,
+			string(message.StatusCancelled), at, e.MessageID)
+	case message.MessageRetryRequested:
+		return tx.Exec(ctx, `UPDATE rm_messages SET updated_at = ?, due_at = ?, next_attempt_at = ? WHERE id = ? AND status = 'RETRYING'`,
+			at, ms, at, e.MessageID)
 	case message.MessageContentPurged:
 		return tx.Exec(ctx, `UPDATE rm_messages SET purged = ?, updated_at = ? WHERE id = ?`, true, at, e.MessageID)
 	}
 	return nil
 }
 
+// The outcomes of an attempt in the attempt log (SPEC §4 DeliveryAttempt).
+const (
+	OutcomePending     = "PENDING"           // under way, no outcome yet
+	OutcomeSent        = "SENT"              // the server accepted the message
+	OutcomeTemporary   = "TEMPORARY_FAILURE" // failed; another attempt follows
+	OutcomeInterrupted = "INTERRUPTED"       // no outcome was recorded (a crash); it may have been sent
+	OutcomeFailed      = "FAILED"            // failed and ended the message: permanent, or the last attempt
+)
+
+// interruptedPrefix starts the reason the saga records for an attempt
+// without outcome (domain/message: State.Attempt).
+const interruptedPrefix = "interrupted"
+
+func failureOutcome(reason, otherwise string) string {
+	if len(reason) >= len(interruptedPrefix) && reason[:len(interruptedPrefix)] == interruptedPrefix {
+		return OutcomeInterrupted
+	}
+	return otherwise
+}
+
+// endAttempt records the outcome of attempt n, if it is still without one.
+func endAttempt(ctx context.Context, tx Tx, id string, n int, outcome string, code int, detail string) error {
+	var c *int
+	if code != 0 {
+		c = &code
+	}
+	return tx.Exec(ctx, `UPDATE rm_message_attempts SET outcome = ?, smtp_code = ?, detail = ? WHERE message_id = ? AND number = ? AND outcome = ?`,
+		outcome, c, detail, id, n, OutcomePending)
+}
+
 // MessageRow is one message of the read model.
 type MessageRow struct {
-	ID         string  `bun:"id"`
-	TenantID   string  `bun:"tenant_id"`
-	UserID     *string `bun:"user_id"`
-	Kind       string  `bun:"kind"`
-	Status     string  `bun:"status"`
-	Sender     string  `bun:"sender"`
-	ReplyTo    *string `bun:"reply_to"`
-	Recipients string  `bun:"recipients"`
-	Subject    string  `bun:"subject"`
-	Transport  *string `bun:"transport"`
-	MailboxID  *string `bun:"mailbox_id"`
-	Attempts   int     `bun:"attempts"`
-	LastError  *string `bun:"last_error"`
-	HeaderID   *string `bun:"header_id"`
-	Refused    string  `bun:"refused"`
-	Resolution *string `bun:"resolution"`
-	Purged     bool    `bun:"purged"`
-	CreatedAt  string  `bun:"created_at"`
-	UpdatedAt  string  `bun:"updated_at"`
-	Seq        int64   `bun:"seq"`
+	ID          string  `bun:"id"`
+	TenantID    string  `bun:"tenant_id"`
+	UserID      *string `bun:"user_id"`
+	Kind        string  `bun:"kind"`
+	Status      string  `bun:"status"`
+	Sender      string  `bun:"sender"`
+	ReplyTo     *string `bun:"reply_to"`
+	Recipients  string  `bun:"recipients"`
+	Subject     string  `bun:"subject"`
+	Transport   *string `bun:"transport"`
+	MailboxID   *string `bun:"mailbox_id"`
+	Attempts    int     `bun:"attempts"`
+	LastError   *string `bun:"last_error"`
+	HeaderID    *string `bun:"header_id"`
+	Refused     string  `bun:"refused"`
+	Resolution  *string `bun:"resolution"`
+	Purged      bool    `bun:"purged"`
+	CreatedAt   string  `bun:"created_at"`
+	UpdatedAt   string  `bun:"updated_at"`
+	Seq         int64   `bun:"seq"`
+	NextAttempt *string `bun:"next_attempt_at"`
 }
 
 const messageColumns = `id, tenant_id, user_id, kind, status, sender, reply_to, recipients, subject, transport, mailbox_id,
-	attempts, last_error, header_id, refused, resolution, purged, created_at, updated_at, seq`
+	attempts, last_error, header_id, refused, resolution, purged, created_at, updated_at, seq, next_attempt_at`
 
 // Message reads one message (ErrNotFound when none).
 func (r *Reader) Message(ctx context.Context, id string) (MessageRow, error) {
@@ -135,53 +195,74 @@ func (r *Reader) Message(ctx context.Context, id string) (MessageRow, error) {
 	return rows[0], nil
 }
 
-// MessageFilter selects messages of a tenant, newest first.
-type MessageFilter struct {
-	TenantID string
-	UserID   string // set: only this user's messages
-	Status   string // set: only messages in this status
-	Before   int64  // set (> 0): only messages older than this seq (a cursor)
+// AttemptRow is one attempt of a message's attempt log.
+type AttemptRow struct {
+	MessageID string  `bun:"message_id"`
+	Number    int     `bun:"number"`
+	At        string  `bun:"at"`
+	Transport string  `bun:"transport"`
+	Outcome   string  `bun:"outcome"`
+	SMTPCode  *int    `bun:"smtp_code"`
+	Detail    *string `bun:"detail"`
 }
 
-// Messages reads up to limit messages, newest first.
-func (r *Reader) Messages(ctx context.Context, f MessageFilter, limit int) ([]MessageRow, error) {
-	q := `SELECT ` + messageColumns + ` FROM rm_messages WHERE tenant_id = ?`
-	args := []any{f.TenantID}
-	if f.UserID != "" {
-		q += ` AND user_id = ?`
-		args = append(args, f.UserID)
-	}
-	if f.Status != "" {
-		q += ` AND status = ?`
-		args = append(args, f.Status)
-	}
-	if f.Before > 0 {
-		q += ` AND seq < ?`
-		args = append(args, f.Before)
-	}
-	q += ` ORDER BY seq DESC LIMIT ?`
-	args = append(args, limit)
-	var rows []MessageRow
-	err := r.db.NewRaw(q, args...).Scan(ctx, &rows)
+// Attempts reads a message's attempt log, first attempt first.
+func (r *Reader) Attempts(ctx context.Context, messageID string) ([]AttemptRow, error) {
+	var rows []AttemptRow
+	err := r.scan(ctx, &rows, `SELECT message_id, number, at, transport, outcome, smtp_code, detail FROM rm_message_attempts
+		WHERE message_id = ? ORDER BY number`, messageID)
 	return rows, err
 }
 
-// CountMessages counts the messages the filter keeps, cursor aside (the
-// connection's totalCount).
-func (r *Reader) CountMessages(ctx context.Context, f MessageFilter) (int, error) {
-	q := `SELECT count(*) FROM rm_messages WHERE tenant_id = ?`
-	args := []any{f.TenantID}
+// MessageFilter selects messages, newest first.
+type MessageFilter struct {
+	TenantID string // set: only this tenant's messages; empty: every message (incl. system test mails)
+	UserID   string // set: only this user's messages
+	Status   string // set: only messages in this status
+	Kind     string // set: only messages of this kind
+	Before   int64  // set (> 0): only messages older than this seq (a cursor)
+}
+
+func (f MessageFilter) where(withCursor bool) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, arg any) {
+		conds = append(conds, cond)
+		args = append(args, arg)
+	}
+	if f.TenantID != "" {
+		add(`tenant_id = ?`, f.TenantID)
+	}
 	if f.UserID != "" {
-		q += ` AND user_id = ?`
-		args = append(args, f.UserID)
+		add(`user_id = ?`, f.UserID)
 	}
 	if f.Status != "" {
-		q += ` AND status = ?`
-		args = append(args, f.Status)
+		add(`status = ?`, f.Status)
 	}
-	var n []int
-	if err := r.db.NewRaw(q, args...).Scan(ctx, &n); err != nil || len(n) == 0 {
-		return 0, err
+	if f.Kind != "" {
+		add(`kind = ?`, f.Kind)
 	}
-	return n[0], nil
+	if withCursor && f.Before > 0 {
+		add(`seq < ?`, f.Before)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return ` WHERE ` + strings.Join(conds, ` AND `), args
+}
+
+// Messages reads up to limit messages, newest first (keyset on seq).
+func (r *Reader) Messages(ctx context.Context, f MessageFilter, limit int) ([]MessageRow, error) {
+	where, args := f.where(true)
+	var rows []MessageRow
+	err := r.db.NewRaw(`SELECT `+messageColumns+` FROM rm_messages`+where+` ORDER BY seq DESC LIMIT ?`, append(args, limit)...).Scan(ctx, &rows)
+	return rows, err
+}
+
+// CountMessages counts the messages f selects, whatever its cursor.
+func (r *Reader) CountMessages(ctx context.Context, f MessageFilter) (int, error) {
+	where, args := f.where(false)
+	var n int
+	err := r.db.NewRaw(`SELECT COUNT(*) FROM rm_messages`+where, args...).Scan(ctx, &n)
+	return n, err
 }

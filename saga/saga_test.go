@@ -283,8 +283,10 @@ func TestR16_MailboxWithOwnCredentialsSendsThroughItsServer(t *testing.T) {
 			t.Errorf("auths = %+v, want the mailbox's credentials", auths)
 		}
 		r := e.resolutions(id)
+		// R23: the grant that allowed the From, in words and as the group grant's event.
 		if len(r) != 1 || r[0].Rule != message.RuleMailbox || r[0].MailboxID != mb || !strings.Contains(r[0].GrantedBy, "group Sales") ||
-			!strings.Contains(r[0].GrantedBy, "MailboxGroupGranted") || r[0].Versions["group-"+g] == 0 {
+			strings.Contains(r[0].GrantedBy, "group-") || r[0].Grant == nil || r[0].Grant.GroupID != g || r[0].Grant.UserID != "" ||
+			r[0].Grant.Position == "" || r[0].Grant.At.IsZero() || r[0].Versions["group-"+g] == 0 {
 			t.Errorf("resolution = %+v, want R16 through the mailbox granted by group Sales", r)
 		}
 	})

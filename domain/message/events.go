@@ -170,6 +170,27 @@ type MessageContentPurged struct {
 	Reason    string `json:"reason"`
 }
 
+// MessageCancelled: an administrator of the tenant or the sender cancelled
+// a QUEUED or RETRYING message (R23). Final: nothing more is sent.
+type MessageCancelled struct {
+	MessageID string `json:"messageId"`
+	TenantID  string `json:"tenantId"`
+	// Attempts is how many attempts were made before.
+	Attempts int `json:"attempts"`
+}
+
+// MessageRetryRequested: an administrator of the tenant or the sender made
+// a RETRYING message due now (R23); the attempt it brings counts like any
+// other.
+type MessageRetryRequested struct {
+	MessageID string `json:"messageId"`
+	TenantID  string `json:"tenantId"`
+	// Attempt is the number the next attempt will have.
+	Attempt int `json:"attempt"`
+	// WasDueAt is when the attempt was due before.
+	WasDueAt time.Time `json:"wasDueAt"`
+}
+
 func (MessageQueued) EventName() string        { return "MessageQueued.v1" }
 func (TransportResolved) EventName() string    { return "TransportResolved.v1" }
 func (DeliveryAttempted) EventName() string    { return "DeliveryAttempted.v1" }
@@ -178,9 +199,13 @@ func (DeliveryFailed) EventName() string       { return "DeliveryFailed.v1" }
 func (MessageFailed) EventName() string        { return "MessageFailed.v1" }
 func (MessageRejected) EventName() string      { return "MessageRejected.v1" }
 func (MessageContentPurged) EventName() string { return "MessageContentPurged.v1" }
+func (MessageCancelled) EventName() string     { return "MessageCancelled.v1" }
+func (MessageRetryRequested) EventName() string {
+	return "MessageRetryRequested.v1"
+}
 
 // Events lists the message aggregate's event types.
 func Events() []domain.Event {
 	return []domain.Event{MessageQueued{}, TransportResolved{}, DeliveryAttempted{}, MessageSent{},
-		DeliveryFailed{}, MessageFailed{}, MessageRejected{}, MessageContentPurged{}}
+		DeliveryFailed{}, MessageFailed{}, MessageRejected{}, MessageContentPurged{}, MessageCancelled{}, MessageRetryRequested{}}
 }

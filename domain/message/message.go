@@ -1,6 +1,6 @@
 // Package message is the message aggregate of the send saga (R17, R22–R25):
-// one outgoing e-mail from MessageQueued to MessageSent, MessageFailed or
-// MessageRejected, with every resolution and attempt in between recorded.
+// one outgoing e-mail from MessageQueued to MessageSent, MessageFailed,
+// MessageRejected or MessageCancelled, with every resolution and attempt in between recorded.
 // It holds the pure rules — validation (R22, R5), the explained transport
 // resolution (R16, R2, R3, R1, R6), the retry schedule (R23) and the
 // decisions of each step — and no I/O: the command layer gathers facts and
@@ -49,6 +49,8 @@ const (
 	KindMessage Kind = "MESSAGE" // sendMessage
 	KindTest    Kind = "TEST"    // sendTestMail (R6)
 	KindSupport Kind = "SUPPORT" // submitSupportRequest (R7)
+	// KindAutoReply is an out-of-office reply (R29); nothing queues one yet.
+	KindAutoReply Kind = "AUTO_REPLY"
 )
 
 // Status is the saga state (SPEC §4 enum MessageStatus).
@@ -56,16 +58,19 @@ type Status string
 
 // The statuses.
 const (
-	StatusQueued   Status = "QUEUED"
-	StatusSending  Status = "SENDING"
-	StatusRetrying Status = "RETRYING"
-	StatusSent     Status = "SENT"
-	StatusFailed   Status = "FAILED"
-	StatusRejected Status = "REJECTED"
+	StatusQueued    Status = "QUEUED"
+	StatusSending   Status = "SENDING"
+	StatusRetrying  Status = "RETRYING"
+	StatusSent      Status = "SENT"
+	StatusFailed    Status = "FAILED"
+	StatusRejected  Status = "REJECTED"
+	StatusCancelled Status = "CANCELLED"
 )
 
 // Final reports whether nothing more happens to a message in this status.
-func (s Status) Final() bool { return s == StatusSent || s == StatusFailed || s == StatusRejected }
+func (s Status) Final() bool {
+	return s == StatusSent || s == StatusFailed || s == StatusRejected || s == StatusCancelled
+}
 
 // State is a message, rebuilt from its events.
 type State struct {
@@ -99,6 +104,10 @@ func (s *State) Apply(e domain.Event) {
 		s.inFlight, s.status = false, StatusRejected
 	case MessageContentPurged:
 		s.purged = true
+	case MessageCancelled:
+		s.inFlight, s.status = false, StatusCancelled
+	case MessageRetryRequested:
+		s.retryAt = time.Time{} // due now
 	}
 }
 
@@ -188,6 +197,35 @@ func (s *State) Attempt(p RetryPolicy, now time.Time) ([]domain.Event, error) {
 	}
 	return append(out, DeliveryAttempted{MessageID: s.ID(), TenantID: s.TenantID(), Attempt: s.attempts + 1,
 		Transport: s.resolution.Transport, MailboxID: s.resolution.MailboxID}), nil
+}
+
+// Cancel cancels a QUEUED or RETRYING message (R23): CANCELLED is final,
+// nothing more is sent. In any other status — also SENDING, an attempt
+// under way that won the race — it is CONFLICT.
+func (s *State) Cancel() ([]domain.Event, error) {
+	if s.queued == nil {
+		return nil, domain.NotFound("message")
+	}
+	if s.inFlight || (s.status != StatusQueued && s.status != StatusRetrying) {
+		return nil, domain.Conflict("only a QUEUED or RETRYING message can be cancelled; this one is " + string(s.status))
+	}
+	return []domain.Event{MessageCancelled{MessageID: s.ID(), TenantID: s.TenantID(), Attempts: s.attempts}}, nil
+}
+
+// RetryNow makes a RETRYING message due now (R23); its next attempt counts
+// like any other. In any other status it is CONFLICT; a message already
+// due records nothing.
+func (s *State) RetryNow(now time.Time) ([]domain.Event, error) {
+	if s.queued == nil {
+		return nil, domain.NotFound("message")
+	}
+	if s.inFlight || s.status != StatusRetrying {
+		return nil, domain.Conflict("only a RETRYING message can be retried now; this one is " + string(s.status))
+	}
+	if !now.Before(s.retryAt) {
+		return nil, nil
+	}
+	return []domain.Event{MessageRetryRequested{MessageID: s.ID(), TenantID: s.TenantID(), Attempt: s.attempts + 1, WasDueAt: s.retryAt}}, nil
 }
 
 // Outcome is what a server answered to one attempt.

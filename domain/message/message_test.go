@@ -449,3 +449,84 @@ func TestR23_HeaderMessageIDFixedAtQueueing(t *testing.T) {
 		t.Errorf("event with headerMessageId: got %q, want the recorded %q", got, recorded.HeaderID)
 	}
 }
+
+func TestR23_Cancel(t *testing.T) {
+	cancelled := func(attempts int) message.MessageCancelled {
+		return message.MessageCancelled{MessageID: "m1", TenantID: celanioID, Attempts: attempts}
+	}
+	tests := []struct {
+		name  string
+		given []domain.Event
+		want  []domain.Event
+		err   error
+	}{
+		{"R23 QUEUED before the resolution", []domain.Event{queued}, []domain.Event{cancelled(0)}, nil},
+		{"R23 QUEUED and resolved", []domain.Event{queued, resolved}, []domain.Event{cancelled(0)}, nil},
+		{"R23 RETRYING", append(history(2), failed(2)), []domain.Event{cancelled(2)}, nil},
+		{"R23 SENDING: the attempt won the race", history(1), nil, domain.ErrConflict},
+		{"R23 SENT", append(history(1), sent), nil, domain.ErrConflict},
+		{"R23 FAILED", append(history(1), failedAt), nil, domain.ErrConflict},
+		{"R23 REJECTED", []domain.Event{queued, rejected}, nil, domain.ErrConflict},
+		{"R23 CANCELLED already", []domain.Event{queued, cancelled(0)}, nil, domain.ErrConflict},
+		{"unknown message", nil, nil, domain.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := Given[message.State](tt.given...)
+			events, err := m.Cancel()
+			if tt.err != nil {
+				ThenError(t, events, err, tt.err, "")
+				Unchanged(t, m, tt.given...)
+				return
+			}
+			ThenEvents(t, events, err, tt.want...)
+			m = Apply(m, events...)
+			if m.Status() != message.StatusCancelled || !m.Status().Final() || m.InFlight() {
+				t.Fatalf("got status %s final %v, want CANCELLED final", m.Status(), m.Status().Final())
+			}
+			// R23: nothing more is sent: no attempt can follow.
+			if events, err := m.Attempt(policy, now.Add(48*time.Hour)); err == nil {
+				t.Fatalf("got attempt %#v after CANCELLED, want CONFLICT", events)
+			}
+		})
+	}
+}
+
+func TestR23_RetryNow(t *testing.T) {
+	later := failed(2)
+	later.RetryAt = now.Add(time.Hour)
+	tests := []struct {
+		name  string
+		given []domain.Event
+		want  []domain.Event
+		err   error
+	}{
+		{"R23 RETRYING, due later: due now", append(history(2), later),
+			[]domain.Event{message.MessageRetryRequested{MessageID: "m1", TenantID: celanioID, Attempt: 3, WasDueAt: now.Add(time.Hour)}}, nil},
+		{"R23 RETRYING and due already: nothing to record", append(history(2), failed(2)), nil, nil},
+		{"R23 QUEUED", []domain.Event{queued, resolved}, nil, domain.ErrConflict},
+		{"R23 SENDING", history(1), nil, domain.ErrConflict},
+		{"R23 SENT", append(history(1), sent), nil, domain.ErrConflict},
+		{"R23 CANCELLED", append(append(history(2), later), message.MessageCancelled{MessageID: "m1", TenantID: celanioID, Attempts: 2}), nil, domain.ErrConflict},
+		{"unknown message", nil, nil, domain.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := Given[message.State](tt.given...)
+			events, err := m.RetryNow(now)
+			if tt.err != nil {
+				ThenError(t, events, err, tt.err, "")
+				Unchanged(t, m, tt.given...)
+				return
+			}
+			ThenEvents(t, events, err, tt.want...)
+			m = Apply(m, events...)
+			// The next attempt is due now and counts like any other.
+			if !m.DueAt().IsZero() && m.DueAt().After(now) {
+				t.Fatalf("got due at %s, want now", m.DueAt())
+			}
+			events, err = m.Attempt(policy, now)
+			ThenEvents(t, events, err, attempted(3))
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/options"
@@ -28,6 +29,10 @@ type Resolution struct {
 	MailboxID string               `json:"mailboxId,omitempty"`
 	Skipped   []Skipped            `json:"skipped"`
 	GrantedBy string               `json:"grantedBy,omitempty"`
+	// Grant is the grant event that allowed the From address (R23), nil
+	// when no grant did (an open mailbox, the system mailbox, the user's
+	// own address) and in resolutions recorded before it was.
+	Grant *GrantRef `json:"grant,omitempty"`
 	// SMTPUTF8 is the resolved transport's smtpUtf8 flag (R5).
 	SMTPUTF8 bool `json:"smtpUtf8"`
 	// FromName is the display name the From address is sent with.
@@ -46,16 +51,34 @@ type Skipped struct {
 // configuration.
 func (r Resolution) Equal(o Resolution) bool {
 	return r.Rule == o.Rule && r.Transport == o.Transport && r.MailboxID == o.MailboxID &&
-		r.GrantedBy == o.GrantedBy && r.SMTPUTF8 == o.SMTPUTF8 && r.FromName == o.FromName &&
+		r.GrantedBy == o.GrantedBy && equalGrant(r.Grant, o.Grant) && r.SMTPUTF8 == o.SMTPUTF8 && r.FromName == o.FromName &&
 		slices.Equal(r.Skipped, o.Skipped) && maps.Equal(r.Versions, o.Versions)
+}
+
+func equalGrant(a, b *GrantRef) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+// GrantRef names the grant event that allowed a From address: the user or
+// the group it granted the mailbox to, when, and its position in the log.
+type GrantRef struct {
+	UserID   string    `json:"userId,omitempty"`
+	GroupID  string    `json:"groupId,omitempty"`
+	At       time.Time `json:"at"`
+	Position string    `json:"position"`
 }
 
 // Grant says how the viewer may use a restricted mailbox, for the
 // explanation: a direct grant or a group's, with the event that granted it.
 type Grant struct {
-	// Description names the grantee and the event, e.g.
-	// "user grant: MailboxUserGranted at mailbox-…@v3".
+	// Description names the grantee in plain words, e.g. "direct grant to
+	// the user".
 	Description string
+	// Ref is the grant event (nil when it was not found).
+	Ref *GrantRef
 }
 
 // Facts are what a resolution reads, gathered by the caller from the
@@ -112,6 +135,10 @@ func Resolve(req Request, f Facts) (Resolution, *domain.Error) {
 		}
 	}
 	res.GrantedBy = grantedBy(opt, f)
+	if g, ok := f.Grants[opt.MailboxID]; ok && opt.MailboxID != "" && g.Ref != nil {
+		ref := *g.Ref
+		res.Grant = &ref
+	}
 	kind, mailboxID := options.TransportOf(req.From.Address, f.Viewer, f.Tenant, f.Candidates)
 	res.Transport, res.MailboxID = kind, mailboxID
 	switch kind {

@@ -7,6 +7,8 @@ import "time"
 // it).
 type Message struct {
 	ID                 string         `json:"id"`
+	Kind               MessageKind    `json:"kind"`
+	NextAttemptAt      *time.Time     `json:"nextAttemptAt,omitempty"`
 	Status             MessageStatus  `json:"status"`
 	From               string         `json:"from"`
 	ReplyTo            *string        `json:"replyTo,omitempty"`

@@ -38,9 +38,13 @@ type APIToken struct {
 	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
 }
 
+// A file attached to a message.
 type AttachmentInput struct {
-	Filename      string `json:"filename"`
-	ContentType   string `json:"contentType"`
+	// The file name (no path); forbidden extensions are refused (R22).
+	Filename string `json:"filename"`
+	// The MIME type, e.g. application/pdf.
+	ContentType string `json:"contentType"`
+	// The file's bytes, base64-encoded.
 	ContentBase64 string `json:"contentBase64"`
 }
 
@@ -101,6 +105,26 @@ type ConnectionCheck struct {
 	Steps []CheckStep `json:"steps"`
 }
 
+// One delivery attempt of a message (R23). Outcomes: PENDING (under way, no
+// answer yet), SENT (the server accepted the message), TEMPORARY_FAILURE (failed;
+// another attempt follows), INTERRUPTED (no outcome was recorded, e.g. a crash:
+// it may have been sent; the next attempt carries the same Message-ID), FAILED
+// (failed and ended the message: a permanent failure or the last attempt).
+type DeliveryAttempt struct {
+	// The attempt's number, from 1.
+	Number int `json:"number"`
+	// When the attempt started (it is recorded before the server is contacted).
+	At time.Time `json:"at"`
+	// What the attempt went through.
+	Transport TransportKind `json:"transport"`
+	// PENDING, SENT, TEMPORARY_FAILURE, INTERRUPTED or FAILED.
+	Outcome string `json:"outcome"`
+	// The server's SMTP reply code, when it answered with one.
+	SMTPCode *int `json:"smtpCode,omitempty"`
+	// The server's reply or why the attempt failed; follows lastError's rule: the sender gets a category in plain words without hosts, addresses or server replies.
+	Detail *string `json:"detail,omitempty"`
+}
+
 // One event of the log with its metadata, as the events subscription delivers it. Secrets are removed.
 type EventEnvelope struct {
 	// The event's unique id; deduplicate by it (delivery is at least once).
@@ -141,6 +165,18 @@ type FieldChange struct {
 	To *string `json:"to,omitempty"`
 }
 
+// The grant event that allowed a message's From address (R11, R23).
+type GrantRef struct {
+	// The user the mailbox was granted to; null for a group grant.
+	UserID *string `json:"userId,omitempty"`
+	// The group the mailbox was granted to, of which the sender is a member; null for a user grant.
+	GroupID *string `json:"groupId,omitempty"`
+	// When the grant was recorded.
+	At time.Time `json:"at"`
+	// The grant event's position in the event log (see auditLog and events).
+	Position string `json:"position"`
+}
+
 // A page of groups (Relay connection).
 type GroupConnection struct {
 	// The groups of this page, in order.
@@ -177,16 +213,22 @@ type MailboxEdge struct {
 	Node *Mailbox `json:"node"`
 }
 
+// A page of messages, newest first.
 type MessageConnection struct {
-	Edges    []MessageEdge `json:"edges"`
-	PageInfo *PageInfo     `json:"pageInfo"`
-	// How many messages the filter finds in all (paging aside).
+	// The messages of this page.
+	Edges []MessageEdge `json:"edges"`
+	// Where this page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many messages the filter selects, across all pages.
 	TotalCount int `json:"totalCount"`
 }
 
+// A message in a page of messages.
 type MessageEdge struct {
-	Cursor string   `json:"cursor"`
-	Node   *Message `json:"node"`
+	// Pass as after to read the messages after this one.
+	Cursor string `json:"cursor"`
+	// The message.
+	Node *Message `json:"node"`
 }
 
 // The changes. Each needs a valid token; arguments are checked before anything runs, with R19's precedence: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, INVALID_INPUT (extensions.field names the argument or input field, e.g. port), then the change's own errors. Once a change is committed the answer is never an error: a read model that lags adds the warning READ_MODEL_BEHIND instead (R36).
@@ -239,14 +281,17 @@ type Query struct {
 // The saga's explanation of a message's transport (R16, R2, R3, R1, R23).
 type Resolution struct {
 	// The rule that matched, in words.
-	Rule      string        `json:"rule"`
+	Rule string `json:"rule"`
+	// The transport the rule chose.
 	Transport TransportKind `json:"transport"`
 	// The authenticated mailbox that sends it (transport MAILBOX).
 	MailboxID *string `json:"mailboxId,omitempty"`
 	// Candidates that were not used, and why.
 	Skipped []SkippedCandidate `json:"skipped"`
-	// The grant that allowed the From address, when a restricted mailbox's.
+	// What allowed the From address, in plain words (an open or global mailbox, the system mailbox, the user's own address, a user or group grant). An explanation for people: use grant to act on it.
 	GrantedBy *string `json:"grantedBy,omitempty"`
+	// The grant event that allowed the From address; null when no grant did (an open or global mailbox, the system mailbox, the user's own address).
+	Grant *GrantRef `json:"grant,omitempty"`
 }
 
 // A message as the viewer sends it (R17, R22, R5).
@@ -254,16 +299,25 @@ type SendMessageInput struct {
 	// One of the viewer's sender options: an address or "Display Name <address>".
 	From string `json:"from"`
 	// One of the viewer's Reply-To options.
-	ReplyTo *string  `json:"replyTo,omitempty"`
-	To      []string `json:"to"`
-	Cc      []string `json:"cc,omitempty"`
+	ReplyTo *string `json:"replyTo,omitempty"`
+	// The To recipients (may be empty when there are Cc or Bcc recipients).
+	To []string `json:"to"`
+	// The Cc recipients.
+	Cc []string `json:"cc,omitempty"`
 	// Envelope recipients only, never in the headers.
-	Bcc         []string          `json:"bcc,omitempty"`
-	Subject     string            `json:"subject"`
-	Text        *string           `json:"text,omitempty"`
-	HTML        *string           `json:"html,omitempty"`
+	Bcc []string `json:"bcc,omitempty"`
+	// The subject, one line of at most 998 characters.
+	Subject string `json:"subject"`
+	// The plain-text body.
+	Text *string `json:"text,omitempty"`
+	// The HTML body.
+	HTML *string `json:"html,omitempty"`
+	// Files to attach.
 	Attachments []AttachmentInput `json:"attachments,omitempty"`
-	// Scoped to the viewer: reusing a key returns the message sent with it (R23).
+	// Scoped to the viewer (R23): reusing a key with the same content returns the
+	// message sent with it; with other content it is CONFLICT. Content is every
+	// other field, compared after normalisation: addresses case-folded, duplicate
+	// recipients removed, attachments by their bytes, name and type.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
@@ -323,9 +377,12 @@ type ServerSettingsInput struct {
 	SMTPUtf8 *bool `json:"smtpUtf8,omitempty"`
 }
 
+// A transport or mailbox the resolution passed over.
 type SkippedCandidate struct {
+	// The candidate, in words.
 	Candidate string `json:"candidate"`
-	Reason    string `json:"reason"`
+	// Why it was not used.
+	Reason string `json:"reason"`
 }
 
 // The subscriptions, over WebSocket (graphql-transport-ws) with the token in connection_init.
@@ -528,15 +585,79 @@ func (e Encryption) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Why a message is sent.
+type MessageKind string
+
+const (
+	// A message a user sent (sendMessage).
+	MessageKindMessage MessageKind = "MESSAGE"
+	// A test mail that checks a mail server's settings (sendTestMail, R6).
+	MessageKindTest MessageKind = "TEST"
+	// A user's support request (submitSupportRequest, R7).
+	MessageKindSupport MessageKind = "SUPPORT"
+	// An out-of-office reply (R29).
+	MessageKindAutoReply MessageKind = "AUTO_REPLY"
+)
+
+var AllMessageKind = []MessageKind{
+	MessageKindMessage,
+	MessageKindTest,
+	MessageKindSupport,
+	MessageKindAutoReply,
+}
+
+func (e MessageKind) IsValid() bool {
+	switch e {
+	case MessageKindMessage, MessageKindTest, MessageKindSupport, MessageKindAutoReply:
+		return true
+	}
+	return false
+}
+
+func (e MessageKind) String() string {
+	return string(e)
+}
+
+func (e *MessageKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MessageKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MessageKind", str)
+	}
+	return nil
+}
+
+func (e MessageKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MessageKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MessageKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Where the send saga is with a message (R23).
 type MessageStatus string
 
 const (
-	// Accepted; the transport is being resolved.
+	// Accepted; the transport is being resolved or the first attempt is due.
 	MessageStatusQueued MessageStatus = "QUEUED"
 	// An attempt is under way.
 	MessageStatusSending MessageStatus = "SENDING"
-	// An attempt failed temporarily; another one is due.
+	// An attempt failed temporarily; another one is due at nextAttemptAt.
 	MessageStatusRetrying MessageStatus = "RETRYING"
 	// The server accepted the message (final).
 	MessageStatusSent MessageStatus = "SENT"
@@ -544,6 +665,8 @@ const (
 	MessageStatusFailed MessageStatus = "FAILED"
 	// Refused before sending: sending unavailable (R1, R2) or the From / Reply-To no longer allowed (R17, R20) (final).
 	MessageStatusRejected MessageStatus = "REJECTED"
+	// Cancelled by an administrator of the tenant or the sender while QUEUED or RETRYING; nothing more is sent (final).
+	MessageStatusCancelled MessageStatus = "CANCELLED"
 )
 
 var AllMessageStatus = []MessageStatus{
@@ -553,11 +676,12 @@ var AllMessageStatus = []MessageStatus{
 	MessageStatusSent,
 	MessageStatusFailed,
 	MessageStatusRejected,
+	MessageStatusCancelled,
 }
 
 func (e MessageStatus) IsValid() bool {
 	switch e {
-	case MessageStatusQueued, MessageStatusSending, MessageStatusRetrying, MessageStatusSent, MessageStatusFailed, MessageStatusRejected:
+	case MessageStatusQueued, MessageStatusSending, MessageStatusRetrying, MessageStatusSent, MessageStatusFailed, MessageStatusRejected, MessageStatusCancelled:
 		return true
 	}
 	return false
