@@ -54,6 +54,18 @@ func (l *checkLimiter) acquire(caller string) (release func(), err error) {
 	}, nil
 }
 
+// run runs fn as a check of caller when the bounds admit it (else
+// RATE_LIMITED); its place is freed however fn ends, also by a panic.
+func (l *checkLimiter) run(caller string, fn func()) error {
+	release, err := l.acquire(caller)
+	if err != nil {
+		return err
+	}
+	defer release()
+	fn()
+	return nil
+}
+
 // checkMailServer is the checkMailServer mutation: NOT_FOUND and
 // FORBIDDEN for every target given (R19), then the arguments, then the
 // rate bound; the check itself, then its audit entry.
@@ -97,12 +109,12 @@ func (r *Resolver) checkMailServer(ctx context.Context, tenantID, mailboxID *str
 	if r.deps.Checker == nil {
 		return nil, errors.New("checkMailServer: this process has no transport to check with")
 	}
-	release, err := r.checks.acquire(PrincipalName(PrincipalFrom(ctx)))
-	if err != nil {
+	var res mail.CheckResult
+	if err := r.checks.run(PrincipalName(PrincipalFrom(ctx)), func() {
+		res = r.deps.Checker.Check(ctx, cs.Settings, mail.Credentials{Password: cs.Password, GraphClientSecret: cs.GraphClientSecret})
+	}); err != nil {
 		return nil, err
 	}
-	res := r.deps.Checker.Check(ctx, cs.Settings, mail.Credentials{Password: cs.Password, GraphClientSecret: cs.GraphClientSecret})
-	release()
 	rec, err := r.deps.App.RecordMailServerCheck(ctx, cs, res.OK, res.FailedStep())
 	if _, err = r.wrote(ctx, rec, err); err != nil {
 		return nil, err

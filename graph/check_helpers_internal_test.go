@@ -41,3 +41,24 @@ func TestCheckLimiter(t *testing.T) {
 		t.Fatalf("got %v, want RATE_LIMITED beyond %d in all", err, MaxChecks)
 	}
 }
+
+// TestCheckLimiterPanic: a check that panics (gqlgen recovers it and
+// answers INTERNAL) still frees its place; otherwise MaxChecksPerCaller
+// panics would lock a caller out of checkMailServer until the restart,
+// and MaxChecks would lock everybody out (issue 11, review).
+func TestCheckLimiterPanic(t *testing.T) {
+	var l checkLimiter
+	for range MaxChecks + 1 {
+		func() {
+			defer func() { _ = recover() }()
+			_ = l.run("user:a", func() { panic("transport bug") })
+		}()
+	}
+	ran := false
+	if err := l.run("user:a", func() { ran = true }); err != nil || !ran {
+		t.Fatalf("after panicking checks: got %v (ran %v), want admitted", err, ran)
+	}
+	if l.total != 0 || len(l.byCaller) != 0 {
+		t.Fatalf("after the checks ended: %d running, %v by caller, want none", l.total, l.byCaller)
+	}
+}
