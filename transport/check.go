@@ -128,7 +128,13 @@ func (t *Transport) lookup(ctx context.Context, host string) (string, error) {
 		r = net.DefaultResolver
 	}
 	addrs, err := r.LookupNetIP(ctx, "ip", host)
-	if err != nil {
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr):
+		// Without the resolver's address ("on 10.0.0.53:53"), an
+		// internal one.
+		return "", fmt.Errorf("cannot resolve %s: %s", host, dnsErr.Err)
+	case err != nil:
 		return "", fmt.Errorf("cannot resolve %s: %w", host, err)
 	}
 	if len(addrs) == 0 {

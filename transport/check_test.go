@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -241,5 +242,22 @@ func TestCheckR24HidesAddresses(t *testing.T) {
 	}
 	if n := srv.Sessions(); n != 0 {
 		t.Errorf("got %d sessions, want 0 (refused before connecting)", n)
+	}
+}
+
+// TestCheckDNSFailureHidesResolver: a name that does not resolve fails
+// the DNS step naming the host and the reason, not the address of the
+// server's own DNS resolver (Go's "lookup x on 10.0.0.53:53: …"), an
+// internal address (R24's intent; review of issue 11).
+func TestCheckDNSFailureHidesResolver(t *testing.T) {
+	s := domain.ServerSettings{Host: "absender-check-nxdomain.invalid", Port: 25, Encryption: domain.EncryptionNone, Auth: domain.AuthNone}
+	r := checkTransport(nil, false, 0).Check(t.Context(), s, transport.Credentials{})
+	wantSteps(t, r, "DNS!")
+	d := r.Steps[0].Detail
+	if !strings.Contains(d, "absender-check-nxdomain.invalid") {
+		t.Errorf("DNS detail %q does not name the host", d)
+	}
+	if ip := regexp.MustCompile(`\d+\.\d+\.\d+\.\d+|:53\b`).FindString(d); ip != "" {
+		t.Errorf("DNS detail %q shows the resolver's address %s", d, ip)
 	}
 }
