@@ -58,16 +58,7 @@ func testCommittedR36(t *testing.T, heldErr error) {
 			Projections: []projections.Projection{heldBack{projections.Directory{}, &held, heldErr}, projections.Audit{}, projections.Messages{}},
 		})}
 		// Each step of the set-up reads what the one before wrote.
-		caughtUp := func(t *testing.T) {
-			t.Helper()
-			head, err := e.Server.Store.Head(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := e.Server.Runner.WaitFor(t.Context(), head); err != nil {
-				t.Fatal(err)
-			}
-		}
+		caughtUp := e.caughtUp
 		tenantID := e.createTenant(t, e.uniq("Behind"))
 		caughtUp(t)
 		userID := e.user(t, tenantID, "Bea Hind", "bea@example.com", "EMPLOYEE")

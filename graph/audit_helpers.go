@@ -1,6 +1,11 @@
 package graph
 
 import (
+	"context"
+	"slices"
+
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/absender/absender/domain"
 )
 
@@ -12,4 +17,11 @@ func pageSize(first *int) (int, error) {
 		return 0, domain.InvalidInput("first", "must be between 0 and 500")
 	}
 	return *first, nil
+}
+
+// selects tells whether the operation selects the field name on the
+// value of the field being resolved (fragments and @skip/@include
+// honoured), so costly parts of an answer are computed only when asked for.
+func selects(ctx context.Context, name string) bool {
+	return slices.Contains(graphql.CollectAllFields(ctx), name)
 }

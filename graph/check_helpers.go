@@ -18,40 +18,67 @@ type ServerChecker interface {
 }
 
 // Bounds of concurrent connection checks: a check costs an outbound
-// connection of up to 15 s, so a caller cannot open many at once.
+// connection of up to 15 s, so a caller cannot open many at once, nor the
+// users of one tenant together take the places of all.
 const (
 	MaxChecksPerCaller = 2
+	MaxChecksPerTenant = 4
 	MaxChecks          = 16
 )
 
-// checkLimiter counts the checks running, per caller and in all.
+// checkLimiter counts the checks running, per caller, per tenant and in
+// all.
 type checkLimiter struct {
-	mu       sync.Mutex
-	total    int
-	byCaller map[string]int
+	mu    sync.Mutex
+	total int
+	// running counts by "caller:<name>" and "tenant:<id>".
+	running map[string]int
 }
 
-// acquire admits one more check of caller, or answers RATE_LIMITED.
-func (l *checkLimiter) acquire(caller string) (release func(), err error) {
+// acquire admits one more check of caller, of tenant (empty for system
+// roles: no tenant bound), or answers RATE_LIMITED.
+func (l *checkLimiter) acquire(caller, tenant string) (release func(), err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.byCaller == nil {
-		l.byCaller = map[string]int{}
+	if l.running == nil {
+		l.running = map[string]int{}
 	}
-	if l.byCaller[caller] >= MaxChecksPerCaller || l.total >= MaxChecks {
+	keys := []string{"caller:" + caller}
+	if tenant != "" {
+		keys = append(keys, "tenant:"+tenant)
+	}
+	if l.total >= MaxChecks || l.running[keys[0]] >= MaxChecksPerCaller ||
+		len(keys) > 1 && l.running[keys[1]] >= MaxChecksPerTenant {
 		return nil, &domain.Error{Code: domain.CodeRateLimited,
 			Message: "too many connection checks running at once; try again when one has finished"}
 	}
-	l.byCaller[caller]++
 	l.total++
+	for _, k := range keys {
+		l.running[k]++
+	}
 	return func() {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		l.total--
-		if l.byCaller[caller]--; l.byCaller[caller] <= 0 {
-			delete(l.byCaller, caller)
+		for _, k := range keys {
+			if l.running[k]--; l.running[k] <= 0 {
+				delete(l.running, k)
+			}
 		}
 	}, nil
+}
+
+// run runs fn as a check of caller in tenant when the bounds admit it
+// (else RATE_LIMITED); its place is freed however fn ends, also by a
+// panic.
+func (l *checkLimiter) run(caller, tenant string, fn func()) error {
+	release, err := l.acquire(caller, tenant)
+	if err != nil {
+		return err
+	}
+	defer release()
+	fn()
+	return nil
 }
 
 // checkMailServer is the checkMailServer mutation: NOT_FOUND and
@@ -97,12 +124,13 @@ func (r *Resolver) checkMailServer(ctx context.Context, tenantID, mailboxID *str
 	if r.deps.Checker == nil {
 		return nil, errors.New("checkMailServer: this process has no transport to check with")
 	}
-	release, err := r.checks.acquire(PrincipalName(PrincipalFrom(ctx)))
-	if err != nil {
+	var res mail.CheckResult
+	p := PrincipalFrom(ctx)
+	if err := r.checks.run(PrincipalName(p), p.TenantID, func() {
+		res = r.deps.Checker.Check(ctx, cs.Settings, mail.Credentials{Password: cs.Password, GraphClientSecret: cs.GraphClientSecret})
+	}); err != nil {
 		return nil, err
 	}
-	res := r.deps.Checker.Check(ctx, cs.Settings, mail.Credentials{Password: cs.Password, GraphClientSecret: cs.GraphClientSecret})
-	release()
 	rec, err := r.deps.App.RecordMailServerCheck(ctx, cs, res.OK, res.FailedStep())
 	if _, err = r.wrote(ctx, rec, err); err != nil {
 		return nil, err

@@ -1,5 +1,6 @@
 // Package migrations holds the SQL schema of both dialects as embedded files
-// and runs them with bun's migrator (under its lock, so several processes may
+// and runs them with bun's migrator (under a lock: PostgreSQL's advisory
+// lock, a lock file beside a SQLite database; so several processes may
 // start at once). Re-running is a no-op.
 package migrations
 
@@ -16,6 +17,10 @@ import (
 
 // migrationLock is the advisory lock key that serialises migrations.
 const migrationLock int64 = 0x616273656e646572 // "absender"
+
+// LockSuffix names the lock file beside a SQLite database (its path plus
+// the suffix) that serialises migrations of processes sharing the file.
+const LockSuffix = ".migrate-lock"
 
 //go:embed postgres/*.sql sqlite/*.sql
 var files embed.FS
@@ -71,6 +76,16 @@ func Up(ctx context.Context, db *database.DB) ([]string, error) {
 		defer func() {
 			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock)
 		}()
+	}
+	if db.Kind == database.SQLite {
+		// SQLite has no advisory lock: a lock file beside the database
+		// keeps two processes (serve starting, a command opening the file
+		// it creates) from applying the same migration twice.
+		unlock, err := lockFile(db.Path + LockSuffix)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 	}
 	m, err := migrator(ctx, db)
 	if err != nil {

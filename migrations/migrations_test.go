@@ -1,6 +1,7 @@
 package migrations_test
 
 import (
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -57,4 +58,37 @@ func TestConcurrentFirstMigration(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestConcurrentFirstMigrationSQLite: processes that open one fresh SQLite
+// file and migrate it at once (serve starting while a command opens the
+// database it is creating) end up with it migrated once, without errors
+// (review of issue 11: SQLite has no advisory lock).
+func TestConcurrentFirstMigrationSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "absender.db")
+	first, err := database.Open(t.Context(), path, database.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			db, err := database.Open(t.Context(), path, database.Options{MustExist: true})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer db.Close()
+			if _, err := migrations.Up(t.Context(), db); err != nil {
+				t.Errorf("up: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if pending, err := migrations.Pending(t.Context(), first); err != nil || len(pending) != 0 {
+		t.Fatalf("pending after the concurrent ups: %v, %v", pending, err)
+	}
 }

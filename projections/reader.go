@@ -371,13 +371,6 @@ func (r *Reader) Groups(ctx context.Context, ids []string) ([]GroupRow, error) {
 	return rows, err
 }
 
-// GroupsOfTenant reads a tenant's groups.
-func (r *Reader) GroupsOfTenant(ctx context.Context, tenantID string) ([]GroupRow, error) {
-	var rows []GroupRow
-	err := r.db.NewRaw(`SELECT id, tenant_id, name FROM rm_groups WHERE tenant_id = ? ORDER BY seq`, tenantID).Scan(ctx, &rows)
-	return rows, err
-}
-
 // GroupsOfUser reads the groups a user is a member of.
 func (r *Reader) GroupsOfUser(ctx context.Context, userID string) ([]GroupRow, error) {
 	var rows []GroupRow
@@ -393,14 +386,6 @@ func (r *Reader) IsMember(ctx context.Context, groupID, userID string) (bool, er
 		return false, err
 	}
 	return len(found) > 0, nil
-}
-
-// MembersOf reads a group's members.
-func (r *Reader) MembersOf(ctx context.Context, groupID string) ([]UserRow, error) {
-	var rows []UserRow
-	err := r.db.NewRaw(`SELECT u.id, u.tenant_id, u.login_name, u.display_name, u.email, u.email_key, u.role, u.blocked
-		FROM rm_users u JOIN rm_group_members m ON m.user_id = u.id WHERE m.group_id = ? ORDER BY u.seq`, groupID).Scan(ctx, &rows)
-	return rows, err
 }
 
 // MailboxRow is a mailbox.
@@ -784,26 +769,6 @@ func (r *Reader) GroupsOfUsers(ctx context.Context, userIDs []string) (map[strin
 	}
 	for _, row := range rows {
 		out[row.UserID] = append(out[row.UserID], row.GroupRow)
-	}
-	return out, nil
-}
-
-// MembersOfGroups reads the members of many groups at once.
-func (r *Reader) MembersOfGroups(ctx context.Context, groupIDs []string) (map[string][]UserRow, error) {
-	var rows []struct {
-		GroupID string `bun:"group_id"`
-		UserRow
-	}
-	if err := r.db.NewRaw(`SELECT m.group_id, u.id, u.tenant_id, u.login_name, u.display_name, u.email, u.email_key, u.role, u.blocked
-		FROM rm_group_members m JOIN rm_users u ON u.id = m.user_id WHERE m.group_id IN (?) ORDER BY u.seq`, bun.List(groupIDs)).Scan(ctx, &rows); err != nil {
-		return nil, err
-	}
-	out := make(map[string][]UserRow, len(groupIDs))
-	for _, id := range groupIDs {
-		out[id] = []UserRow{}
-	}
-	for _, row := range rows {
-		out[row.GroupID] = append(out[row.GroupID], row.UserRow)
 	}
 	return out, nil
 }

@@ -20,7 +20,7 @@ const CORSMaxAge = 600
 // Authorization header (or the WebSocket's connection_init), which a page
 // on another origin cannot borrow. An empty list means same origin only.
 // Origins are returned in their canonical form (lower case, no trailing
-// slash).
+// slash, no default port), as browsers send them.
 func ParseCORSOrigins(list string) ([]string, error) {
 	var out []string
 	for _, o := range strings.Split(list, ",") {
@@ -45,7 +45,11 @@ func ParseCORSOrigins(list string) ([]string, error) {
 		case strings.ContainsAny(u.Host, "*?\\"):
 			return nil, fmt.Errorf("origin %q: wildcards are not supported; list each origin or use * alone", o)
 		}
-		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
+		host := u.Host
+		if p := u.Port(); p == "443" && u.Scheme == "https" || p == "80" && u.Scheme == "http" {
+			host = strings.TrimSuffix(host, ":"+p) // a browser's Origin omits the default port
+		}
+		out = append(out, strings.ToLower(u.Scheme+"://"+host))
 	}
 	for _, o := range out {
 		if o == "*" && len(out) > 1 {

@@ -19,6 +19,10 @@ func TestParseCORSOrigins(t *testing.T) {
 		{"", nil, true},
 		{" https://Console.Example.com , http://localhost:5173 ", []string{"https://console.example.com", "http://localhost:5173"}, true},
 		{"https://console.example.com/", []string{"https://console.example.com"}, true},
+		// A browser's Origin never names the scheme's default port, so a
+		// listed one would match nothing (review of issue 11).
+		{"https://console.example.com:443,http://a.example:80,http://b.example:443", []string{"https://console.example.com", "http://a.example", "http://b.example:443"}, true},
+		{"https://[2001:db8::1]:443", []string{"https://[2001:db8::1]"}, true},
 		{"*", []string{"*"}, true},
 		{"*, https://a.example.com", nil, false},
 		{"https://a.example.com/app", nil, false},

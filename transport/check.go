@@ -120,25 +120,64 @@ func (t *Transport) Check(ctx context.Context, s domain.ServerSettings, creds Cr
 
 // lookup resolves host (an IP address resolves to itself).
 func (t *Transport) lookup(ctx context.Context, host string) (string, error) {
-	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		return fmt.Sprintf("%s is an IP address, no lookup needed", a), nil
+	if isIP(host) {
+		return host + " is an IP address, no lookup needed", nil
 	}
 	r := t.dialer.Resolver
 	if r == nil {
 		r = net.DefaultResolver
 	}
 	addrs, err := r.LookupNetIP(ctx, "ip", host)
-	if err != nil {
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr):
+		// Without the resolver's address ("on 10.0.0.53:53"), an
+		// internal one.
+		return "", fmt.Errorf("cannot resolve %s: %s", host, dnsErr.Err)
+	case err != nil:
 		return "", fmt.Errorf("cannot resolve %s: %w", host, err)
 	}
 	if len(addrs) == 0 {
 		return "", fmt.Errorf("%s has no addresses", host)
 	}
-	list := make([]string, len(addrs))
-	for i, a := range addrs {
-		list[i] = a.Unmap().String()
+	// Without --allow-private-hosts the addresses R24 refuses are only
+	// counted: a check must not tell which internal addresses a name has.
+	var list []string
+	hidden := 0
+	for _, a := range addrs {
+		if !t.dialer.AllowPrivateHosts && privateKind(a) != "" {
+			hidden++
+			continue
+		}
+		list = append(list, a.Unmap().String())
 	}
-	return fmt.Sprintf("%s resolves to %s", host, strings.Join(list, ", ")), nil
+	detail := host + " resolves to " + strings.Join(list, ", ")
+	switch {
+	case hidden > 0 && len(list) == 0:
+		detail = fmt.Sprintf("%s resolves to %d address(es) that R24 refuses (not shown)", host, hidden)
+	case hidden > 0:
+		detail += fmt.Sprintf(" and %d address(es) that R24 refuses (not shown)", hidden)
+	}
+	return detail, nil
+}
+
+// dial connects to addr ("host:port") for a check. A refusal by R24 names
+// addr, not the internal address its host resolved to (see lookup).
+func (t *Transport) dial(ctx context.Context, addr string) (net.Conn, error) {
+	c, err := t.dialer.DialContext(ctx, "tcp", addr)
+	if err == nil {
+		return c, nil
+	}
+	if host, _, _ := net.SplitHostPort(addr); errors.Is(err, ErrHostRefused) && !isIP(host) {
+		return nil, &Error{Reason: fmt.Sprintf("R24: connection to %s refused: it resolves to a loopback, private, link-local or unspecified address (allow with --allow-private-hosts)", addr),
+			cause: ErrHostRefused}
+	}
+	return nil, classify("connect to "+addr, err)
+}
+
+func isIP(host string) bool {
+	_, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil
 }
 
 func (t *Transport) checkSMTP(ctx context.Context, run *checkRun, s domain.ServerSettings, creds Credentials) {
@@ -186,9 +225,9 @@ func (t *Transport) checkSMTP(ctx context.Context, run *checkRun, s domain.Serve
 
 	implicit := s.Encryption == domain.EncryptionTLS
 	if !run.step(StepConnect, func() (string, error) {
-		c, err := t.dialer.DialContext(ctx, "tcp", addr)
+		c, err := t.dial(ctx, addr)
 		if err != nil {
-			return "", classify("connect to "+addr, err)
+			return "", err
 		}
 		raw = c
 		// The check's deadline bounds every read and write; a cancelled
@@ -283,9 +322,9 @@ func (t *Transport) checkGraph(ctx context.Context, run *checkRun, s domain.Serv
 	}
 	addr := net.JoinHostPort(u.Hostname(), port)
 	if !run.step(StepConnect, func() (string, error) {
-		c, err := t.dialer.DialContext(ctx, "tcp", addr)
+		c, err := t.dial(ctx, addr)
 		if err != nil {
-			return "", classify("connect to "+addr, err)
+			return "", err
 		}
 		defer c.Close()
 		return "connected to " + c.RemoteAddr().String(), nil

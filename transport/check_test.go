@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -216,4 +217,47 @@ func TestCheckGraph(t *testing.T) {
 			t.Errorf("CONNECT detail: got %q, want R24", r.Steps[1].Detail)
 		}
 	})
+}
+
+// TestCheckR24HidesAddresses: without --allow-private-hosts a check does
+// not tell which internal addresses a host name resolves to — neither in
+// DNS nor in the refused CONNECT — so checkMailServer cannot serve as an
+// oracle for the internal DNS (R24: "mail settings cannot probe internal
+// services"). The refusal still names R24 (review of issue 11).
+func TestCheckR24HidesAddresses(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Config{})
+	s := smtpSettings(srv, domain.EncryptionNone)
+	s.Host = "localhost" // resolves to 127.0.0.1 (and maybe ::1)
+	r := checkTransport(srv, false, 0).Check(t.Context(), s, transport.Credentials{})
+	wantSteps(t, r, "DNS CONNECT!")
+	for _, st := range r.Steps {
+		for _, a := range []string{"127.0.0.1", "::1"} {
+			if strings.Contains(st.Detail, a) {
+				t.Errorf("step %s shows the internal address %s: %q", st.Name, a, st.Detail)
+			}
+		}
+	}
+	if d := r.Steps[1].Detail; !strings.Contains(d, "R24") || !strings.Contains(d, "localhost") {
+		t.Errorf("CONNECT detail: got %q, want it to name R24 and the host", d)
+	}
+	if n := srv.Sessions(); n != 0 {
+		t.Errorf("got %d sessions, want 0 (refused before connecting)", n)
+	}
+}
+
+// TestCheckDNSFailureHidesResolver: a name that does not resolve fails
+// the DNS step naming the host and the reason, not the address of the
+// server's own DNS resolver (Go's "lookup x on 10.0.0.53:53: …"), an
+// internal address (R24's intent; review of issue 11).
+func TestCheckDNSFailureHidesResolver(t *testing.T) {
+	s := domain.ServerSettings{Host: "absender-check-nxdomain.invalid", Port: 25, Encryption: domain.EncryptionNone, Auth: domain.AuthNone}
+	r := checkTransport(nil, false, 0).Check(t.Context(), s, transport.Credentials{})
+	wantSteps(t, r, "DNS!")
+	d := r.Steps[0].Detail
+	if !strings.Contains(d, "absender-check-nxdomain.invalid") {
+		t.Errorf("DNS detail %q does not name the host", d)
+	}
+	if ip := regexp.MustCompile(`\d+\.\d+\.\d+\.\d+|:53\b`).FindString(d); ip != "" {
+		t.Errorf("DNS detail %q shows the resolver's address %s", d, ip)
+	}
 }

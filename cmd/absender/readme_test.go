@@ -142,6 +142,13 @@ func TestReadmeFirstSteps(t *testing.T) {
 			t.Errorf("the output lacks %q:\n%s", want, out.String())
 		}
 	}
+	// seed-demo.txt holds a system administrator's token in plain text:
+	// only its owner may read it, whatever the shell's umask (review).
+	if fi, err := os.Stat(filepath.Join(clone, "seed-demo.txt")); err != nil {
+		t.Error(err)
+	} else if fi.Mode().Perm() != 0o600 {
+		t.Errorf("seed-demo.txt: got mode %v, want 0600: it holds the tokens", fi.Mode().Perm())
+	}
 	// The stop block stopped the server: the process ends and the port
 	// is free again.
 	if pid <= 0 {
