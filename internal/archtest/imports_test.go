@@ -77,7 +77,7 @@ var allowedImports = map[string][]string{
 	"internal/archtest": {},
 
 	// Test helpers: imported by test files only, never by a package's code.
-	"database/dbtest":    {"database", "migrations"},
+	"internal/dbtest":    {"database", "migrations"},
 	"server/servertest":  {"app", "database", "domain/...", "keyring", "server"},
 	"transport/smtptest": {},
 }
