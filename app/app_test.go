@@ -10,10 +10,10 @@ import (
 
 	"github.com/absender/absender/app"
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/tenant"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/keyring"
 )
 

@@ -71,6 +71,14 @@ type Options struct {
 	MustExist bool
 }
 
+// Validate reports a bad option.
+func (o Options) Validate() error {
+	if o.MaxConns < 0 {
+		return fmt.Errorf("database: MaxConns %d must not be negative", o.MaxConns)
+	}
+	return nil
+}
+
 // ErrNotExist is the error (errors.Is) of Open for a database that does
 // not exist: a missing SQLite file under Options.MustExist, or a
 // PostgreSQL database the server does not have.
@@ -89,6 +97,9 @@ func (e notExist) Unwrap() []error { return []error{ErrNotExist, e.err} }
 // Open opens the database named by raw: a postgres:// or postgresql:// URL,
 // or a SQLite file path (optionally prefixed with sqlite: or file:).
 func Open(ctx context.Context, raw string, opt Options) (*DB, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
 	kind, target, err := Parse(raw)
 	if err != nil {
 		return nil, err

@@ -9,7 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/server/servertest"
 )
 

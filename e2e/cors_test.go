@@ -13,7 +13,7 @@ import (
 	"github.com/coder/websocket/wsjson"
 
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/server"
 	"github.com/absender/absender/server/servertest"
 )

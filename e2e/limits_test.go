@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/graph"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/seed"
 	"github.com/absender/absender/server/servertest"
 )

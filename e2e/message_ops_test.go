@@ -11,8 +11,8 @@ import (
 
 	"github.com/absender/absender/app"
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/domain/message"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/saga"
 	"github.com/absender/absender/server"
 	"github.com/absender/absender/server/servertest"

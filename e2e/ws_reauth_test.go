@@ -11,8 +11,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
-	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/graph"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/server/servertest"
 )
 

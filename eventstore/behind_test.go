@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/internal/dbtest"
 )
 
 // Behind counts the events between a consumer's position and a later

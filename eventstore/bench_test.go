@@ -11,8 +11,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/internal/dbtest"
 )
 
 // BenchmarkAppend measures single-event commands (one new stream each, as

@@ -76,8 +76,21 @@ type Options struct {
 	BatchSize int
 }
 
-// New returns a store on an open, migrated database.
+// Validate reports every bad option (zero values take defaults).
+func (o Options) Validate() error {
+	if o.BatchSize < 0 {
+		return fmt.Errorf("eventstore: BatchSize %d must not be negative", o.BatchSize)
+	}
+	return nil
+}
+
+// New returns a store on an open, migrated database. It panics when opt
+// fails Validate: the options are the program's, never a user's, so a bad
+// one is a bug to stop at once (as regexp.MustCompile does).
 func New(db *database.DB, opt Options) *Store {
+	if err := opt.Validate(); err != nil {
+		panic(err)
+	}
 	s := &Store{
 		db:       db,
 		registry: opt.Registry,

@@ -14,8 +14,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/internal/dbtest"
 )
 
 type thingAdded struct {

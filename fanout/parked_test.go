@@ -7,10 +7,10 @@ import (
 	"testing"
 
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/envelope"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/fanout"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/seed"
 )
 

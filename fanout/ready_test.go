@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/fanout"
+	"github.com/absender/absender/internal/dbtest"
 )
 
 // Ready follows the broker: not connected before Run, connected once Run

@@ -61,11 +61,37 @@ const WSInitTimeout = 5 * time.Second
 // default (R36).
 const DefaultWaitTimeout = 5 * time.Second
 
+// Validate reports every missing or bad dependency (Log and WaitTimeout
+// take defaults when zero).
+func (d Deps) Validate() error {
+	var errs []error
+	for _, r := range []struct {
+		name    string
+		missing bool
+	}{{"App", d.App == nil}, {"Reader", d.Reader == nil}, {"Runner", d.Runner == nil},
+		{"Store", d.Store == nil}, {"History", d.History == nil}} {
+		if r.missing {
+			errs = append(errs, fmt.Errorf("graph: %s is required", r.name))
+		}
+	}
+	if d.WaitTimeout < 0 {
+		errs = append(errs, fmt.Errorf("graph: WaitTimeout %s must not be negative", d.WaitTimeout))
+	}
+	return errors.Join(errs...)
+}
+
 // Handler serves POST/GET /graphql and the graphql-transport-ws
 // subscriptions; mount Playground at "/". A request is bounded (R34, see
 // limits.go) before any work is done: its body's size, then its token,
 // then its query's size, selections, depth, complexity and mutations.
+//
+// Handler panics when d fails Validate: the server wires the dependencies,
+// so a missing one is a bug to stop at construction, not at the first
+// request.
 func Handler(d Deps) http.Handler {
+	if err := d.Validate(); err != nil {
+		panic(err)
+	}
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/migrations"
 )
 

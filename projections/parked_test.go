@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/domain/tenant"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/projections"
 	"github.com/absender/absender/seed"
 )

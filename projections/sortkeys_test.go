@@ -5,8 +5,8 @@ import (
 
 	"github.com/absender/absender/app"
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/domain"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/projections"
 	"github.com/absender/absender/seed"
 )

@@ -13,9 +13,9 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/domain/message"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/saga"
 	"github.com/absender/absender/server"
 	"github.com/absender/absender/transport/smtptest"

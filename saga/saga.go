@@ -28,6 +28,7 @@ package saga
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -107,10 +108,37 @@ func (s *Saga) Due(messageID, traceParent string) {
 	}
 }
 
-// New returns a Saga; App, Store and Sender are required.
+// Validate reports every missing or bad option; a zero count or duration
+// takes its default, a negative one is refused.
+func (o Options) Validate() error {
+	var errs []error
+	if o.App == nil {
+		errs = append(errs, errors.New("saga: App is required"))
+	}
+	if o.Store == nil {
+		errs = append(errs, errors.New("saga: Store is required"))
+	}
+	if o.Sender == nil {
+		errs = append(errs, errors.New("saga: Sender is required"))
+	}
+	if o.Workers < 0 {
+		errs = append(errs, fmt.Errorf("saga: Workers %d must not be negative", o.Workers))
+	}
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{{"Poll", o.Poll}, {"Sweep", o.Sweep}, {"AttemptTimeout", o.AttemptTimeout}} {
+		if d.d < 0 {
+			errs = append(errs, fmt.Errorf("saga: %s %s must not be negative", d.name, d.d))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// New returns a Saga; App, Store and Sender are required (Validate).
 func New(opt Options) (*Saga, error) {
-	if opt.App == nil || opt.Store == nil || opt.Sender == nil {
-		return nil, errors.New("saga: App, Store and Sender are required")
+	if err := opt.Validate(); err != nil {
+		return nil, err
 	}
 	if opt.Log == nil {
 		opt.Log = slog.Default()

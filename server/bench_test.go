@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/domain/user"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/seed"
 	"github.com/absender/absender/server/servertest"
 )

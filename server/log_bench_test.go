@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/user"
 	"github.com/absender/absender/envelope"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/projections"
 	"github.com/absender/absender/seed"
 	"github.com/absender/absender/server/servertest"

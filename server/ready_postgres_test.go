@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/migrations"
 	"github.com/absender/absender/server"
 	"github.com/absender/absender/server/servertest"

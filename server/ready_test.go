@@ -12,8 +12,8 @@ import (
 
 	"github.com/absender/absender/app"
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/domain"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/keyring"
 	"github.com/absender/absender/server"
 )

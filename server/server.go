@@ -91,8 +91,28 @@ type Server struct {
 	handler http.Handler
 }
 
+// Validate reports every missing or bad option of the server itself; the
+// nested App, Saga and Transport options are validated by the constructors
+// they go to (Transport also here, when this process sends).
+func (o Options) Validate() error {
+	var errs []error
+	if o.DB == nil {
+		errs = append(errs, errors.New("server: DB is required"))
+	}
+	if o.WaitTimeout < 0 {
+		errs = append(errs, fmt.Errorf("server: WaitTimeout %s must not be negative", o.WaitTimeout))
+	}
+	if o.ReadyMaxLag < 0 {
+		errs = append(errs, fmt.Errorf("server: ReadyMaxLag %d must not be negative", o.ReadyMaxLag))
+	}
+	return errors.Join(errs...)
+}
+
 // New assembles a server on an open, migrated database.
 func New(opt Options) (*Server, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/migrations"
 	"github.com/absender/absender/server"
 )

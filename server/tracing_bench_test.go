@@ -12,7 +12,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"github.com/absender/absender/database/dbtest"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/seed"
 	"github.com/absender/absender/server/servertest"
 	"github.com/absender/absender/telemetry"

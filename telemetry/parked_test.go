@@ -3,8 +3,8 @@ package telemetry_test
 import (
 	"testing"
 
-	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/transport/smtptest"
 )
 

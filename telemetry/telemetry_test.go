@@ -20,7 +20,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/server"
 	"github.com/absender/absender/server/servertest"
 	"github.com/absender/absender/telemetry"

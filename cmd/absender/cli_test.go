@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/absender/absender/app"
-	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/domain"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/keyring"
 	"github.com/absender/absender/seed"
 )

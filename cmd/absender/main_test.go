@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/absender/absender/database/dbtest"
+	"github.com/absender/absender/internal/dbtest"
 )
 
 func freeAddr(t *testing.T) string {

@@ -15,9 +15,9 @@ import (
 
 	"github.com/absender/absender/app"
 	"github.com/absender/absender/database"
-	"github.com/absender/absender/database/dbtest"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/fanout"
+	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/migrations"
 	"github.com/absender/absender/saga"
 )

@@ -1,0 +1,42 @@
+package eventstore_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/absender/absender/database"
+	"github.com/absender/absender/eventstore"
+)
+
+// Options.Validate names a bad option, and New stops at it (STYLE §9).
+func TestOptionsValidate(t *testing.T) {
+	tests := []struct {
+		name  string
+		opt   eventstore.Options
+		field string // "" when valid
+	}{
+		{"zero values take defaults", eventstore.Options{}, ""},
+		{"tuned", eventstore.Options{BatchSize: 10, NoNotify: true}, ""},
+		{"negative BatchSize", eventstore.Options{BatchSize: -1}, "BatchSize"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.opt.Validate()
+			if tt.field == "" {
+				if err != nil {
+					t.Errorf("Validate: got %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.field) {
+				t.Errorf("Validate: got %v, want an error naming %s", err, tt.field)
+			}
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(r.(error).Error(), tt.field) {
+					t.Errorf("New: got panic %v, want one naming %s", r, tt.field)
+				}
+			}()
+			eventstore.New(&database.DB{}, tt.opt)
+		})
+	}
+}
