@@ -12,12 +12,10 @@ import (
 	"sort"
 
 	"github.com/absender/absender/domain"
-	"github.com/absender/absender/domain/group"
 	"github.com/absender/absender/domain/mailbox"
 	"github.com/absender/absender/domain/options"
 	"github.com/absender/absender/domain/system"
 	"github.com/absender/absender/domain/tenant"
-	"github.com/absender/absender/domain/user"
 )
 
 // Model is the directory as far as option lists need it.
@@ -93,140 +91,6 @@ func (m *Model) Clone() *Model {
 }
 
 func senderOf(s domain.ServerSettings) [2]string { return [2]string{s.SenderAddress, s.SenderName} }
-
-// Apply evolves the model by one event at a global position.
-func (m *Model) Apply(position int64, ev domain.Event) {
-	if position > m.position {
-		m.position = position
-	}
-	switch e := ev.(type) {
-	case system.SystemServerConfigured:
-		m.system.Configured, m.sysSender = true, senderOf(e.Settings)
-	case system.SystemServerEnabledChanged:
-		m.system.Enabled = e.Enabled
-	case tenant.TenantCreated:
-		m.tenants[e.TenantID] = &tenantState{name: e.Name, policy: e.Policy}
-	case tenant.TenantPolicyChanged:
-		if t := m.tenants[e.TenantID]; t != nil {
-			t.policy = e.Policy
-		}
-	case tenant.TenantServerConfigured:
-		if t := m.tenants[e.TenantID]; t != nil {
-			t.hasServer, t.sender = true, senderOf(e.Settings)
-		}
-	case tenant.TenantServerRemoved:
-		if t := m.tenants[e.TenantID]; t != nil {
-			t.hasServer, t.sender = false, [2]string{}
-		}
-	case user.UserCreated:
-		m.users[e.UserID] = &userState{id: e.UserID, tenantID: e.TenantID, loginName: e.LoginName, displayName: e.DisplayName,
-			email: e.Email, emailKey: e.EmailKey, role: e.Role}
-	case user.UserUpdated:
-		if u := m.users[e.UserID]; u != nil {
-			if e.DisplayName != nil {
-				u.displayName = *e.DisplayName
-			}
-			if e.Email != nil {
-				u.email, u.emailKey = *e.Email, domain.AddressKey(*e.Email)
-				if e.EmailKey != nil {
-					u.emailKey = *e.EmailKey
-				}
-			}
-			if e.Role != nil {
-				u.role = *e.Role
-			}
-		}
-	case user.UserBlockedChanged:
-		if u := m.users[e.UserID]; u != nil {
-			u.blocked = e.Blocked
-		}
-	case user.UserDeleted:
-		delete(m.users, e.UserID)
-		for g := range m.userGroups[e.UserID] {
-			delete(m.groups[g], e.UserID)
-		}
-		delete(m.userGroups, e.UserID)
-		for _, mb := range m.mailboxes {
-			delete(mb.users, e.UserID)
-		}
-	case group.GroupCreated:
-		m.groups[e.GroupID] = map[string]bool{}
-	case group.GroupDeleted:
-		for u := range m.groups[e.GroupID] {
-			delete(m.userGroups[u], e.GroupID)
-		}
-		delete(m.groups, e.GroupID)
-		for _, mb := range m.mailboxes {
-			delete(mb.groups, e.GroupID)
-		}
-	case group.GroupMemberAdded:
-		if g := m.groups[e.GroupID]; g != nil {
-			g[e.UserID] = true
-			if m.userGroups[e.UserID] == nil {
-				m.userGroups[e.UserID] = map[string]bool{}
-			}
-			m.userGroups[e.UserID][e.GroupID] = true
-		}
-	case group.GroupMemberRemoved:
-		delete(m.groups[e.GroupID], e.UserID)
-		delete(m.userGroups[e.UserID], e.GroupID)
-	case mailbox.MailboxAdded:
-		m.mailboxes[e.MailboxID] = &mailboxState{c: options.Candidate{MailboxID: e.MailboxID, TenantID: e.TenantID, Address: e.Address,
-			AddressKey: e.AddressKey, DisplayName: e.DisplayName, Sender: e.Sender, ReplyTo: e.ReplyTo, Global: e.Global,
-			Authenticated: e.Settings != nil, Seq: position}, users: map[string]bool{}, groups: map[string]bool{}}
-	case mailbox.MailboxUpdated:
-		if mb := m.mailboxes[e.MailboxID]; mb != nil {
-			mb.c.DisplayName, mb.c.Sender, mb.c.ReplyTo = e.DisplayName, e.Sender, e.ReplyTo
-		}
-	case mailbox.MailboxSettingsConfigured:
-		if mb := m.mailboxes[e.MailboxID]; mb != nil {
-			mb.c.Authenticated = true
-		}
-	case mailbox.MailboxSettingsRemoved:
-		if mb := m.mailboxes[e.MailboxID]; mb != nil {
-			mb.c.Authenticated = false
-		}
-	case mailbox.MailboxGlobalChanged:
-		if mb := m.mailboxes[e.MailboxID]; mb != nil {
-			mb.c.Global = e.Global
-			for _, u := range e.RevokedUsers {
-				delete(mb.users, u)
-			}
-			for _, g := range e.RevokedGroups {
-				delete(mb.groups, g)
-			}
-		}
-	case mailbox.MailboxRestrictionChanged:
-		if mb := m.mailboxes[e.MailboxID]; mb != nil {
-			restricted := e.Restricted
-			mb.restricted = &restricted
-			for _, u := range e.RevokedUsers {
-				delete(mb.users, u)
-			}
-			for _, g := range e.RevokedGroups {
-				delete(mb.groups, g)
-			}
-		}
-	case mailbox.MailboxUserGranted:
-		if mb := m.mailboxes[e.MailboxID]; mb != nil {
-			mb.users[e.UserID] = true
-		}
-	case mailbox.MailboxUserRevoked:
-		if mb := m.mailboxes[e.MailboxID]; mb != nil {
-			delete(mb.users, e.UserID)
-		}
-	case mailbox.MailboxGroupGranted:
-		if mb := m.mailboxes[e.MailboxID]; mb != nil {
-			mb.groups[e.GroupID] = true
-		}
-	case mailbox.MailboxGroupRevoked:
-		if mb := m.mailboxes[e.MailboxID]; mb != nil {
-			delete(mb.groups, e.GroupID)
-		}
-	case mailbox.MailboxRemoved:
-		delete(m.mailboxes, e.MailboxID)
-	}
-}
 
 // viewer builds the options.Viewer of a user (false when it does not
 // exist at this point of history).

@@ -47,6 +47,16 @@ func hasPrefix(fields map[string]*string, prefix string) bool {
 	return false
 }
 
+// clearsSettings tells the event types (without version) that remove a
+// stream's server settings.
+func clearsSettings(typ string) bool {
+	return strings.HasSuffix(typ, "SettingsRemoved") || typ == "TenantServerRemoved"
+}
+
+// replacesSettings tells the event types whose settings, when they carry
+// any, replace the stream's earlier settings whole.
+func replacesSettings(typ string) bool { return strings.HasSuffix(typ, "Configured") }
+
 // Apply records one event.
 func (Audit) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error {
 	fields := map[string]*string{}
@@ -60,8 +70,7 @@ func (Audit) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error {
 	// A removal clears what it removes; new settings replace the old ones
 	// whole (fields they lack, like a dropped password, are gone, R4).
 	switch {
-	case strings.HasSuffix(rec.Type, "SettingsRemoved") || rec.Type == "TenantServerRemoved" ||
-		strings.HasSuffix(rec.Type, "Configured") && hasPrefix(fields, "settings."):
+	case clearsSettings(rec.Type) || replacesSettings(rec.Type) && hasPrefix(fields, "settings."):
 		for f := range before {
 			if strings.HasPrefix(f, "settings.") {
 				if _, set := fields[f]; !set {

@@ -5,7 +5,15 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/absender/absender/domain/check"
+	"github.com/absender/absender/domain/group"
+	"github.com/absender/absender/domain/login"
+	"github.com/absender/absender/domain/mailbox"
 	"github.com/absender/absender/domain/message"
+	"github.com/absender/absender/domain/system"
+	"github.com/absender/absender/domain/tenant"
+	"github.com/absender/absender/domain/token"
+	"github.com/absender/absender/domain/user"
 	"github.com/absender/absender/eventstore"
 )
 
@@ -46,83 +54,126 @@ func jsonText(v any) string {
 	return string(b)
 }
 
+// messageApplies is the messages read model's dispatch table.
+var messageApplies = newApplyTable(applyMessage())
+
 // Apply updates the message an event belongs to.
 func (Messages) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error {
-	at := rec.RecordedAt.UTC().Format(TimeFormat)
-	ms := rec.RecordedAt.UnixMilli()
-	switch e := rec.Event.(type) {
-	case message.MessageQueued:
-		var replyTo, transport, mailboxID *string
-		if e.ReplyTo != nil {
-			replyTo = nullString(e.ReplyTo.String())
-		}
-		if e.Target != nil {
-			transport, mailboxID = nullString(e.Target.Transport.String()), nullString(e.Target.MailboxID)
-		}
-		return tx.Exec(ctx, `INSERT INTO rm_messages (id, tenant_id, user_id, kind, status, sender, reply_to, recipients, subject,
-				transport, mailbox_id, created_at, updated_at, seq, trace_parent)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			e.MessageID, e.TenantID, nullString(e.UserID), string(e.Kind), string(message.StatusQueued), e.From.String(), replyTo,
-			jsonText(Recipients{To: mailboxes(e.To), Cc: mailboxes(e.Cc)}), e.Subject, transport, mailboxID, at, at, rec.Position.Offset,
-			nullString(rec.Metadata.TraceParent))
-	case message.TransportResolved:
-		r := e.Resolution
-		return tx.Exec(ctx, `UPDATE rm_messages SET transport = ?, mailbox_id = ?, resolution = ?, updated_at = ?,
-				due_at = CASE WHEN status IN ('QUEUED', 'RETRYING') THEN ? ELSE due_at END,
-				next_attempt_at = CASE WHEN status = 'QUEUED' THEN ? ELSE next_attempt_at END WHERE id = ?`,
-			r.Transport.String(), nullString(r.MailboxID), jsonText(r), at, ms, at, e.MessageID)
-	case message.DeliveryAttempted:
-		// Due when the attempt times out without outcome (the workers
-		// compare a SENDING message's due_at with now minus the timeout).
-		if err := tx.Exec(ctx, `INSERT INTO rm_message_attempts (message_id, number, at, transport, outcome)
-				VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id, number) DO NOTHING`,
-			e.MessageID, e.Attempt, at, e.Transport.String(), OutcomePending); err != nil {
-			return err
-		}
-		return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, attempts = ?, updated_at = ?, due_at = ?, next_attempt_at = NULL WHERE id = ?`,
-			string(message.StatusSending), e.Attempt, at, ms, e.MessageID)
-	case message.MessageSent:
-		refused := make([]string, len(e.Refused))
-		for i, r := range e.Refused {
-			refused[i] = r.Recipient
-		}
-		if err := endAttempt(ctx, tx, e.MessageID, e.Attempt, OutcomeSent, e.Code, e.Reply); err != nil {
-			return err
-		}
-		return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, header_id = ?, refused = ?, last_error = NULL, updated_at = ?, due_at = NULL,
-				next_attempt_at = NULL WHERE id = ?`,
-			string(message.StatusSent), e.HeaderID, jsonText(refused), at, e.MessageID)
-	case message.DeliveryFailed:
-		if err := endAttempt(ctx, tx, e.MessageID, e.Attempt, failureOutcome(e.Reason, OutcomeTemporary), e.Code, e.Reason); err != nil {
-			return err
-		}
-		return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, last_error = ?, updated_at = ?, due_at = ?, next_attempt_at = ? WHERE id = ?`,
-			string(message.StatusRetrying), e.Reason, at, e.RetryAt.UnixMilli(), e.RetryAt.UTC().Format(TimeFormat), e.MessageID)
-	case message.MessageFailed:
-		if err := endAttempt(ctx, tx, e.MessageID, e.Attempts, failureOutcome(e.Reason, OutcomeFailed), e.Code, e.Reason); err != nil {
-			return err
-		}
-		return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, attempts = ?, last_error = ?, updated_at = ?, due_at = NULL, next_attempt_at = NULL WHERE id = ?`,
-			string(message.StatusFailed), e.Attempts, e.Reason, at, e.MessageID)
-	case message.MessageRejected:
-		// An attempt without outcome before the rejection was interrupted.
-		if err := tx.Exec(ctx, `UPDATE rm_message_attempts SET outcome = ? WHERE message_id = ? AND outcome = ?`,
-			OutcomeInterrupted, e.MessageID, OutcomePending); err != nil {
-			return err
-		}
-		return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, last_error = ?, updated_at = ?, due_at = NULL, next_attempt_at = NULL WHERE id = ?`,
-			string(message.StatusRejected), string(e.Code)+": "+e.Reason, at, e.MessageID)
-	case message.MessageCancelled:
-		// R23: nothing more is sent; no worker finds it due again.
-		return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, updated_at = ?, due_at = NULL, next_attempt_at = NULL WHERE id = ?`,
-			string(message.StatusCancelled), at, e.MessageID)
-	case message.MessageRetryRequested:
-		return tx.Exec(ctx, `UPDATE rm_messages SET updated_at = ?, due_at = ?, next_attempt_at = ? WHERE id = ? AND status = 'RETRYING'`,
-			at, ms, at, e.MessageID)
-	case message.MessageContentPurged:
-		return tx.Exec(ctx, `UPDATE rm_messages SET purged = ?, updated_at = ? WHERE id = ?`, true, at, e.MessageID)
+	return messageApplies.apply(ctx, tx, rec)
+}
+
+// Applies lists the event types the messages read model applies.
+func (Messages) Applies() []string { return messageApplies.names() }
+
+// Ignores lists the event types the messages read model leaves alone on
+// purpose: Handles lets only message events through.
+func (Messages) Ignores() map[string]string {
+	return merged(
+		ignoring("configuration, not a message", system.Events()...), ignoring("configuration, not a message", tenant.Events()...),
+		ignoring("configuration, not a message", login.Events()...), ignoring("configuration, not a message", user.Events()...),
+		ignoring("configuration, not a message", group.Events()...), ignoring("configuration, not a message", mailbox.Events()...),
+		ignoring("configuration, not a message", token.Events()...), ignoring("a connection check sends no message", check.Events()...),
+	)
+}
+
+// applyMessage applies the message aggregate (the send saga's events) to
+// rm_messages and rm_message_attempts.
+func applyMessage() []applier {
+	return []applier{
+		on(func(ctx context.Context, tx Tx, rec eventstore.Record, e message.MessageQueued) error {
+			at := rec.RecordedAt.UTC().Format(TimeFormat)
+			var replyTo, transport, mailboxID *string
+			if e.ReplyTo != nil {
+				replyTo = nullString(e.ReplyTo.String())
+			}
+			if e.Target != nil {
+				transport, mailboxID = nullString(e.Target.Transport.String()), nullString(e.Target.MailboxID)
+			}
+			return tx.Exec(ctx, `INSERT INTO rm_messages (id, tenant_id, user_id, kind, status, sender, reply_to, recipients, subject,
+					transport, mailbox_id, created_at, updated_at, seq, trace_parent)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+				e.MessageID, e.TenantID, nullString(e.UserID), string(e.Kind), string(message.StatusQueued), e.From.String(), replyTo,
+				jsonText(Recipients{To: mailboxes(e.To), Cc: mailboxes(e.Cc)}), e.Subject, transport, mailboxID, at, at, rec.Position.Offset,
+				nullString(rec.Metadata.TraceParent))
+		}),
+		on(func(ctx context.Context, tx Tx, rec eventstore.Record, e message.TransportResolved) error {
+			at := rec.RecordedAt.UTC().Format(TimeFormat)
+			ms := rec.RecordedAt.UnixMilli()
+			r := e.Resolution
+			return tx.Exec(ctx, `UPDATE rm_messages SET transport = ?, mailbox_id = ?, resolution = ?, updated_at = ?,
+					due_at = CASE WHEN status IN ('QUEUED', 'RETRYING') THEN ? ELSE due_at END,
+					next_attempt_at = CASE WHEN status = 'QUEUED' THEN ? ELSE next_attempt_at END WHERE id = ?`,
+				r.Transport.String(), nullString(r.MailboxID), jsonText(r), at, ms, at, e.MessageID)
+		}),
+		on(func(ctx context.Context, tx Tx, rec eventstore.Record, e message.DeliveryAttempted) error {
+			at := rec.RecordedAt.UTC().Format(TimeFormat)
+			ms := rec.RecordedAt.UnixMilli()
+			// Due when the attempt times out without outcome (the workers
+			// compare a SENDING message's due_at with now minus the timeout).
+			if err := tx.Exec(ctx, `INSERT INTO rm_message_attempts (message_id, number, at, transport, outcome)
+					VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id, number) DO NOTHING`,
+				e.MessageID, e.Attempt, at, e.Transport.String(), OutcomePending); err != nil {
+				return err
+			}
+			return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, attempts = ?, updated_at = ?, due_at = ?, next_attempt_at = NULL WHERE id = ?`,
+				string(message.StatusSending), e.Attempt, at, ms, e.MessageID)
+		}),
+		on(func(ctx context.Context, tx Tx, rec eventstore.Record, e message.MessageSent) error {
+			at := rec.RecordedAt.UTC().Format(TimeFormat)
+			refused := make([]string, len(e.Refused))
+			for i, r := range e.Refused {
+				refused[i] = r.Recipient
+			}
+			if err := endAttempt(ctx, tx, e.MessageID, e.Attempt, OutcomeSent, e.Code, e.Reply); err != nil {
+				return err
+			}
+			return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, header_id = ?, refused = ?, last_error = NULL, updated_at = ?, due_at = NULL,
+					next_attempt_at = NULL WHERE id = ?`,
+				string(message.StatusSent), e.HeaderID, jsonText(refused), at, e.MessageID)
+		}),
+		on(func(ctx context.Context, tx Tx, rec eventstore.Record, e message.DeliveryFailed) error {
+			at := rec.RecordedAt.UTC().Format(TimeFormat)
+			if err := endAttempt(ctx, tx, e.MessageID, e.Attempt, failureOutcome(e.Reason, OutcomeTemporary), e.Code, e.Reason); err != nil {
+				return err
+			}
+			return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, last_error = ?, updated_at = ?, due_at = ?, next_attempt_at = ? WHERE id = ?`,
+				string(message.StatusRetrying), e.Reason, at, e.RetryAt.UnixMilli(), e.RetryAt.UTC().Format(TimeFormat), e.MessageID)
+		}),
+		on(func(ctx context.Context, tx Tx, rec eventstore.Record, e message.MessageFailed) error {
+			at := rec.RecordedAt.UTC().Format(TimeFormat)
+			if err := endAttempt(ctx, tx, e.MessageID, e.Attempts, failureOutcome(e.Reason, OutcomeFailed), e.Code, e.Reason); err != nil {
+				return err
+			}
+			return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, attempts = ?, last_error = ?, updated_at = ?, due_at = NULL, next_attempt_at = NULL WHERE id = ?`,
+				string(message.StatusFailed), e.Attempts, e.Reason, at, e.MessageID)
+		}),
+		on(func(ctx context.Context, tx Tx, rec eventstore.Record, e message.MessageRejected) error {
+			at := rec.RecordedAt.UTC().Format(TimeFormat)
+			// An attempt without outcome before the rejection was interrupted.
+			if err := tx.Exec(ctx, `UPDATE rm_message_attempts SET outcome = ? WHERE message_id = ? AND outcome = ?`,
+				OutcomeInterrupted, e.MessageID, OutcomePending); err != nil {
+				return err
+			}
+			return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, last_error = ?, updated_at = ?, due_at = NULL, next_attempt_at = NULL WHERE id = ?`,
+				string(message.StatusRejected), string(e.Code)+": "+e.Reason, at, e.MessageID)
+		}),
+		on(func(ctx context.Context, tx Tx, rec eventstore.Record, e message.MessageCancelled) error {
+			at := rec.RecordedAt.UTC().Format(TimeFormat)
+			// R23: nothing more is sent; no worker finds it due again.
+			return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, updated_at = ?, due_at = NULL, next_attempt_at = NULL WHERE id = ?`,
+				string(message.StatusCancelled), at, e.MessageID)
+		}),
+		on(func(ctx context.Context, tx Tx, rec eventstore.Record, e message.MessageRetryRequested) error {
+			at := rec.RecordedAt.UTC().Format(TimeFormat)
+			ms := rec.RecordedAt.UnixMilli()
+			return tx.Exec(ctx, `UPDATE rm_messages SET updated_at = ?, due_at = ?, next_attempt_at = ? WHERE id = ? AND status = 'RETRYING'`,
+				at, ms, at, e.MessageID)
+		}),
+		on(func(ctx context.Context, tx Tx, rec eventstore.Record, e message.MessageContentPurged) error {
+			at := rec.RecordedAt.UTC().Format(TimeFormat)
+			return tx.Exec(ctx, `UPDATE rm_messages SET purged = ?, updated_at = ? WHERE id = ?`, true, at, e.MessageID)
+		}),
 	}
-	return nil
 }
 
 // The outcomes of an attempt in the attempt log (SPEC §4 DeliveryAttempt).
