@@ -434,6 +434,20 @@ func (r *Reader) MailboxesOfTenant(ctx context.Context, tenantID string) ([]Mail
 	return rows, err
 }
 
+// GlobalMailboxesWithKeys returns the ids of the global mailboxes of
+// tenants other than exceptTenant whose address key is one of keys (the
+// candidates a sender may use across tenants; the caller loads their
+// streams for the authoritative state).
+func (r *Reader) GlobalMailboxesWithKeys(ctx context.Context, exceptTenant string, keys []string) ([]string, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	var ids []string
+	err := r.db.NewRaw(`SELECT id FROM rm_mailboxes WHERE global = ? AND tenant_id <> ? AND address_key IN (?)`,
+		true, exceptTenant, bun.In(keys)).Scan(ctx, &ids)
+	return ids, err
+}
+
 // GrantRow is one grant of a mailbox.
 type GrantRow struct {
 	Kind     string `bun:"grantee_kind"`
