@@ -6,6 +6,7 @@ import (
 
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/database/dbtest"
+	"github.com/absender/absender/projections"
 	"github.com/absender/absender/tokenusage"
 )
 
@@ -40,4 +41,12 @@ func TestR21_LastUsed(t *testing.T) {
 			t.Errorf("no ids: got %v, %v, want none", got, err)
 		}
 	})
+}
+
+// A token's lastUsedAt is parsed as the read models' times are: the
+// formats must not drift apart.
+func TestTimeFormatIsTheReadModels(t *testing.T) {
+	if tokenusage.TimeFormat != projections.TimeFormat {
+		t.Errorf("tokenusage.TimeFormat = %q, want projections.TimeFormat %q", tokenusage.TimeFormat, projections.TimeFormat)
+	}
 }
