@@ -26,12 +26,12 @@ import (
 )
 
 // ErrPurged says a message's content was erased (R25).
-var ErrPurged = errors.New("app: message content was purged")
+var ErrPurged = errors.New("content: message content was purged")
 
 // ErrUndecryptable says stored ciphertext does not decrypt with the key
 // ring (a key was removed from ABSENDER_SECRET_KEY, or the data was
 // altered): retrying will not help.
-var ErrUndecryptable = errors.New("app: cannot be decrypted with the key ring")
+var ErrUndecryptable = errors.New("content: cannot be decrypted with the key ring")
 
 // Store reads and writes message contents.
 type Store struct {
@@ -126,22 +126,22 @@ func (s *Store) Open(ctx context.Context, messageID string) (message.Content, er
 		return message.Content{}, ErrPurged
 	}
 	if err != nil {
-		return message.Content{}, fmt.Errorf("app: content of %s: %w", messageID, err)
+		return message.Content{}, fmt.Errorf("content: read %s: %w", messageID, err)
 	}
 	key, err := s.ring.Decrypt(sealed.String, keyAAD(messageID))
 	if err != nil {
-		return message.Content{}, fmt.Errorf("app: content key of %s: %w (%v)", messageID, ErrUndecryptable, err)
+		return message.Content{}, fmt.Errorf("content: key of %s: %w (%v)", messageID, ErrUndecryptable, err)
 	}
 	aead, err := newAEAD(key)
 	if err != nil {
 		return message.Content{}, err
 	}
 	if len(ct) < aead.NonceSize() {
-		return message.Content{}, fmt.Errorf("app: content of %s is truncated: %w", messageID, ErrUndecryptable)
+		return message.Content{}, fmt.Errorf("content: %s is truncated: %w", messageID, ErrUndecryptable)
 	}
 	plain, err := aead.Open(nil, ct[:aead.NonceSize()], ct[aead.NonceSize():], contentAAD(messageID))
 	if err != nil {
-		return message.Content{}, fmt.Errorf("app: content of %s: %w", messageID, ErrUndecryptable)
+		return message.Content{}, fmt.Errorf("content: open %s: %w", messageID, ErrUndecryptable)
 	}
 	var c message.Content
 	if err := json.Unmarshal(plain, &c); err != nil {
