@@ -22,18 +22,25 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/absender/absender/content"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/login"
 	"github.com/absender/absender/domain/message"
 	"github.com/absender/absender/domain/tenant"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/keyring"
+	"github.com/absender/absender/projections"
 )
 
 // Service executes commands.
 type Service struct {
 	store   *eventstore.Store
 	ring    *keyring.Ring
+	content *content.Store
+	// reader answers the read-model questions commands ask (global
+	// mailboxes by address, finished messages): the tables stay their
+	// projection's.
+	reader  *projections.Reader
 	now     func() time.Time
 	newID   func() string
 	retries int
@@ -50,6 +57,9 @@ type Service struct {
 type Config struct {
 	Store   *eventstore.Store
 	Keyring *keyring.Ring
+	// Reader is the read models' API (default: a Reader of the store's
+	// database of its own).
+	Reader *projections.Reader
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// NewID makes aggregate ids (default UUIDv7, time-ordered).
@@ -104,6 +114,13 @@ func New(c Config) (*Service, error) {
 	s := &Service{store: c.Store, ring: c.Keyring, now: c.Now, newID: c.NewID, retries: c.MaxAttempts,
 		retention: c.MessageRetention, version: c.Version, retry: c.Retry, onQueued: c.OnQueued,
 		beforeAttemptAppend: c.BeforeAttemptAppend}
+	if s.reader = c.Reader; s.reader == nil {
+		s.reader = projections.NewReader(c.Store.DB().Read, c.Store.Generation)
+	}
+	var err error
+	if s.content, err = content.New(c.Store.DB().Read, c.Keyring); err != nil {
+		return nil, err
+	}
 	if s.retention == 0 {
 		s.retention = 30 * 24 * time.Hour
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"github.com/absender/absender/content"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/group"
 	"github.com/absender/absender/domain/mailbox"
@@ -130,7 +131,7 @@ func (s *Service) queue(ctx context.Context, q message.MessageQueued, c message.
 	if q.HeaderID == "" {
 		q.HeaderID = message.NewHeaderID(q.MessageID, q.From.Address)
 	}
-	sealedKey, ct, key, err := s.sealContent(q.MessageID, c)
+	sealed, key, err := s.content.Seal(q.MessageID, c)
 	if err != nil {
 		return Result{}, err
 	}
@@ -146,7 +147,7 @@ func (s *Service) queue(ctx context.Context, q message.MessageQueued, c message.
 		if res, err = s.store.AppendTx(ctx, tx, a); err != nil {
 			return err
 		}
-		return insertContent(ctx, tx, q.MessageID, sealedKey, ct, q.RetainUntil)
+		return content.Insert(ctx, tx, sealed, q.RetainUntil)
 	})
 	if err != nil {
 		return Result{}, err
@@ -339,7 +340,7 @@ func (s *Service) PurgeMessageContent(ctx context.Context, id, reason string) (R
 			if res, err = s.store.AppendTx(ctx, tx, a); err != nil {
 				return err
 			}
-			return eraseContent(ctx, tx, id)
+			return content.Erase(ctx, tx, id)
 		})
 		if errors.Is(err, eventstore.ErrConflict) {
 			continue // the saga moved on meanwhile
@@ -358,11 +359,7 @@ func (s *Service) PurgeMessageContent(ctx context.Context, id, reason string) (R
 // A message still being delivered keeps its content until it is finished
 // (retries end within about a day, retention is counted in days).
 func (s *Service) PurgeExpired(ctx context.Context, limit int) (int, error) {
-	var ids []string
-	err := s.store.DB().Read.NewRaw(`SELECT c.message_id FROM message_contents c JOIN rm_messages m ON m.id = c.message_id
-		WHERE c.sealed_key IS NOT NULL AND c.retain_until <= ? AND m.status IN ('SENT', 'FAILED', 'REJECTED', 'CANCELLED')
-		ORDER BY c.retain_until LIMIT ?`,
-		s.now().UnixMilli(), limit).Scan(ctx, &ids)
+	ids, err := s.expiredFinished(ctx, limit)
 	if err != nil {
 		return 0, fmt.Errorf("app: expired messages: %w", err)
 	}
@@ -373,6 +370,44 @@ func (s *Service) PurgeExpired(ctx context.Context, limit int) (int, error) {
 		}
 	}
 	return len(ids), nil
+}
+
+// expiredFinished returns up to limit finished messages whose content is
+// past its retention, oldest retention first: the content store's expired
+// contents, page by page, kept when the messages read model shows the
+// message finished.
+func (s *Service) expiredFinished(ctx context.Context, limit int) ([]string, error) {
+	now := s.now()
+	var ids []string
+	var after content.Expired
+	for len(ids) < limit {
+		page, err := s.content.Expired(ctx, now, after, limit)
+		if err != nil || len(page) == 0 {
+			return ids, err
+		}
+		after = page[len(page)-1]
+		pageIDs := make([]string, len(page))
+		for i, e := range page {
+			pageIDs[i] = e.MessageID
+		}
+		done, err := s.reader.FinishedMessages(ctx, pageIDs)
+		if err != nil {
+			return ids, err
+		}
+		finished := make(map[string]bool, len(done))
+		for _, id := range done {
+			finished[id] = true
+		}
+		for _, id := range pageIDs {
+			if finished[id] && len(ids) < limit {
+				ids = append(ids, id)
+			}
+		}
+		if len(page) < limit {
+			break
+		}
+	}
+	return ids, nil
 }
 
 // loadStream rebuilds an aggregate from its stream.
@@ -451,9 +486,7 @@ func (s *Service) messageFacts(ctx context.Context, userID, tenantID string, key
 		return f, nil
 	}
 	ids := t.MailboxesWithKey(keys...)
-	var global []string
-	err = s.store.DB().Read.NewRaw(`SELECT id FROM rm_mailboxes WHERE global = ? AND tenant_id <> ? AND address_key IN (?)`,
-		true, u.TenantID(), bun.In(keys)).Scan(ctx, &global)
+	global, err := s.reader.GlobalMailboxesWithKeys(ctx, u.TenantID(), keys)
 	if err != nil {
 		return f, fmt.Errorf("app: global mailboxes: %w", err)
 	}

@@ -77,7 +77,7 @@ func (a Authenticator) Authenticate(ctx context.Context, bearer string) (authz.P
 	}
 	if err == nil && p.TokenID != "" {
 		// ApiToken.lastUsedAt; best effort, at most once a minute.
-		_ = a.Reader.TokenUsed(ctx, p.TokenID, time.Now())
+		_ = a.Reader.TokenUsage().Used(ctx, p.TokenID, time.Now())
 	}
 	return p, err
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/uptrace/bun"
+
 	"github.com/absender/absender/domain/check"
 	"github.com/absender/absender/domain/group"
 	"github.com/absender/absender/domain/login"
@@ -308,6 +310,18 @@ func (r *Reader) Messages(ctx context.Context, f MessageFilter, limit int) ([]Me
 	var rows []MessageRow
 	err := r.db.NewRaw(`SELECT `+messageColumns+` FROM rm_messages`+where+` ORDER BY seq DESC LIMIT ?`, append(args, limit)...).Scan(ctx, &rows)
 	return rows, err
+}
+
+// FinishedMessages returns those of ids whose message is finished (SENT,
+// FAILED, REJECTED or CANCELLED: message.Status.Final), in no order.
+func (r *Reader) FinishedMessages(ctx context.Context, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var done []string
+	err := r.db.NewRaw(`SELECT id FROM rm_messages WHERE id IN (?) AND status IN (?)`, bun.In(ids),
+		bun.In([]string{string(message.StatusSent), string(message.StatusFailed), string(message.StatusRejected), string(message.StatusCancelled)})).Scan(ctx, &done)
+	return done, err
 }
 
 // CountMessages counts the messages f selects, whatever its cursor.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
@@ -20,6 +19,7 @@ import (
 	"github.com/absender/absender/domain/system"
 	"github.com/absender/absender/domain/tenant"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/tokenusage"
 )
 
 // Reader answers queries from the read models. Its hot queries run as
@@ -41,7 +41,7 @@ type Reader struct {
 	tenants    map[string]TenantRow
 	users      map[string]UserRow
 	options    map[optionsKey][]options.Option
-	tokenUse   map[string]time.Time // last usage written, per token
+	usage      *tokenusage.Store
 }
 
 type optionsKey struct {
@@ -55,7 +55,7 @@ const cacheLimit = 20000
 // NewReader reads through db (the read pool). generation, when not nil,
 // lets it keep system and tenant facts in memory between changes.
 func NewReader(db *bun.DB, generation func() uint64) *Reader {
-	return &Reader{db: db, generation: generation, tenants: map[string]TenantRow{},
+	return &Reader{db: db, generation: generation, usage: tokenusage.New(db), tenants: map[string]TenantRow{},
 		users: map[string]UserRow{}, options: map[optionsKey][]options.Option{}}
 }
 
@@ -434,6 +434,20 @@ func (r *Reader) MailboxesOfTenant(ctx context.Context, tenantID string) ([]Mail
 	return rows, err
 }
 
+// GlobalMailboxesWithKeys returns the ids of the global mailboxes of
+// tenants other than exceptTenant whose address key is one of keys (the
+// candidates a sender may use across tenants; the caller loads their
+// streams for the authoritative state).
+func (r *Reader) GlobalMailboxesWithKeys(ctx context.Context, exceptTenant string, keys []string) ([]string, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	var ids []string
+	err := r.db.NewRaw(`SELECT id FROM rm_mailboxes WHERE global = ? AND tenant_id <> ? AND address_key IN (?)`,
+		true, exceptTenant, bun.In(keys)).Scan(ctx, &ids)
+	return ids, err
+}
+
 // GrantRow is one grant of a mailbox.
 type GrantRow struct {
 	Kind     string `bun:"grantee_kind"`
@@ -626,26 +640,28 @@ type TokenRow struct {
 	Revoked    bool    `bun:"revoked"`
 }
 
-const tokenColumns = `id, user_id, tenant_id, role, name, secret_hash, created_at,
-	(SELECT u.last_used_at FROM api_token_usage u WHERE u.token_id = rm_tokens.id) AS last_used_at, revoked`
+const tokenColumns = `id, user_id, tenant_id, role, name, secret_hash, created_at, revoked`
 
-// TokenUsed records that a token was used now (at most once a minute per
-// token and process: see api_token_usage).
-func (r *Reader) TokenUsed(ctx context.Context, tokenID string, now time.Time) error {
-	r.mu.Lock()
-	if r.tokenUse == nil {
-		r.tokenUse = map[string]time.Time{}
+// TokenUsage is the token-usage store the token rows' LastUsedAt is read
+// from, and the authenticator records usage in.
+func (r *Reader) TokenUsage() *tokenusage.Store { return r.usage }
+
+// withLastUsed fills the tokens' LastUsedAt from the token-usage store.
+func (r *Reader) withLastUsed(ctx context.Context, rows []TokenRow) ([]TokenRow, error) {
+	ids := make([]string, len(rows))
+	for i, t := range rows {
+		ids[i] = t.ID
 	}
-	last := r.tokenUse[tokenID]
-	if now.Sub(last) < time.Minute {
-		r.mu.Unlock()
-		return nil
+	used, err := r.usage.LastUsed(ctx, ids...)
+	if err != nil {
+		return nil, err
 	}
-	r.tokenUse[tokenID] = now
-	r.mu.Unlock()
-	_, err := r.db.NewRaw(`INSERT INTO api_token_usage (token_id, last_used_at) VALUES (?, ?)
-		ON CONFLICT (token_id) DO UPDATE SET last_used_at = excluded.last_used_at`, tokenID, now.UTC().Format(TimeFormat)).Exec(ctx)
-	return err
+	for i, t := range rows {
+		if at, ok := used[t.ID]; ok {
+			rows[i].LastUsedAt = &at
+		}
+	}
+	return rows, nil
 }
 
 // Token reads one token.
@@ -657,21 +673,29 @@ func (r *Reader) Token(ctx context.Context, id string) (TokenRow, error) {
 	if len(rows) == 0 {
 		return TokenRow{}, ErrNotFound
 	}
+	rows, err := r.withLastUsed(ctx, rows)
+	if err != nil {
+		return TokenRow{}, err
+	}
 	return rows[0], nil
 }
 
 // TokensOfUser reads a user's active tokens, oldest first.
 func (r *Reader) TokensOfUser(ctx context.Context, userID string) ([]TokenRow, error) {
 	var rows []TokenRow
-	err := r.db.NewRaw(`SELECT `+tokenColumns+` FROM rm_tokens WHERE user_id = ? AND revoked = ? ORDER BY created_at`, userID, false).Scan(ctx, &rows)
-	return rows, err
+	if err := r.db.NewRaw(`SELECT `+tokenColumns+` FROM rm_tokens WHERE user_id = ? AND revoked = ? ORDER BY created_at`, userID, false).Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	return r.withLastUsed(ctx, rows)
 }
 
 // SystemTokens reads the active tokens without a user.
 func (r *Reader) SystemTokens(ctx context.Context) ([]TokenRow, error) {
 	var rows []TokenRow
-	err := r.db.NewRaw(`SELECT `+tokenColumns+` FROM rm_tokens WHERE user_id IS NULL AND revoked = ? ORDER BY created_at`, false).Scan(ctx, &rows)
-	return rows, err
+	if err := r.db.NewRaw(`SELECT `+tokenColumns+` FROM rm_tokens WHERE user_id IS NULL AND revoked = ? ORDER BY created_at`, false).Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	return r.withLastUsed(ctx, rows)
 }
 
 // AuditRow is one audit entry.

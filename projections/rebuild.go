@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/absender/absender/database"
 	"github.com/absender/absender/eventstore"
 )
 
@@ -88,12 +87,7 @@ func Rebuild(ctx context.Context, store *eventstore.Store, p Tabled, progress Pr
 	defer func() { _ = tx.Rollback() }()
 	ptx := newBatchTx(db.Write, tx)
 	group := p.Name()
-	lock := `SELECT offset_acked FROM events_offsets WHERE consumer_group = ? FOR UPDATE`
-	if db.Kind == database.SQLite {
-		lock = `SELECT offset_acked FROM events_offsets WHERE consumer_group = ?` // BEGIN IMMEDIATE already excludes writers
-	}
-	var locked []int64
-	if err := ptx.Scan(ctx, &locked, lock, group); err != nil {
+	if err := store.LockGroup(ctx, tx, group); err != nil {
 		return Rebuilt{}, fmt.Errorf("rebuild %s: lock consumer group: %w", group, err)
 	}
 	for _, t := range p.Tables() {
@@ -126,12 +120,10 @@ func Rebuild(ctx context.Context, store *eventstore.Store, p Tabled, progress Pr
 			last = time.Now()
 		}
 	}
-	if err := ptx.Exec(ctx, `INSERT INTO events_offsets (consumer_group, offset_acked, last_processed_transaction_id) VALUES (?, ?, `+txParam(db.Kind)+`)
-		ON CONFLICT (consumer_group) DO UPDATE SET offset_acked = excluded.offset_acked, last_processed_transaction_id = excluded.last_processed_transaction_id`,
-		group, pos.Offset, fmt.Sprint(pos.TxID)); err != nil {
+	if err := ptx.Flush(ctx); err != nil {
 		return Rebuilt{}, fmt.Errorf("rebuild %s: move consumer group: %w", group, err)
 	}
-	if err := ptx.Flush(ctx); err != nil {
+	if err := store.MoveGroup(ctx, tx, group, pos); err != nil {
 		return Rebuilt{}, fmt.Errorf("rebuild %s: move consumer group: %w", group, err)
 	}
 	// Every parked event of the group was replayed (R35); what failed
@@ -298,13 +290,6 @@ func (rb *rebuild) park(rec eventstore.Record, cause error) {
 func (rb *rebuild) exec(ctx context.Context, q string) error {
 	_, err := rb.tx.conn.ExecContext(ctx, q)
 	return err
-}
-
-func txParam(k database.Kind) string {
-	if k == database.Postgres {
-		return "CAST(? AS xid8)"
-	}
-	return "CAST(? AS INTEGER)"
 }
 
 // ByName finds projections by consumer-group name ("" or "all": every one).

@@ -604,6 +604,32 @@ func TestR25_RetentionPurges(t *testing.T) {
 	})
 }
 
+// R25: retention purges finished messages only, and a message still
+// being delivered past its retention does not hold back a finished one
+// behind it: PurgeExpired pages through the content store's expired
+// contents and asks the messages read model which are finished.
+func TestR25_RetentionSkipsUnfinishedMessages(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		slow := message.RetryPolicy{MaxAttempts: 3, First: time.Hour, Factor: 1}
+		e := newEnv(t, db, server.Options{App: app.Config{Retry: slow, MessageRetention: time.Millisecond}, Saga: saga.Options{Sweep: time.Hour}})
+		e.smtp.SetDataReplies(&smtp.SMTPError{Code: 451, Message: "later"})
+		retrying := e.send(message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Subject: "retrying", Text: "x"})
+		waitFor(t, func() bool { return strings.HasSuffix(joined(e.events(retrying)), "DeliveryFailed") })
+		sent := e.send(message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Subject: "sent", Text: "x"})
+		e.await(sent)
+		n, err := e.srv.App.PurgeExpired(context.Background(), 1) // the retrying message's content expired first
+		if err != nil || n != 1 {
+			t.Fatalf("PurgeExpired(1): got %d, %v, want 1 purged", n, err)
+		}
+		if _, err := e.srv.App.MessageContent(context.Background(), sent); !errors.Is(err, app.ErrContentPurged) {
+			t.Errorf("content of the sent message: got %v, want ErrContentPurged", err)
+		}
+		if _, err := e.srv.App.MessageContent(context.Background(), retrying); err != nil {
+			t.Errorf("content of the retrying message: got %v, want it kept until the message is finished", err)
+		}
+	})
+}
+
 // R23: the same idempotency key of the same user returns the same message
 // and sends once; another user's same key is another message.
 func TestR23_IdempotencyKeyScopedToTheUser(t *testing.T) {

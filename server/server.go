@@ -122,9 +122,13 @@ func New(opt Options) (*Server, error) {
 		return nil, err
 	}
 	s.Store = eventstore.New(opt.DB, eventstore.Options{Registry: reg, Logger: opt.Log})
+	s.Reader = projections.NewReader(opt.DB.Read, s.Store.Generation)
 	if opt.Keyring != nil {
 		cfg := opt.App
 		cfg.Store, cfg.Keyring = s.Store, opt.Keyring
+		if cfg.Reader == nil {
+			cfg.Reader = s.Reader
+		}
 		if !opt.NoSaga && cfg.OnQueued == nil {
 			cfg.OnQueued = func(ctx context.Context, id string) { s.Saga.Due(id, telemetry.TraceParent(ctx)) }
 		}
@@ -152,7 +156,6 @@ func New(opt Options) (*Server, error) {
 			}
 		}
 	}
-	s.Reader = projections.NewReader(opt.DB.Read, s.Store.Generation)
 	s.History = history.NewService(s.Store)
 	if opt.Projections == nil {
 		opt.Projections = projectionsOf(projections.All())

@@ -39,15 +39,17 @@ var allowedImports = map[string][]string{
 	"fanout":     {"envelope", "eventstore"},
 
 	// Layer 3 — adapters and models over the domain.
-	"authz":     {"domain/..."},
-	"transport": {"domain/...", "telemetry"},
-	"history":   {"domain/...", "eventstore"},
+	"authz":      {"domain/..."},
+	"transport":  {"domain/...", "telemetry"},
+	"history":    {"domain/...", "eventstore"},
+	"tokenusage": {},
+	"content":    {"domain/...", "keyring"},
 	"projections": {
-		"database", "domain/...", "envelope", "eventstore", "telemetry",
+		"database", "domain/...", "envelope", "eventstore", "telemetry", "tokenusage",
 	},
 
 	// Layer 4 — the command side.
-	"app": {"domain/...", "eventstore", "keyring", "telemetry"},
+	"app": {"content", "domain/...", "eventstore", "keyring", "projections", "telemetry"},
 
 	// Layer 5 — users of the command side: the saga (side effects), the seed,
 	// the GraphQL API.

@@ -1,0 +1,4 @@
+package intruder
+
+// Tests are exempt.
+const inTest = `SELECT * FROM rm_things`
