@@ -29,7 +29,9 @@ test:
 	else \
 		echo "PostgreSQL suites: ON (each test creates its own database on $$ABSENDER_TEST_POSTGRES_URL)"; \
 	fi
-	$(GO) test -race -timeout 20m $(TESTFLAGS) ./...
+	$(GO) test -race -timeout 30m $(TESTFLAGS) ./...
+	@echo "Paging 10,000 users while users are added (SPEC §4), without the race detector (under it the test pages 2,000):"
+	$(GO) test -timeout 10m $(TESTFLAGS) -run '^TestConnectionsR19_PagingStableUnderConcurrentWrites$$' ./e2e/
 
 ## bench: benchmarks with their baselines (see docs/BENCHMARKS.md)
 bench:
