@@ -495,3 +495,27 @@ func TestR23_ResolutionEqual(t *testing.T) {
 		}
 	}
 }
+
+// TestR17_ResolveErrorIsAnInterface: a resolution's error is nil on
+// success — a nil interface, not a typed nil *domain.Error, so err != nil
+// holds only for a refusal — and a refusal is a *domain.Error that
+// errors.Is and errors.As find.
+func TestR17_ResolveErrorIsAnInterface(t *testing.T) {
+	w := defaultWorld()
+	var err error
+	if _, err = message.Resolve(from("info@celanio.com"), w.facts()); err != nil {
+		t.Errorf("Resolve: got %#v, want a nil error", err)
+	}
+	if _, err = message.ResolveTest(message.Target{Transport: domain.TransportSystemServer}, w.facts()); err != nil {
+		t.Errorf("ResolveTest: got %#v, want a nil error", err)
+	}
+	_, err = message.Resolve(from("mallory@evil.example"), w.facts())
+	var de *domain.Error
+	if !errors.Is(err, domain.ErrFromNotAllowed) || !errors.As(err, &de) || de.Field != "from" {
+		t.Errorf("Resolve: got %v, want FROM_NOT_ALLOWED naming from", err)
+	}
+	_, err = message.ResolveTest(message.Target{Transport: domain.TransportTenantServer}, w.facts())
+	if !errors.Is(err, domain.ErrSendingDisabled) {
+		t.Errorf("ResolveTest: got %v, want SENDING_DISABLED", err)
+	}
+}
