@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -39,64 +38,41 @@ func IdempotentMessageID(userID, key string) string {
 }
 
 // SendMessage queues a message of the request's user after the checks of
-// R17, in its order: permission (the caller's user), idempotent replay,
+// R17, in its order (message.Queue decides them): permission (the caller's
+// user), idempotent replay (here: it reads the message the key names),
 // R1/R2, From, Reply-To, then R22 and R5 field by field. It returns the
 // message id; a refused message leaves nothing behind.
 func (s *Service) SendMessage(ctx context.Context, d message.Draft, idempotencyKey string) (string, Result, error) {
 	req := RequestFrom(ctx)
-	if req.Actor.UserID == "" {
-		return "", Result{}, domain.Forbidden("messages are sent as a user; this token has none")
+	in := message.QueueInput{UserID: req.Actor.UserID, IdempotencyKey: idempotencyKey, Draft: d}
+	if err := in.CheckRequester(); err != nil {
+		return "", Result{}, err
 	}
-	id := s.newID()
-	if idempotencyKey != "" {
-		if err := domain.CheckLine("idempotencyKey", idempotencyKey, message.MaxIdempotencyKey); err != nil {
-			return "", Result{}, err // R34
-		}
-		id = IdempotentMessageID(req.Actor.UserID, idempotencyKey)
-		if res, ok, err := s.existing(ctx, id, d); err != nil || ok {
-			return id, res, err
-		}
-	}
-	parsed, parseErr := message.ParseSenders(d)
-	var keys []string
-	if parseErr == nil {
-		keys = append(keys, domain.AddressKey(parsed.From.Address))
-		if parsed.ReplyTo != nil {
-			keys = append(keys, domain.AddressKey(parsed.ReplyTo.Address))
+	if idempotencyKey == "" {
+		in.MessageID = s.newID()
+	} else {
+		in.MessageID = IdempotentMessageID(in.UserID, idempotencyKey)
+		if res, ok, err := s.existing(ctx, in.MessageID, d); err != nil || ok {
+			return in.MessageID, res, err
 		}
 	}
-	f, err := s.messageFacts(ctx, req.Actor.UserID, req.Actor.TenantID, keys)
+	var err error
+	if in.Facts, err = s.messageFacts(ctx, in.UserID, req.Actor.TenantID, message.AddressKeys(d)); err != nil {
+		return "", Result{}, err
+	}
+	dec, err := message.Queue(in)
 	if err != nil {
 		return "", Result{}, err
 	}
-	if f.Tenant.Transport == domain.TransportNone {
-		_, rerr := message.Resolve(message.Request{Kind: message.KindMessage}, f)
-		return "", Result{}, rerr
-	}
-	if parseErr != nil {
-		return "", Result{}, parseErr
-	}
-	r, rerr := message.Resolve(message.Request{Kind: message.KindMessage, From: parsed.From, FromNamed: parsed.FromNamed,
-		ReplyTo: parsed.ReplyTo, ReplyToNamed: parsed.ReplyNamed}, f)
-	if rerr != nil {
-		return "", Result{}, rerr
-	}
-	p, err := message.Validate(parsed, d, r.SMTPUTF8)
-	if err != nil {
-		return "", Result{}, err
-	}
-	p.From.Name = r.FromName
-	q := message.MessageQueued{MessageID: id, TenantID: f.Viewer.TenantID, UserID: req.Actor.UserID, Kind: message.KindMessage,
-		From: p.From, FromNamed: p.FromNamed, ReplyTo: p.ReplyTo, To: p.To, Cc: p.Cc, Bcc: p.Bcc, Subject: p.Subject, Size: p.Size, IdempotencyKey: idempotencyKey}
-	// The checks above resolved the transport already (R17 and R5 need
-	// it): that resolution, with the versions it read, is recorded with
-	// the message, and the saga's resolver finds the message resolved.
-	res, err := s.queue(ctx, q, p.Content, message.TransportResolved{MessageID: id, TenantID: q.TenantID, Resolution: r})
+	// The decision resolved the transport already (R17 and R5 need it):
+	// that resolution, with the versions it read, is recorded with the
+	// message, and the saga's resolver finds the message resolved.
+	res, err := s.queue(ctx, dec.Queued, dec.Content, dec.Events()[1:]...)
 	if errors.Is(err, eventstore.ErrConflict) && idempotencyKey != "" {
 		// The same key won a race: answer with that message.
-		res, _, err = s.existing(ctx, id, d)
+		res, _, err = s.existing(ctx, in.MessageID, d)
 	}
-	return id, res, err
+	return in.MessageID, res, err
 }
 
 // existing finds a queued message (idempotent replay, R23): the same
@@ -168,85 +144,63 @@ func (s *Service) metadata(req Request, tenantID string) eventstore.Metadata {
 // SendTestMail queues a test mail (R6) to one address through the system
 // server (tenantID and mailboxID empty), a tenant's server (tenantID) or
 // one of its authenticated mailboxes (mailboxID) — also while R1–R3 would
-// not use that server. Permission is the caller's to check.
+// not use that server; message.QueueTest decides it. Permission is the
+// caller's to check.
 func (s *Service) SendTestMail(ctx context.Context, tenantID, mailboxID, to string) (string, Result, error) {
-	rcpt, _, err := message.ParseMailbox("to", to)
-	if err != nil {
-		return "", Result{}, err
-	}
-	var (
-		settings domain.ServerSettings
-		target   message.Target
-		where    string
-	)
+	in := message.QueueTestInput{UserID: RequestFrom(ctx).Actor.UserID, To: to, TenantID: tenantID, MailboxID: mailboxID}
 	switch {
 	case mailboxID != "":
 		var m mailbox.State
 		if err := s.loadStream(ctx, domain.StreamMailbox, mailboxID, &m); err != nil {
 			return "", Result{}, err
 		}
-		if !m.Exists() || (tenantID != "" && m.TenantID() != tenantID) {
-			return "", Result{}, domain.NotFound("mailbox")
+		if m.Exists() {
+			in.Mailbox = &message.TestMailbox{TenantID: m.TenantID(), Address: m.Address()}
+			if ms, ok := m.Settings(); ok {
+				in.Mailbox.Settings = &ms
+			}
 		}
-		ms, ok := m.Settings()
-		if !ok {
-			return "", Result{}, domain.InvalidInput("mailboxId", "the mailbox has no own server settings")
-		}
-		settings, target, tenantID, where = ms, message.Target{Transport: domain.TransportMailbox, MailboxID: mailboxID}, m.TenantID(), "the mailbox "+m.Address()
 	case tenantID != "":
 		var t tenant.State
 		if err := s.loadStream(ctx, domain.StreamTenant, tenantID, &t); err != nil {
 			return "", Result{}, err
 		}
-		if !t.Exists() {
-			return "", Result{}, domain.NotFound("tenant")
+		if t.Exists() {
+			in.Tenant = &message.TestTenant{Name: t.Name()}
+			if ts, ok := t.Server(); ok {
+				in.Tenant.Server = &ts
+			}
 		}
-		ts, ok := t.Server()
-		if !ok {
-			return "", Result{}, domain.InvalidInput("tenantId", "the tenant has no mail server of its own")
-		}
-		settings, target, where = ts, message.Target{Transport: domain.TransportTenantServer}, "the mail server of tenant "+t.Name()
 	default:
 		var sys system.State
 		if err := s.loadStream(ctx, domain.StreamSystem, "system", &sys); err != nil {
 			return "", Result{}, err
 		}
-		ss, ok := sys.Settings()
-		if !ok {
-			return "", Result{}, domain.InvalidInput("tenantId", "no system mail server is configured")
+		if ss, ok := sys.Settings(); ok {
+			in.SystemServer = &ss
 		}
-		settings, target, where = ss, message.Target{Transport: domain.TransportSystemServer}, "the system mail server"
 	}
-	from, _, err := message.ParseMailbox("senderAddress", settings.SenderAddress)
+	in.MessageID = s.newID()
+	dec, err := message.QueueTest(in)
 	if err != nil {
 		return "", Result{}, err
 	}
-	from.Name = settings.SenderName
-	if err := message.CheckUTF8("to", rcpt.Address, settings.SMTPUTF8); err != nil {
-		return "", Result{}, err
-	}
-	host := settings.Host
-	if settings.Auth == domain.AuthMicrosoftGraph {
-		host = "Microsoft Graph"
-	}
-	body := fmt.Sprintf("This is a test mail from Absender, sent through %s (%s).\n\nIf you can read this, the settings work.\n", where, host)
-	id := s.newID()
-	q := message.MessageQueued{MessageID: id, TenantID: tenantID, UserID: RequestFrom(ctx).Actor.UserID, Kind: message.KindTest,
-		From: from, To: []message.Mailbox{rcpt}, Subject: "Absender test mail", Size: len(body) + 18, Target: &target}
-	res, err := s.queue(ctx, q, message.Content{Text: body})
-	return id, res, err
+	res, err := s.queue(ctx, dec.Queued, dec.Content, dec.Events()[1:]...)
+	return in.MessageID, res, err
 }
 
 // SubmitSupportRequest sends a user's support request (R7) to the
 // effective support address, From the tenant's system mailbox (R8),
-// Reply-To the user, through the normal resolution.
+// Reply-To the user, through the normal resolution; message.QueueSupport
+// decides it.
 func (s *Service) SubmitSupportRequest(ctx context.Context, subject, body string) (string, Result, error) {
 	req := RequestFrom(ctx)
-	if req.Actor.UserID == "" {
-		return "", Result{}, domain.Forbidden("support requests are sent as a user; this token has none")
+	in := message.QueueSupportInput{UserID: req.Actor.UserID, Subject: subject, Body: body, Version: s.version}
+	if err := in.CheckRequester(); err != nil {
+		return "", Result{}, err
 	}
-	f, err := s.messageFacts(ctx, req.Actor.UserID, req.Actor.TenantID, nil)
-	if err != nil {
+	var err error
+	if in.Facts, err = s.messageFacts(ctx, in.UserID, req.Actor.TenantID, nil); err != nil {
 		return "", Result{}, err
 	}
 	var sys system.State
@@ -254,69 +208,17 @@ func (s *Service) SubmitSupportRequest(ctx context.Context, subject, body string
 		return "", Result{}, err
 	}
 	var t tenant.State
-	if err := s.loadStream(ctx, domain.StreamTenant, f.Viewer.TenantID, &t); err != nil {
+	if err := s.loadStream(ctx, domain.StreamTenant, in.Facts.Viewer.TenantID, &t); err != nil {
 		return "", Result{}, err
 	}
-	if f.Tenant.Transport == domain.TransportNone {
-		_, rerr := message.Resolve(message.Request{Kind: message.KindSupport}, f)
-		return "", Result{}, rerr
-	}
-	subject, err = domain.NewSubject("subject", subject)
-	if err != nil {
-		return "", Result{}, err // R22, R34
-	}
-	if err := domain.CheckBody("body", body); err != nil {
-		return "", Result{}, err
-	}
-	support := t.SupportAddress(sys.Support())
-	if support == "" {
-		return "", Result{}, domain.InvalidInput("supportAddress", "no support address is configured")
-	}
-	to, _, err := message.ParseMailbox("supportAddress", support)
+	in.Support, in.TenantName, in.TenantSupportAddress = sys.Support(), t.Name(), t.OwnSupportAddress()
+	in.MessageID = s.newID()
+	dec, err := message.QueueSupport(in)
 	if err != nil {
 		return "", Result{}, err
 	}
-	from := message.Mailbox{Name: f.Tenant.SystemMailboxName, Address: f.Tenant.SystemMailboxAddress}
-	var replyTo *message.Mailbox
-	if f.Viewer.Email != "" {
-		replyTo = &message.Mailbox{Name: f.Viewer.DisplayName, Address: f.Viewer.Email}
-	}
-	if sys.Support().AttachSystemInfo {
-		body += "\n\n-- \n" + s.systemInfo(f, t)
-	}
-	if len(subject)+len(body) > message.MaxSize {
-		return "", Result{}, domain.InvalidInput("body", "the request is too large")
-	}
-	id := s.newID()
-	q := message.MessageQueued{MessageID: id, TenantID: f.Viewer.TenantID, UserID: req.Actor.UserID, Kind: message.KindSupport,
-		From: from, ReplyTo: replyTo, To: []message.Mailbox{to}, Subject: subject, Size: len(subject) + len(body)}
-	res, err := s.queue(ctx, q, message.Content{Text: body})
-	return id, res, err
-}
-
-// systemInfo is R7's configuration summary: never a secret, a host name
-// at most.
-func (s *Service) systemInfo(f message.Facts, t tenant.State) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Absender %s\n", s.version)
-	fmt.Fprintf(&b, "Tenant: %s (%s)\n", t.Name(), t.ID())
-	fmt.Fprintf(&b, "User: %s <%s>, role %s\n", f.Viewer.DisplayName, f.Viewer.Email, f.Viewer.Role)
-	fmt.Fprintf(&b, "Effective transport: %s\n", f.Tenant.Transport)
-	describe := func(label string, st *domain.ServerSettings) {
-		if st == nil {
-			fmt.Fprintf(&b, "%s: none\n", label)
-			return
-		}
-		if st.Auth == domain.AuthMicrosoftGraph {
-			fmt.Fprintf(&b, "%s: Microsoft Graph, sender %s\n", label, st.SenderAddress)
-			return
-		}
-		fmt.Fprintf(&b, "%s: %s port %d, %s, auth %s, sender %s, smtpUtf8 %t\n", label, st.Host, st.EffectivePort(), st.Encryption, st.Auth, st.SenderAddress, st.SMTPUTF8)
-	}
-	describe("System server", f.SystemSettings)
-	describe("Tenant server", f.TenantSettings)
-	fmt.Fprintf(&b, "Policy: allowSystemServer %t, allowOwnServer %t\n", f.Tenant.Policy.AllowSystemServer, f.Tenant.Policy.AllowOwnServer)
-	return b.String()
+	res, err := s.queue(ctx, dec.Queued, dec.Content, dec.Events()[1:]...)
+	return in.MessageID, res, err
 }
 
 // PurgeMessageContent erases a message's content now (R25); the history

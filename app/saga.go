@@ -116,7 +116,10 @@ func (s *Service) resolve(ctx context.Context, m *message.State) (r message.Reso
 		if err != nil {
 			return message.Resolution{}, f, &domain.Error{Code: domain.CodeInternal, Message: err.Error()}
 		}
-		r, rerr := message.ResolveTest(*q.Target, f)
+		r, err := message.ResolveTest(*q.Target, f)
+		if err != nil && !errors.As(err, &rerr) {
+			rerr = &domain.Error{Code: domain.CodeInternal, Message: err.Error()}
+		}
 		return r, f, rerr
 	}
 	keys := []string{domain.AddressKey(q.From.Address)}
@@ -134,7 +137,10 @@ func (s *Service) resolve(ctx context.Context, m *message.State) (r message.Reso
 	if err != nil {
 		return message.Resolution{}, f, &domain.Error{Code: domain.CodeInternal, Message: err.Error()}
 	}
-	r, rerr = message.Resolve(req, f)
+	r, err = message.Resolve(req, f)
+	if err != nil && !errors.As(err, &rerr) {
+		rerr = &domain.Error{Code: domain.CodeInternal, Message: err.Error()}
+	}
 	return r, f, rerr
 }
 

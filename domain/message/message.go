@@ -1,10 +1,12 @@
 // Package message is the message aggregate of the send saga (R17, R22–R25):
 // one outgoing e-mail from MessageQueued to MessageSent, MessageFailed,
 // MessageRejected or MessageCancelled, with every resolution and attempt in between recorded.
-// It holds the pure rules — validation (R22, R5), the explained transport
-// resolution (R16, R2, R3, R1, R6), the retry schedule (R23) and the
-// decisions of each step — and no I/O: the command layer gathers facts and
-// the saga talks to servers.
+// It holds the pure rules — the deciders that queue a message (Queue, in
+// R17's order; QueueTest, R6; QueueSupport, R7), validation (R22, R5), the
+// explained transport resolution (R16, R2, R3, R1, R6), the retry schedule
+// (R23) and the decisions of each step — and no I/O: the command layer
+// gathers facts, decides here and appends, and the saga talks to servers.
+// Every error is a *domain.Error returned as error, nil on success.
 //
 // Decisions where the SPEC is silent:
 //   - A From or Reply-To that cannot be parsed, or whose display name holds
@@ -21,6 +23,14 @@
 //     support requests (R7) are resolved like any message of the user, From
 //     the tenant's system mailbox, but their Reply-To (the user's own
 //     address) is not checked against the Reply-To options.
+//   - A test mail's recipient is checked before its server: an invalid
+//     recipient is INVALID_INPUT (to) even for a mailbox or tenant that is
+//     NOT_FOUND. A support request has no Reply-To when the user has no
+//     e-mail address; its size, with the system information, is bounded by
+//     MaxSize (INVALID_INPUT body).
+//   - The idempotent replay (R23, second in R17's order) is the command
+//     layer's: it reads the message the key names and compares with
+//     SameContent. Queue's CheckRequester runs before it.
 //   - An attempt recorded but without outcome when the saga resumes (a crash
 //     between DeliveryAttempted and the server's answer) counts as a
 //     temporary failure "interrupted": it may have been sent, and the next

@@ -107,10 +107,11 @@ type Request struct {
 }
 
 // Resolve decides what sends a message of the viewer (R17 then R16 with
-// R1–R3 on top) and explains it. The error is SENDING_DISABLED,
-// FROM_NOT_ALLOWED or REPLY_TO_NOT_ALLOWED, with the resolution so far (its
-// skipped candidates say why).
-func Resolve(req Request, f Facts) (Resolution, *domain.Error) {
+// R1–R3 on top) and explains it. The error, nil on success, is a
+// *domain.Error with the code SENDING_DISABLED, FROM_NOT_ALLOWED or
+// REPLY_TO_NOT_ALLOWED, returned with the resolution so far (its skipped
+// candidates say why).
+func Resolve(req Request, f Facts) (Resolution, error) {
 	res := Resolution{Versions: f.Versions, Skipped: []Skipped{}}
 	res.Skipped = append(res.Skipped, serverSkips(f)...)
 	if f.Tenant.Transport == domain.TransportNone || f.Tenant.Transport == (domain.TransportKind{}) {
@@ -157,7 +158,9 @@ func Resolve(req Request, f Facts) (Resolution, *domain.Error) {
 }
 
 // ResolveTest resolves a test mail (R6): its target, whatever R1–R3 say.
-func ResolveTest(t Target, f Facts) (Resolution, *domain.Error) {
+// The error, nil on success, is a *domain.Error SENDING_DISABLED when the
+// target has no settings any more.
+func ResolveTest(t Target, f Facts) (Resolution, error) {
 	res := Resolution{Rule: RuleTestMail, Transport: t.Transport, MailboxID: t.MailboxID, Versions: f.Versions, Skipped: []Skipped{}}
 	var s *domain.ServerSettings
 	switch t.Transport {

@@ -2,6 +2,7 @@ package message_test
 
 import (
 	"encoding/json"
+	"errors"
 	"maps"
 	"reflect"
 	"strings"
@@ -89,11 +90,27 @@ func from(address string) message.Request {
 	return message.Request{Kind: message.KindMessage, From: message.Mailbox{Address: address}}
 }
 
-func code(e *domain.Error) domain.Code {
-	if e == nil {
+// code is the code of a *domain.Error in err's chain, "" for nil; any
+// other error fails the test.
+func code(t *testing.T, err error) domain.Code {
+	t.Helper()
+	if err == nil {
 		return ""
 	}
+	var e *domain.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("got %T %v, want a *domain.Error", err, err)
+	}
 	return e.Code
+}
+
+// field is the field a *domain.Error in err's chain names.
+func field(err error) string {
+	var e *domain.Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
 }
 
 func hasSkip(r message.Resolution, candidate, reasonPart string) bool {
@@ -320,11 +337,11 @@ func TestR16_R2_R3_R1_Resolve(t *testing.T) {
 			}
 			f := w.facts()
 			got, rerr := message.Resolve(tc.req, f)
-			if code(rerr) != tc.code {
+			if code(t, rerr) != tc.code {
 				t.Fatalf("got error %v, want code %q", rerr, tc.code)
 			}
-			if rerr != nil && rerr.Field != tc.field {
-				t.Errorf("got field %q, want %q", rerr.Field, tc.field)
+			if rerr != nil && field(rerr) != tc.field {
+				t.Errorf("got field %q, want %q", field(rerr), tc.field)
 			}
 			if tc.code == "" || tc.code == domain.CodeSendingDisabled {
 				if got.Transport != tc.tr {
@@ -415,7 +432,7 @@ func TestR6_ResolveTestIgnoresR1ToR3(t *testing.T) {
 			}
 			f := w.facts()
 			got, rerr := message.ResolveTest(tc.target, f)
-			if code(rerr) != tc.code {
+			if code(t, rerr) != tc.code {
 				t.Fatalf("got error %v, want code %q", rerr, tc.code)
 			}
 			if tc.code != "" {
@@ -476,5 +493,29 @@ func TestR23_ResolutionEqual(t *testing.T) {
 		if r.Equal(c) {
 			t.Errorf("%s changed: got equal, want unequal", name)
 		}
+	}
+}
+
+// TestR17_ResolveErrorIsAnInterface: a resolution's error is nil on
+// success — a nil interface, not a typed nil *domain.Error, so err != nil
+// holds only for a refusal — and a refusal is a *domain.Error that
+// errors.Is and errors.As find.
+func TestR17_ResolveErrorIsAnInterface(t *testing.T) {
+	w := defaultWorld()
+	var err error
+	if _, err = message.Resolve(from("info@celanio.com"), w.facts()); err != nil {
+		t.Errorf("Resolve: got %#v, want a nil error", err)
+	}
+	if _, err = message.ResolveTest(message.Target{Transport: domain.TransportSystemServer}, w.facts()); err != nil {
+		t.Errorf("ResolveTest: got %#v, want a nil error", err)
+	}
+	_, err = message.Resolve(from("mallory@evil.example"), w.facts())
+	var de *domain.Error
+	if !errors.Is(err, domain.ErrFromNotAllowed) || !errors.As(err, &de) || de.Field != "from" {
+		t.Errorf("Resolve: got %v, want FROM_NOT_ALLOWED naming from", err)
+	}
+	_, err = message.ResolveTest(message.Target{Transport: domain.TransportTenantServer}, w.facts())
+	if !errors.Is(err, domain.ErrSendingDisabled) {
+		t.Errorf("ResolveTest: got %v, want SENDING_DISABLED", err)
 	}
 }

@@ -130,12 +130,13 @@ func ResolveTransport(sys system.Facts, hasOwnServer bool, p Policy) domain.Tran
 	return domain.TransportNone
 }
 
-// SupportAddress is the effective support address (R7): the tenant's own
-// when it has one and the system allows tenant addresses, else the system's.
-// "" means none (support requests are then INVALID_INPUT, field supportAddress).
-func (s *State) SupportAddress(sys system.Support) string {
-	if sys.AllowTenantAddress && s.supportAddress != "" {
-		return s.supportAddress
+// EffectiveSupportAddress is the support address a support request of the
+// tenant goes to (R7): its own (OwnSupportAddress) when it has one and the
+// system allows tenant addresses, else the system's. "" means none
+// (support requests are then INVALID_INPUT, field supportAddress).
+func EffectiveSupportAddress(own string, sys system.Support) string {
+	if sys.AllowTenantAddress && own != "" {
+		return own
 	}
 	return sys.Address
 }
