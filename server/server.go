@@ -160,7 +160,7 @@ func New(opt Options) (*Server, error) {
 	if opt.Projections == nil {
 		opt.Projections = projectionsOf(projections.All())
 	}
-	s.Runner = projections.NewRunner(s.Store, opt.Log, opt.Projections...)
+	s.Runner = projections.NewRunner(s.Store, opt.DB, opt.Log, opt.Projections...)
 	// checkMailServer checks with the transports that send, or, when this
 	// process sends nothing or tests replaced them, with its own.
 	checker, ok := s.sender.(graph.ServerChecker)
@@ -194,6 +194,10 @@ func New(opt Options) (*Server, error) {
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))
 	return s, nil
 }
+
+// Database is the database the server was assembled on, for the parts a
+// command composes itself (e.g. the key ring beside a SQLite file).
+func (s *Server) Database() *database.DB { return s.db }
 
 // Handler routes the server's endpoints: /graphql, the playground at /,
 // /healthz and /readyz.
