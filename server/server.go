@@ -1,5 +1,9 @@
 // Package server assembles Absender: the event store, the command layer,
 // the projections and the HTTP surface (GraphQL API, playground, health).
+// It is the composition root: NewProcess builds everything `absender serve`
+// runs, from telemetry and the database to the fan-out and the listener,
+// and Process.Run runs the long-lived parts under one errgroup; New
+// assembles the parts on an open database (CLI commands, tests).
 package server
 
 import (
