@@ -93,11 +93,9 @@ func storeDBUses(root, owner string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		// A .DB selector that is a field access (bun.DB's DB *sql.DB,
-		// database.DB's fields) is not a method: only calls without
-		// arguments and selectors outside any call's function position
-		// that are not followed by a further selector are candidates. The
-		// module's only DB method is Store.DB, so a call is one of its.
+		// A .DB selector may be a field (bun.DB's DB *sql.DB): only calls
+		// without arguments count, the module's only DB method being
+		// Store.DB, and method values taken from a store.
 		calls := map[*ast.SelectorExpr]bool{}
 		ast.Inspect(f, func(n ast.Node) bool {
 			if c, ok := n.(*ast.CallExpr); ok {
@@ -125,12 +123,13 @@ func storeDBUses(root, owner string) ([]string, error) {
 }
 
 // isStoreish says whether a method value's receiver is named like the event
-// store (store, s.store, Store, opt.Store): field accesses such as db.DB or
-// conn.Write.DB are not.
+// store (store, s.store, opt.Store): field accesses such as db.DB or
+// conn.Write.DB are not. A heuristic, until Store.DB() is unexported and
+// the compiler answers exactly.
 func isStoreish(x ast.Expr) bool {
 	switch e := x.(type) {
 	case *ast.Ident:
-		return strings.Contains(strings.ToLower(e.Name), "store") || e.Name == "s"
+		return strings.Contains(strings.ToLower(e.Name), "store")
 	case *ast.SelectorExpr:
 		return strings.Contains(strings.ToLower(e.Sel.Name), "store")
 	}

@@ -2,8 +2,8 @@ package intruder
 
 import "example.com/fixture/eventstore"
 
-func reach(s *eventstore.Store) int {
-	// s.DB() in a comment is no call.
-	f := s.DB
-	return s.DB() + f()
+func reach(store *eventstore.Store) int {
+	// store.DB() in a comment is no call.
+	f := store.DB
+	return store.DB() + f()
 }
