@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // ErrConflict is matched (errors.Is) by every concurrency conflict.
@@ -31,8 +33,13 @@ func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 var ErrInvalidAppend = errors.New("eventstore: invalid append")
 
 // constraint names a unique violation: which constraint a driver error
-// violated, or "" when err is not a unique violation. PostgreSQL reports the
-// constraint name (23505); SQLite names the columns.
+// violated, or "" when err is not a unique violation ("retry" for a
+// PostgreSQL deadlock or serialization failure). Both drivers are asked by
+// code, never by message text: PostgreSQL's SQLSTATE 23505, which also
+// names the constraint, and SQLite's extended result codes
+// SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY (modernc.org/sqlite
+// turns extended codes on). SQLite names no constraint, only its columns
+// ("UNIQUE constraint failed: events.uuid"), so the columns say which one.
 func constraint(err error) string {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
@@ -44,15 +51,27 @@ func constraint(err error) string {
 		}
 		return ""
 	}
-	msg := err.Error()
-	if strings.Contains(msg, "UNIQUE constraint failed") {
-		switch {
-		case strings.Contains(msg, "events.uuid"):
-			return "events_uuid_key"
-		case strings.Contains(msg, "events.stream_id"):
-			return "events_stream_version_key"
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		switch liteErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return sqliteConstraint(liteErr.Error())
 		}
-		return "unique"
 	}
 	return ""
+}
+
+// sqliteConstraint maps the columns a SQLite unique violation names to
+// the PostgreSQL constraint of the same index ("unique" for any other).
+// The driver's text reads "constraint failed: UNIQUE constraint failed:
+// events.uuid (2067)": the columns follow the last "constraint failed: ".
+func sqliteConstraint(msg string) string {
+	cols := msg[strings.LastIndex(msg, "constraint failed: ")+len("constraint failed: "):]
+	switch {
+	case strings.HasPrefix(cols, "events.uuid"):
+		return "events_uuid_key"
+	case strings.HasPrefix(cols, "events.stream_id"):
+		return "events_stream_version_key"
+	}
+	return "unique"
 }

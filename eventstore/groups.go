@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/uptrace/bun"
+
 	"github.com/absender/absender/database"
 )
 
@@ -44,4 +46,77 @@ func (s *Store) MoveGroup(ctx context.Context, tx *sql.Tx, group string, pos Pos
 		return fmt.Errorf("eventstore: move consumer group %s to %s: %w", group, pos, err)
 	}
 	return nil
+}
+
+// GroupTx is a write transaction that holds one consumer group's offset
+// locked (LockGroup): a consumer that runs its own transaction instead of
+// a subscriber's, as a rebuild does, writes its own tables through the
+// embedded bun.Tx (a bun.IDB; its Tx field is the database/sql
+// transaction, e.g. for AppendSQLTx) and moves the group and its parked
+// events through the methods, so that all of it commits together.
+type GroupTx struct {
+	bun.Tx
+	store *Store
+	group string
+}
+
+// InGroupTx runs fn in a write transaction that first locks group's offset
+// (a live consumer of the group in any process waits, then goes on from
+// where fn moved it) and commits when fn returns nil; on an error nothing
+// fn did stays. Consumers in this process are not woken: call Changed (and
+// NotifyNow for other processes) after it returned.
+func (s *Store) InGroupTx(ctx context.Context, group string, fn func(ctx context.Context, tx GroupTx) error) error {
+	tx, err := s.db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("eventstore: begin %s: %w", group, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if err := s.LockGroup(ctx, tx.Tx, group); err != nil {
+		return err
+	}
+	if err := fn(ctx, GroupTx{Tx: tx, store: s, group: group}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("eventstore: commit %s: %w", group, err)
+	}
+	return nil
+}
+
+// Group names the consumer group the transaction holds.
+func (t GroupTx) Group() string { return t.group }
+
+// MoveTo sets the group's offset to pos: the group goes on after pos.
+func (t GroupTx) MoveTo(ctx context.Context, pos Position) error {
+	return t.store.MoveGroup(ctx, t.Tx.Tx, t.group, pos)
+}
+
+// Park records rec as parked for the group, with the text of cause (see
+// ParkError).
+func (t GroupTx) Park(ctx context.Context, rec Record, cause error) error {
+	return t.store.ParkTx(ctx, t.Tx.Tx, t.group, rec, cause)
+}
+
+// UnparkAll deletes every parked event of the group (they were replayed).
+func (t GroupTx) UnparkAll(ctx context.Context) error {
+	return t.store.UnparkAll(ctx, t.Tx.Tx, t.group)
+}
+
+// UnparkWith ends the parking of one event of group that was re-applied
+// (R35): in one write transaction it runs also (when not nil; e.g. the
+// event applied to a read model, or a resolution appended with
+// AppendSQLTx(ctx, tx.Tx, …)) and deletes the parked row, so the row goes
+// only together with what also did. A consumer whose re-application is not
+// a database write (a publish) does it first and passes nil. The caller
+// wakes consumers afterwards (Changed, NotifyNow), once for all the events
+// it retried.
+func (s *Store) UnparkWith(ctx context.Context, group string, pos Position, also func(ctx context.Context, tx bun.Tx) error) error {
+	return s.db.Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if also != nil {
+			if err := also(ctx, tx); err != nil {
+				return err
+			}
+		}
+		return s.Unpark(ctx, tx.Tx, group, pos)
+	})
 }

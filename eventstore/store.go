@@ -120,7 +120,19 @@ func New(db *database.DB, opt Options) *Store {
 }
 
 // DB returns the database the store writes to.
+//
+// Deprecated: only app and saga still call it, until they take the
+// database from the composition root (issue 12); code outside this
+// package uses AppendWith, InGroupTx and UnparkWith for writes that must
+// commit with events or offsets. It is unexported after that merge
+// (internal/archtest TestStoreDBStaysInEventstore).
 func (s *Store) DB() *database.DB { return s.db }
+
+// Sibling returns a store on the same database with other options, e.g. a
+// consumer with a batch size of its own (fanout). It shares the database
+// and nothing else: its wake-ups are its own (relay them with Notify and
+// Changed).
+func (s *Store) Sibling(opt Options) *Store { return New(s.db, opt) }
 
 // Registry returns the event registry used for decoding.
 func (s *Store) Registry() *Registry { return s.registry }
@@ -130,6 +142,19 @@ func (s *Store) Registry() *Registry { return s.registry }
 // matches ErrConflict. Appending events whose IDs are already stored at the
 // same places is an idempotent no-op that reports their positions.
 func (s *Store) Append(ctx context.Context, appends ...StreamAppend) (res AppendResult, err error) {
+	return s.AppendWith(ctx, nil, appends...)
+}
+
+// AppendWith is Append that also runs also (when not nil) in the append's
+// transaction, after the events are written: the caller's writes to its
+// own tables (through tx, e.g. a content store's Insert) commit together
+// with the events or not at all. An error from also rolls everything back
+// and is returned as it is. When the append turns out to be a retry of one
+// already committed (its events are stored where it meant them), also does
+// not run again: it ran with the first. Like Append, it wakes consumers
+// after the commit. also must not do network I/O or other slow work (see
+// the package comment).
+func (s *Store) AppendWith(ctx context.Context, also func(ctx context.Context, tx bun.IDB) error, appends ...StreamAppend) (res AppendResult, err error) {
 	ctx, span := startAppend(ctx, appends)
 	defer func() { endAppend(ctx, span, appends, err) }()
 	msgs, err := s.messages(ctx, appends)
@@ -138,8 +163,13 @@ func (s *Store) Append(ctx context.Context, appends ...StreamAppend) (res Append
 	}
 	err = s.db.Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		res, err = s.appendTx(ctx, tx.Tx, appends, msgs)
-		return err
+		if res, err = s.appendTx(ctx, tx.Tx, appends, msgs); err != nil {
+			return err
+		}
+		if also != nil {
+			return also(ctx, tx)
+		}
+		return nil
 	})
 	if err != nil {
 		if constraint(err) == "events_uuid_key" || errors.Is(err, ErrConflict) {

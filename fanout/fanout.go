@@ -75,7 +75,7 @@ func New(store *eventstore.Store, cfg Config) (*Forwarder, error) {
 	log := cfg.Logger.With("consumer_group", cfg.ConsumerGroup)
 	return &Forwarder{
 		store: store,
-		events: eventstore.New(store.DB(), eventstore.Options{Registry: store.Registry(), Logger: log,
+		events: store.Sibling(eventstore.Options{Registry: store.Registry(), Logger: log,
 			NoNotify: true, BatchSize: cfg.BatchSize}),
 		cfg: cfg,
 		log: log,

@@ -199,7 +199,7 @@ func setup(t *testing.T, db *database.DB) *fixture {
 	ctx, cancel := context.WithCancel(context.Background())
 	go store.Listen(ctx)
 	t.Cleanup(cancel)
-	return &fixture{db: db, store: store, svc: svc, runner: projections.NewRunner(store, log, ps...), log: log}
+	return &fixture{db: db, store: store, svc: svc, runner: projections.NewRunner(store, db, log, ps...), log: log}
 }
 
 func (f *fixture) runProjections(t *testing.T) {

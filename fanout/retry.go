@@ -49,13 +49,7 @@ func (f *Forwarder) retryOne(ctx context.Context, pub message.Publisher, pe even
 	if err := f.forward(pub, rec); err != nil {
 		return err
 	}
-	tx, err := f.store.DB().Write.DB.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback() }()
-	if err := f.store.Unpark(ctx, tx, f.cfg.ConsumerGroup, pe.Position); err != nil {
-		return err
-	}
-	return tx.Commit()
+	// Published and acknowledged: only now the row goes (no transaction
+	// waits for the broker).
+	return f.store.UnparkWith(ctx, f.cfg.ConsumerGroup, pe.Position, nil)
 }

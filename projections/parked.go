@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/uptrace/bun"
+
 	"github.com/absender/absender/eventstore"
 )
 
@@ -42,19 +44,10 @@ func retryOne(ctx context.Context, store *eventstore.Store, p Projection, pe eve
 	if err != nil {
 		return err
 	}
-	db := store.DB().Write
-	tx, err := db.DB.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback() }()
-	if rec.Event != nil { // a type this version does not know is skipped, as live
-		if err := p.Apply(ctx, NewTx(db, tx), rec); err != nil {
-			return err
+	return store.UnparkWith(ctx, p.Name(), pe.Position, func(ctx context.Context, tx bun.Tx) error {
+		if rec.Event == nil {
+			return nil // a type this version does not know is skipped, as live
 		}
-	}
-	if err := store.Unpark(ctx, tx, p.Name(), pe.Position); err != nil {
-		return err
-	}
-	return tx.Commit()
+		return p.Apply(ctx, txOf(tx), rec)
+	})
 }

@@ -44,7 +44,7 @@ func setup(t *testing.T, db *database.DB, run bool, ps ...projections.Projection
 			ps = append(ps, p)
 		}
 	}
-	f := fixture{db: db, store: store, svc: svc, runner: projections.NewRunner(store, nil, ps...)}
+	f := fixture{db: db, store: store, svc: svc, runner: projections.NewRunner(store, db, nil, ps...)}
 	if run {
 		ctx, cancel := context.WithCancel(context.Background())
 		running := make(chan struct{})

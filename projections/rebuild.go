@@ -69,7 +69,6 @@ type Rebuilt struct {
 // commits), and on SQLite it is the one writer. Rebuild during quiet hours
 // when the log is large.
 func Rebuild(ctx context.Context, store *eventstore.Store, p Tabled, progress Progress) (Rebuilt, error) {
-	db := store.DB()
 	total, err := store.Count(ctx)
 	if err != nil {
 		return Rebuilt{}, err
@@ -80,68 +79,15 @@ func Rebuild(ctx context.Context, store *eventstore.Store, p Tabled, progress Pr
 	if err != nil {
 		return Rebuilt{}, err
 	}
-	tx, err := db.Write.DB.BeginTx(ctx, nil)
+	group := p.Name()
+	var res Rebuilt
+	var done int64
+	err = store.InGroupTx(ctx, group, func(ctx context.Context, tx eventstore.GroupTx) error {
+		res, done, err = replayAll(ctx, store, p, tx, head, total, progress)
+		return err
+	})
 	if err != nil {
 		return Rebuilt{}, err
-	}
-	defer func() { _ = tx.Rollback() }()
-	ptx := newBatchTx(db.Write, tx)
-	group := p.Name()
-	if err := store.LockGroup(ctx, tx, group); err != nil {
-		return Rebuilt{}, fmt.Errorf("rebuild %s: lock consumer group: %w", group, err)
-	}
-	for _, t := range p.Tables() {
-		if err := ptx.Exec(ctx, "DELETE FROM "+t); err != nil {
-			return Rebuilt{}, fmt.Errorf("rebuild %s: empty %s: %w", group, t, err)
-		}
-	}
-	if err := ptx.Flush(ctx); err != nil {
-		return Rebuilt{}, fmt.Errorf("rebuild %s: empty the tables: %w", group, err)
-	}
-	rb := &rebuild{store: store, p: p, tx: ptx, parked: map[string]bool{}}
-	var pos eventstore.Position
-	var done int64
-	last := time.Time{}
-	for {
-		recs, err := store.ReadUntilRaw(ctx, pos, head, 2000)
-		if err != nil {
-			return Rebuilt{}, err
-		}
-		if len(recs) == 0 {
-			break
-		}
-		if err := rb.replay(ctx, recs); err != nil {
-			return Rebuilt{}, fmt.Errorf("rebuild %s: %w", group, err)
-		}
-		pos = recs[len(recs)-1].Position
-		done += int64(len(recs))
-		if progress != nil && time.Since(last) > 200*time.Millisecond {
-			progress(done, max(total, done))
-			last = time.Now()
-		}
-	}
-	if err := ptx.Flush(ctx); err != nil {
-		return Rebuilt{}, fmt.Errorf("rebuild %s: move consumer group: %w", group, err)
-	}
-	if err := store.MoveGroup(ctx, tx, group, pos); err != nil {
-		return Rebuilt{}, fmt.Errorf("rebuild %s: move consumer group: %w", group, err)
-	}
-	// Every parked event of the group was replayed (R35); what failed
-	// again is parked anew.
-	if err := store.UnparkAll(ctx, tx, group); err != nil {
-		return Rebuilt{}, fmt.Errorf("rebuild %s: %w", group, err)
-	}
-	res := Rebuilt{Position: pos, Parked: len(rb.parks)}
-	for _, pk := range rb.parks {
-		if err := store.ParkTx(ctx, tx, group, pk.rec, pk.cause); err != nil {
-			return Rebuilt{}, fmt.Errorf("rebuild %s: %w", group, err)
-		}
-		if !errors.Is(pk.cause, eventstore.ErrBehindParked) {
-			res.Failures = append(res.Failures, fmt.Sprintf("%s at %s: %s", pk.rec.Name(), pk.rec.Position, eventstore.ParkError(pk.cause)))
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return Rebuilt{}, fmt.Errorf("rebuild %s: commit: %w", group, err)
 	}
 	if progress != nil {
 		progress(done, max(total, done))
@@ -153,6 +99,66 @@ func Rebuild(ctx context.Context, store *eventstore.Store, p Tabled, progress Pr
 		return res, fmt.Errorf("rebuild %s: notify other processes: %w", group, err)
 	}
 	return res, nil
+}
+
+// replayAll empties p's tables and replays the log up to head into them
+// in tx, which holds p's consumer group; it moves the group to where it
+// stopped and parks anew what it could not apply (see Rebuild).
+func replayAll(ctx context.Context, store *eventstore.Store, p Tabled, tx eventstore.GroupTx, head eventstore.Position,
+	total int64, progress Progress) (Rebuilt, int64, error) {
+	group := p.Name()
+	ptx := newBatchTx(tx.Tx)
+	for _, t := range p.Tables() {
+		if err := ptx.Exec(ctx, "DELETE FROM "+t); err != nil {
+			return Rebuilt{}, 0, fmt.Errorf("rebuild %s: empty %s: %w", group, t, err)
+		}
+	}
+	if err := ptx.Flush(ctx); err != nil {
+		return Rebuilt{}, 0, fmt.Errorf("rebuild %s: empty the tables: %w", group, err)
+	}
+	rb := &rebuild{store: store, p: p, tx: ptx, parked: map[string]bool{}}
+	var pos eventstore.Position
+	var done int64
+	last := time.Time{}
+	for {
+		recs, err := store.ReadUntilRaw(ctx, pos, head, 2000)
+		if err != nil {
+			return Rebuilt{}, 0, err
+		}
+		if len(recs) == 0 {
+			break
+		}
+		if err := rb.replay(ctx, recs); err != nil {
+			return Rebuilt{}, 0, fmt.Errorf("rebuild %s: %w", group, err)
+		}
+		pos = recs[len(recs)-1].Position
+		done += int64(len(recs))
+		if progress != nil && time.Since(last) > 200*time.Millisecond {
+			progress(done, max(total, done))
+			last = time.Now()
+		}
+	}
+	if err := ptx.Flush(ctx); err != nil {
+		return Rebuilt{}, 0, fmt.Errorf("rebuild %s: move consumer group: %w", group, err)
+	}
+	if err := tx.MoveTo(ctx, pos); err != nil {
+		return Rebuilt{}, 0, fmt.Errorf("rebuild %s: move consumer group: %w", group, err)
+	}
+	// Every parked event of the group was replayed (R35); what failed
+	// again is parked anew.
+	if err := tx.UnparkAll(ctx); err != nil {
+		return Rebuilt{}, 0, fmt.Errorf("rebuild %s: %w", group, err)
+	}
+	res := Rebuilt{Position: pos, Parked: len(rb.parks)}
+	for _, pk := range rb.parks {
+		if err := tx.Park(ctx, pk.rec, pk.cause); err != nil {
+			return Rebuilt{}, 0, fmt.Errorf("rebuild %s: %w", group, err)
+		}
+		if !errors.Is(pk.cause, eventstore.ErrBehindParked) {
+			res.Failures = append(res.Failures, fmt.Sprintf("%s at %s: %s", pk.rec.Name(), pk.rec.Position, eventstore.ParkError(pk.cause)))
+		}
+	}
+	return res, done, nil
 }
 
 // rebuild is the state of one Rebuild: its transaction and what it parked.

@@ -20,9 +20,11 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/absender/absender/database"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/telemetry"
 )
@@ -45,7 +47,7 @@ type Selective interface {
 // Tx runs bun-formatted queries (? placeholders, both dialects) on the
 // consumer transaction.
 type Tx struct {
-	db   *bun.DB
+	db   bun.IDB // formats queries: the read models' database, or the transaction itself
 	conn *sql.Tx
 	// batch, when set, collects statements and sends many in one round
 	// trip (a rebuild); a Scan sends what is pending first.
@@ -53,6 +55,7 @@ type Tx struct {
 }
 
 type batch struct {
+	gen schema.QueryGen
 	sql strings.Builder
 	// fields is the audit projection's memory of stream fields during a
 	// rebuild from empty tables, so it need not read them back.
@@ -73,18 +76,24 @@ func (b *batch) forget(streamIDs ...string) {
 	}
 }
 
-// NewTx wraps a transaction (for rebuilds and tests).
-func NewTx(db *bun.DB, conn *sql.Tx) Tx { return Tx{db: db, conn: conn} }
+// NewTx wraps a transaction (for tests); db formats its queries (the
+// database conn belongs to, or a bun.Tx of conn).
+func NewTx(db bun.IDB, conn *sql.Tx) Tx { return Tx{db: db, conn: conn} }
+
+// txOf wraps a transaction the event store opened (eventstore.InGroupTx,
+// UnparkWith).
+func txOf(tx bun.Tx) Tx { return Tx{db: tx, conn: tx.Tx} }
 
 // newBatchTx wraps a transaction whose statements are sent in batches.
-func newBatchTx(db *bun.DB, conn *sql.Tx) Tx {
-	return Tx{db: db, conn: conn, batch: &batch{fields: map[string]map[string]*string{}, stale: map[string]bool{}}}
+func newBatchTx(tx bun.Tx) Tx {
+	return Tx{db: tx, conn: tx.Tx, batch: &batch{gen: schema.NewQueryGen(tx.Dialect()),
+		fields: map[string]map[string]*string{}, stale: map[string]bool{}}}
 }
 
 // Exec runs a statement (or queues it, in a batch).
 func (t Tx) Exec(ctx context.Context, query string, args ...any) error {
 	if t.batch != nil {
-		t.batch.sql.WriteString(t.db.QueryGen().FormatQuery(query, args...))
+		t.batch.sql.WriteString(t.batch.gen.FormatQuery(query, args...))
 		t.batch.sql.WriteString(";\n")
 		if t.batch.sql.Len() > 256<<10 {
 			return t.Flush(ctx)
@@ -123,17 +132,20 @@ type Preparer interface {
 // Runner runs projections as consumer groups.
 type Runner struct {
 	store       *eventstore.Store
+	db          *database.DB // the read models' tables
 	projections []Projection
 	log         *slog.Logger
 	poll        time.Duration
 }
 
-// NewRunner returns a runner for the given projections.
-func NewRunner(store *eventstore.Store, log *slog.Logger, ps ...Projection) *Runner {
+// NewRunner returns a runner for the given projections, whose tables are
+// in db (the event store's database: their changes commit with the
+// consumer groups' offsets).
+func NewRunner(store *eventstore.Store, db *database.DB, log *slog.Logger, ps ...Projection) *Runner {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Runner{store: store, projections: ps, log: log, poll: time.Second}
+	return &Runner{store: store, db: db, projections: ps, log: log, poll: time.Second}
 }
 
 // Groups names the consumer groups, for waiting on them.
@@ -167,7 +179,7 @@ func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
 // back every consumer on PostgreSQL.
 func (r *Runner) Run(ctx context.Context, running chan<- struct{}) error {
 	logger := watermill.NewSlogLoggerWithLevelMapping(r.log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
-	db := r.store.DB().Write
+	db := r.db.Write
 	var wg sync.WaitGroup
 	started := make(chan struct{}, len(r.projections))
 	for _, p := range r.projections {

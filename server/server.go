@@ -1,5 +1,9 @@
 // Package server assembles Absender: the event store, the command layer,
 // the projections and the HTTP surface (GraphQL API, playground, health).
+// It is the composition root: NewProcess builds everything `absender serve`
+// runs, from telemetry and the database to the fan-out and the listener,
+// and Process.Run runs the long-lived parts under one errgroup; New
+// assembles the parts on an open database (CLI commands, tests).
 package server
 
 import (
@@ -14,6 +18,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/absender/absender/app"
 	"github.com/absender/absender/database"
@@ -99,6 +104,13 @@ func (o Options) Validate() error {
 	if o.DB == nil {
 		errs = append(errs, errors.New("server: DB is required"))
 	}
+	return errors.Join(append(errs, o.validateSettings())...)
+}
+
+// validateSettings validates what a caller sets, not the parts the
+// composition root fills in (DB).
+func (o Options) validateSettings() error {
+	var errs []error
 	if o.WaitTimeout < 0 {
 		errs = append(errs, fmt.Errorf("server: WaitTimeout %s must not be negative", o.WaitTimeout))
 	}
@@ -160,7 +172,7 @@ func New(opt Options) (*Server, error) {
 	if opt.Projections == nil {
 		opt.Projections = projectionsOf(projections.All())
 	}
-	s.Runner = projections.NewRunner(s.Store, opt.Log, opt.Projections...)
+	s.Runner = projections.NewRunner(s.Store, opt.DB, opt.Log, opt.Projections...)
 	// checkMailServer checks with the transports that send, or, when this
 	// process sends nothing or tests replaced them, with its own.
 	checker, ok := s.sender.(graph.ServerChecker)
@@ -195,6 +207,10 @@ func New(opt Options) (*Server, error) {
 	return s, nil
 }
 
+// Database is the database the server was assembled on, for the parts a
+// command composes itself (e.g. the key ring beside a SQLite file).
+func (s *Server) Database() *database.DB { return s.db }
+
 // Handler routes the server's endpoints: /graphql, the playground at /,
 // /healthz and /readyz.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -202,7 +218,10 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Run runs the projections and the cross-process wake-ups until ctx ends.
 // running is closed once the projections consume.
 func (s *Server) Run(ctx context.Context, running chan<- struct{}) error {
-	go s.Store.Listen(ctx)
+	ctx, stop := context.WithCancel(ctx)
+	listening := make(chan struct{})
+	go func() { defer close(listening); s.Store.Listen(ctx) }()
+	defer func() { stop(); <-listening }() // Listen ends before Run does
 	if stop, err := telemetry.ObserveLag(s.lags); err == nil {
 		defer stop()
 	} else {
@@ -216,40 +235,23 @@ func (s *Server) Run(ctx context.Context, running chan<- struct{}) error {
 	if s.Saga == nil {
 		return s.Runner.Run(ctx, running)
 	}
-	// Projections and saga run together; the first to stop stops the other.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// Projections and saga run together: the first to stop, with an error
+	// or without, stops the other (a saga without read models is not
+	// one), and Run returns once both have.
+	g := new(errgroup.Group)
 	projRunning, sagaRunning := make(chan struct{}), make(chan struct{})
-	errs := make(chan error, 2)
-	go func() { errs <- s.Runner.Run(ctx, projRunning) }()
-	go func() { errs <- s.Saga.Run(ctx, sagaRunning) }()
-	var err error
-	pending := 2
-	for started := 0; started < 2 && pending == 2; {
+	g.Go(func() error { defer stop(); return s.Runner.Run(ctx, projRunning) })
+	g.Go(func() error { defer stop(); return s.Saga.Run(ctx, sagaRunning) })
+	for _, started := range []chan struct{}{projRunning, sagaRunning} {
 		select {
-		case <-projRunning:
-			projRunning = nil
-			started++
-		case <-sagaRunning:
-			sagaRunning = nil
-			started++
-		case err = <-errs:
-			pending--
+		case <-started:
+		case <-ctx.Done():
 		}
 	}
-	if pending == 2 && running != nil {
+	if ctx.Err() == nil && running != nil {
 		close(running)
 	}
-	if pending == 2 {
-		err = <-errs
-		pending--
-	}
-	cancel()
-	for ; pending > 0; pending-- {
-		if err2 := <-errs; err == nil {
-			err = err2
-		}
-	}
+	err := g.Wait()
 	if c, ok := s.sender.(interface{ Close() }); ok {
 		c.Close() // idle SMTP sessions
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/absender/absender/app"
+	"github.com/absender/absender/database"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/fanout"
 	"github.com/absender/absender/projections"
@@ -137,7 +138,7 @@ func retryParked(ctx context.Context, srv *server.Server, db dbConfig, groups re
 	if groups.saga && counts[saga.ConsumerGroup] == 0 && len(groups.projections) == 0 {
 		report(saga.ConsumerGroup, eventstore.Retried{}) // nothing to do: no key ring needed
 	} else if groups.saga && counts[saga.ConsumerGroup] > 0 {
-		a, err := db.sagaApp(srv.Store)
+		a, err := db.sagaApp(srv.Database(), srv.Store)
 		if err != nil {
 			return err
 		}
@@ -177,8 +178,8 @@ func retryParked(ctx context.Context, srv *server.Server, db dbConfig, groups re
 // sagaApp is the command layer the saga's resolver records with: it
 // needs the key ring, as serve does (the resolution itself reads no
 // secret).
-func (c dbConfig) sagaApp(store *eventstore.Store) (*app.Service, error) {
-	ring, err := c.keyring(store.DB())
+func (c dbConfig) sagaApp(conn *database.DB, store *eventstore.Store) (*app.Service, error) {
+	ring, err := c.keyring(conn)
 	if err != nil {
 		return nil, fmt.Errorf("projections retry-parked %s: the send saga needs the key ring serve uses: %w", saga.ConsumerGroup, err)
 	}

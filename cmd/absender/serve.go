@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -14,10 +13,8 @@ import (
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/fanout"
 	"github.com/absender/absender/graph"
-	"github.com/absender/absender/migrations"
 	"github.com/absender/absender/saga"
 	"github.com/absender/absender/server"
-	"github.com/absender/absender/telemetry"
 	"github.com/absender/absender/transport"
 )
 
@@ -131,108 +128,35 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *checkConfig {
 		return printServeConfig(stdout, fs, c)
 	}
-	log := c.log.logger(stderr)
-	tel, err := telemetry.Setup(ctx, telemetry.Options{Version: version})
-	if err != nil {
-		return usageError{err.Error()} // names the OTEL_* variable
-	}
-	defer func() { _ = tel.Shutdown(context.WithoutCancel(ctx)) }()
-
-	db, err := c.db.open(ctx, true)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if c.AutoMigrate {
-		applied, err := migrations.Up(ctx, db)
-		if err != nil {
-			return err
-		}
-		if len(applied) > 0 {
-			log.Info("applied migrations", "migrations", applied)
-		}
-	}
-	ring, err := c.db.keyring(db)
-	if err != nil {
-		return err
-	}
-	// /readyz asks the fan-out (created below, once the store exists)
-	// whether the broker is reachable.
-	var fwd *fanout.Forwarder
-	var brokerCheck func(context.Context) error
-	if c.BrokerURL != "" {
-		brokerCheck = func(ctx context.Context) error {
-			if fwd == nil {
-				return errors.New("fan-out not created")
-			}
-			return fwd.Ready(ctx)
-		}
-	}
 	origins, _ := server.ParseCORSOrigins(c.CORSOrigins) // validated above
-	app, err := server.New(server.Options{DB: db, CORSOrigins: origins, Keyring: ring, Log: log, Transport: c.transport(), Metrics: tel.Metrics, BrokerCheck: brokerCheck,
-		WaitTimeout: c.ReadYourWrites,
-		App:         appConfig(time.Duration(c.MessageRetention)),
-		Saga:        saga.Options{Workers: c.DeliveryWorkers}})
+	p, err := server.NewProcess(ctx, server.Config{
+		Version:     version,
+		Log:         c.log.logger(stderr),
+		OpenDB:      func(ctx context.Context) (*database.DB, error) { return c.db.open(ctx, true) },
+		Keyring:     c.db.keyring,
+		AutoMigrate: c.AutoMigrate,
+		Listen:      c.Listen,
+		BrokerURL:   c.BrokerURL,
+		Server: server.Options{CORSOrigins: origins, Transport: c.transport(), WaitTimeout: c.ReadYourWrites,
+			App: appConfig(time.Duration(c.MessageRetention)), Saga: saga.Options{Workers: c.DeliveryWorkers}},
+	})
 	if err != nil {
-		return err
+		return serveError(err)
 	}
-	// The fan-out runs beside the projections as consumer group "broker";
-	// a broker that is down delays events, it does not stop the server.
-	if c.BrokerURL != "" {
-		if fwd, err = fanout.New(app.Store, fanout.Config{URL: c.BrokerURL, Logger: log}); err != nil {
-			return usageError{fmt.Sprintf("--broker-url (ABSENDER_BROKER_URL): %v", err)}
-		}
-	}
-	runCtx, stopRun := context.WithCancel(ctx)
-	defer stopRun()
-	runErr := make(chan error, 1)
-	go func() { runErr <- app.Run(runCtx, nil) }()
-	fanoutErr := make(chan error, 1)
-	if fwd != nil {
-		go func() { fanoutErr <- fwd.Run(runCtx) }()
-	}
+	return serveError(p.Run(ctx))
+}
 
-	srv := &http.Server{
-		Addr:              c.Listen,
-		Handler:           app.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	ln, err := net.Listen("tcp", c.Listen)
-	if err != nil {
-		return fmt.Errorf("--listen (ABSENDER_LISTEN): %w", err)
-	}
-	where := db.Path
-	if db.Kind == database.Postgres {
-		where = database.Redact(db.URL)
-	} else {
-		where = displayPath(where)
-	}
-	log.Info("absender serving", "version", version, "listen", ln.Addr().String(), "database", string(db.Kind), "at", where, "keyring", ring.String())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
+// serveError names the flag of the setting a serving process failed on:
+// a wrong value is a usage error (exit code 2), a failure of the
+// environment (the address is taken, the fan-out gave up) is not.
+func serveError(err error) error {
+	var se *server.SettingError
+	if !errors.As(err, &se) {
 		return err
-	case err := <-runErr:
-		return fmt.Errorf("projections or send saga stopped: %w", err)
-	case err := <-fanoutErr:
-		return fmt.Errorf("--broker-url (ABSENDER_BROKER_URL): fan-out stopped: %w", err)
-	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	flag := map[string]string{"Listen": "--listen (ABSENDER_LISTEN): ", "BrokerURL": "--broker-url (ABSENDER_BROKER_URL): "}[se.Setting]
+	if se.Usage {
+		return usageError{flag + se.Err.Error()} // Telemetry: the error names the OTEL_* variable
 	}
-	stopRun()
-	if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("projections: %w", err)
-	}
-	if fwd != nil {
-		if err := <-fanoutErr; err != nil {
-			return fmt.Errorf("fan-out: %w", err)
-		}
-	}
-	return nil
+	return fmt.Errorf("%s%w", flag, se.Err)
 }

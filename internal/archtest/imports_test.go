@@ -64,7 +64,7 @@ var allowedImports = map[string][]string{
 	// Layer 6 — composition: the server wires the layers, the binary wires the
 	// server and the CLI commands.
 	"server": {
-		"app", "database", "domain/...", "eventstore", "graph", "history", "keyring",
+		"app", "database", "domain/...", "eventstore", "fanout", "graph", "history", "keyring",
 		"migrations", "projections", "saga", "telemetry", "transport",
 	},
 	"cmd/absender": {
