@@ -6,18 +6,21 @@
 // encrypted and decisions made before the append's short transaction opens.
 //
 // Cross-aggregate rules stay race-free this way without locks held across
-// requests: AddMailbox appends to the tenant stream (which registers every
-// mailbox, R9/R10), CreateUser to the login-name stream (R18), grants and
-// memberships to both sides; a concurrent command on any of those streams
-// makes one of the two re-decide on fresh state.
+// requests: Mailboxes.Add appends to the tenant stream (which registers
+// every mailbox, R9/R10), Users.Create to the login-name stream (R18),
+// grants and memberships to both sides; a concurrent command on any of
+// those streams makes one of the two re-decide on fresh state.
+//
+// The commands are grouped by area (Tenants, System, Users, Groups,
+// Tokens, Mailboxes, Checks, Messages) in Commands; every one runs through
+// one decorator (command, observe.go) that gives it a span, the commands
+// metric and a log line, whoever calls it: the API, the CLI or the seed.
 package app
 
 import (
 	"context"
 	"errors"
-	"fmt"
-	"math/rand/v2"
-	"reflect"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,37 +29,50 @@ import (
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/login"
 	"github.com/absender/absender/domain/message"
-	"github.com/absender/absender/domain/tenant"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/keyring"
 	"github.com/absender/absender/projections"
 )
 
-// Service executes commands.
-type Service struct {
-	store   *eventstore.Store
-	ring    *keyring.Ring
-	content *content.Store
-	// reader answers the read-model questions commands ask (global
-	// mailboxes by address, finished messages): the tables stay their
-	// projection's.
-	reader  *projections.Reader
-	now     func() time.Time
-	newID   func() string
-	retries int
+// App is the command layer, composed: the commands by area, the aggregate
+// loads the API needs, and the message area (not split into handlers yet).
+type App struct {
+	// Commands are every configuration command and the API's message
+	// commands, each run through the decorator (command).
+	Commands Commands
+	// Aggregates loads aggregates for authorization and for answers built
+	// from the events (R36).
+	Aggregates Aggregates
+	// Messages is the message area: message reads (Message,
+	// MessageContent) and the saga's steps. Its API commands run through
+	// Commands.Messages.
+	Messages *Service
 
-	retention time.Duration
-	version   string
-	retry     message.RetryPolicy
-	onQueued  func(ctx context.Context, messageID string)
-	// beforeAttemptAppend is Config.BeforeAttemptAppend.
-	beforeAttemptAppend func(ctx context.Context, messageID string)
+	store *eventstore.Store
 }
 
-// Config configures a Service; Store and Keyring are required.
+// Commands are the command handlers, one per area. Each holds only the
+// shared command machinery (load, decide, append with the expected
+// versions, bounded retry) and runs every command under its SPEC name
+// through one decorator: a span "command <name>", the commands metric by
+// outcome and one log line.
+type Commands struct {
+	System    System
+	Tenants   Tenants
+	Users     Users
+	Groups    Groups
+	Tokens    Tokens
+	Mailboxes Mailboxes
+	Checks    Checks
+	Messages  Messages
+}
+
+// Config configures the App; Store and Keyring are required.
 type Config struct {
 	Store   *eventstore.Store
 	Keyring *keyring.Ring
+	// Log receives one line per command (default slog.Default()).
+	Log *slog.Logger
 	// Reader is the read models' API (default: a Reader of the store's
 	// database of its own).
 	Reader *projections.Reader
@@ -106,13 +122,25 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// New returns a Service.
-func New(c Config) (*Service, error) {
+// New composes the App.
+func New(c Config) (*App, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{store: c.Store, ring: c.Keyring, now: c.Now, newID: c.NewID, retries: c.MaxAttempts,
-		retention: c.MessageRetention, version: c.Version, retry: c.Retry, onQueued: c.OnQueued,
+	cc := &core{store: c.Store, ring: c.Keyring, log: c.Log, now: c.Now, newID: c.NewID, retries: c.MaxAttempts}
+	if cc.log == nil {
+		cc.log = slog.Default()
+	}
+	if cc.now == nil {
+		cc.now = time.Now
+	}
+	if cc.newID == nil {
+		cc.newID = func() string { return uuid.Must(uuid.NewV7()).String() }
+	}
+	if cc.retries == 0 {
+		cc.retries = 10
+	}
+	s := &Service{core: cc, retention: c.MessageRetention, version: c.Version, retry: c.Retry, onQueued: c.OnQueued,
 		beforeAttemptAppend: c.BeforeAttemptAppend}
 	if s.reader = c.Reader; s.reader == nil {
 		s.reader = projections.NewReader(c.Store.DB().Read, c.Store.Generation)
@@ -130,20 +158,19 @@ func New(c Config) (*Service, error) {
 	if s.retry.MaxAttempts == 0 {
 		s.retry = message.DefaultRetryPolicy
 	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.newID == nil {
-		s.newID = func() string { return uuid.Must(uuid.NewV7()).String() }
-	}
-	if s.retries == 0 {
-		s.retries = 10
-	}
-	return s, nil
+	return &App{
+		Commands: Commands{
+			System: System{cc}, Tenants: Tenants{cc}, Users: Users{cc}, Groups: Groups{cc},
+			Tokens: Tokens{cc}, Mailboxes: Mailboxes{cc}, Checks: Checks{cc}, Messages: Messages{svc: s},
+		},
+		Aggregates: Aggregates{cc},
+		Messages:   s,
+		store:      c.Store,
+	}, nil
 }
 
-// Store returns the event store the service appends to.
-func (s *Service) Store() *eventstore.Store { return s.store }
+// Store returns the event store the commands append to.
+func (a *App) Store() *eventstore.Store { return a.store }
 
 // Request says who acts and ties a command's events together. The actor's
 // principal is recorded as the actor of every event.
@@ -188,147 +215,4 @@ func StreamID(ref domain.StreamRef) string {
 		return "login-" + login.StreamKey(ref.ID)
 	}
 	return string(ref.Kind) + "-" + ref.ID
-}
-
-// aggregate is a domain state rebuilt by applying its events.
-type aggregate interface{ Apply(domain.Event) }
-
-// attempt is one load–decide–append round: it remembers the version of
-// every stream it loaded, so the append can expect exactly those.
-type attempt struct {
-	svc      *Service
-	versions map[domain.StreamRef]int64
-}
-
-// load rebuilds agg from its stream and records the version read.
-func (a *attempt) load(ctx context.Context, kind domain.StreamKind, id string, agg aggregate) error {
-	ref := domain.StreamRef{Kind: kind, ID: id}
-	recs, err := a.svc.loadRecords(ctx, StreamID(ref), agg)
-	if err != nil {
-		return err
-	}
-	a.versions[ref] = version(recs)
-	return nil
-}
-
-// execute runs decide until its changes append without conflict, at most
-// the configured number of times.
-func (s *Service) execute(ctx context.Context, decide func(ctx context.Context, a *attempt) (domain.Changes, error)) (Result, error) {
-	req := RequestFrom(ctx)
-	for i := range s.retries {
-		a := &attempt{svc: s, versions: map[domain.StreamRef]int64{}}
-		changes, err := decide(ctx, a)
-		if err != nil {
-			return Result{}, err
-		}
-		appends, n, err := a.appends(changes, req)
-		if err != nil {
-			return Result{}, err
-		}
-		if n == 0 {
-			return Result{}, nil
-		}
-		res, err := s.store.Append(ctx, appends...)
-		if errors.Is(err, eventstore.ErrConflict) {
-			// Another command changed a stream we read: decide again on
-			// fresh state after a short, jittered pause.
-			select {
-			case <-ctx.Done():
-				return Result{}, ctx.Err()
-			case <-time.After(time.Duration(rand.IntN(1000*(i+1))) * time.Microsecond):
-			}
-			continue
-		}
-		if err != nil {
-			return Result{}, err
-		}
-		return Result{Position: res.Last, Events: n}, nil
-	}
-	return Result{}, domain.Conflict(fmt.Sprintf("the data changed %d times while this command ran; try again", s.retries))
-}
-
-func (a *attempt) appends(changes domain.Changes, req Request) ([]eventstore.StreamAppend, int, error) {
-	out := make([]eventstore.StreamAppend, 0, len(changes))
-	n := 0
-	for _, ch := range changes {
-		if len(ch.Events) == 0 {
-			continue
-		}
-		expected, loaded := a.versions[ch.Stream]
-		if !loaded {
-			return nil, 0, fmt.Errorf("app: decided on stream %s without loading it", StreamID(ch.Stream))
-		}
-		sa := eventstore.StreamAppend{StreamType: string(ch.Stream.Kind), StreamID: StreamID(ch.Stream), ExpectedVersion: expected}
-		for _, ev := range ch.Events {
-			sa.Events = append(sa.Events, eventstore.NewEvent{Event: ev, Metadata: eventstore.Metadata{
-				Actor:          req.Principal,
-				TenantID:       tenantOf(ev),
-				CorrelationID:  req.CorrelationID,
-				CausationID:    req.CausationID,
-				IdempotencyKey: req.IdempotencyKey,
-				TraceParent:    req.TraceParent,
-			}})
-		}
-		n += len(sa.Events)
-		out = append(out, sa)
-	}
-	return out, n, nil
-}
-
-// tenantOf reads the TenantID field every tenant-scoped domain event has.
-func tenantOf(ev domain.Event) string {
-	v := reflect.ValueOf(ev)
-	if v.Kind() == reflect.Pointer {
-		v = v.Elem()
-	}
-	if v.Kind() != reflect.Struct {
-		return ""
-	}
-	f := v.FieldByName("TenantID")
-	if f.IsValid() && f.Kind() == reflect.String {
-		return f.String()
-	}
-	return ""
-}
-
-// one builds the Changes of a command that touches a single stream.
-func one(kind domain.StreamKind, id string, events []domain.Event) domain.Changes {
-	var ch domain.Changes
-	ch.Add(kind, id, events...)
-	return ch
-}
-
-// touch records the version of a stream the decision writes to without
-// reading its state (e.g. a mirror event on a grantee's stream).
-func (a *attempt) touch(ctx context.Context, kind domain.StreamKind, id string) error {
-	return a.load(ctx, kind, id, discard{})
-}
-
-type discard struct{}
-
-func (discard) Apply(domain.Event) {}
-
-// loadMissing loads every stream a decision may write to: those it did not
-// load for deciding, found from the changes themselves.
-func (a *attempt) loadMissing(ctx context.Context, changes domain.Changes) error {
-	for _, ch := range changes {
-		if _, ok := a.versions[ch.Stream]; !ok {
-			if err := a.touch(ctx, ch.Stream.Kind, ch.Stream.ID); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// loadTenant loads a tenant that must exist (NOT_FOUND otherwise).
-func (a *attempt) loadTenant(ctx context.Context, tenantID string) (*tenant.State, error) {
-	var t tenant.State
-	if err := a.load(ctx, domain.StreamTenant, tenantID, &t); err != nil {
-		return nil, err
-	}
-	if !t.Exists() {
-		return nil, domain.NotFound("tenant")
-	}
-	return &t, nil
 }

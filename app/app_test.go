@@ -17,7 +17,7 @@ import (
 	"github.com/absender/absender/keyring"
 )
 
-func newService(t *testing.T, db *database.DB) *app.Service {
+func newService(t *testing.T, db *database.DB) *app.App {
 	t.Helper()
 	reg, err := app.NewRegistry()
 	if err != nil {
@@ -47,7 +47,7 @@ func TestR10_ConcurrentAddMailboxRespectsQuota(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := asSystemAdmin(t.Context())
 		svc := newService(t, db)
-		tenantID, _, err := svc.CreateTenant(ctx, "celanio GmbH")
+		tenantID, _, err := svc.Commands.Tenants.Create(ctx, "celanio GmbH")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +58,7 @@ func TestR10_ConcurrentAddMailboxRespectsQuota(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, _, errs[i] = svc.AddMailbox(ctx, tenantID, app.AddMailboxInput{Address: fmt.Sprintf("box%d@celanio.com", i), DisplayName: "Box", Sender: true})
+				_, _, errs[i] = svc.Commands.Mailboxes.Add(ctx, tenantID, app.AddMailboxInput{Address: fmt.Sprintf("box%d@celanio.com", i), DisplayName: "Box", Sender: true})
 			}()
 		}
 		wg.Wait()
@@ -74,7 +74,7 @@ func TestR10_ConcurrentAddMailboxRespectsQuota(t *testing.T) {
 		if ok != 1 {
 			t.Fatalf("%d AddMailbox commands succeeded, want exactly 1", ok)
 		}
-		tn, err := svc.Tenant(ctx, tenantID)
+		tn, err := svc.Aggregates.Tenant(ctx, tenantID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,11 +89,11 @@ func TestR9_ConcurrentSameAddressAddedOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := asSystemAdmin(t.Context())
 		svc := newService(t, db)
-		tenantID, _, err := svc.CreateTenant(ctx, "celanio GmbH")
+		tenantID, _, err := svc.Commands.Tenants.Create(ctx, "celanio GmbH")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.SetTenantPolicy(ctx, tenantID, tenant.PolicyChange{MailboxQuota: ptr(100)}); err != nil {
+		if _, err := svc.Commands.Tenants.SetPolicy(ctx, tenantID, tenant.PolicyChange{MailboxQuota: ptr(100)}); err != nil {
 			t.Fatal(err)
 		}
 		const n = 20
@@ -107,7 +107,7 @@ func TestR9_ConcurrentSameAddressAddedOnce(t *testing.T) {
 				if i%2 == 1 {
 					addr = "welcome@CELANIO.com" // same address, other case (SPEC §1)
 				}
-				_, _, errs[i] = svc.AddMailbox(ctx, tenantID, app.AddMailboxInput{Address: addr, DisplayName: "celanio GmbH", Sender: true})
+				_, _, errs[i] = svc.Commands.Mailboxes.Add(ctx, tenantID, app.AddMailboxInput{Address: addr, DisplayName: "celanio GmbH", Sender: true})
 			}()
 		}
 		wg.Wait()
@@ -131,11 +131,11 @@ func TestR18_ConcurrentSameLoginNameCreatedOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := asSystemAdmin(t.Context())
 		svc := newService(t, db)
-		a, _, err := svc.CreateTenant(ctx, "A")
+		a, _, err := svc.Commands.Tenants.Create(ctx, "A")
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _, err := svc.CreateTenant(ctx, "B")
+		b, _, err := svc.Commands.Tenants.Create(ctx, "B")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,7 +151,7 @@ func TestR18_ConcurrentSameLoginNameCreatedOnce(t *testing.T) {
 				if i%2 == 1 {
 					tenantID, name = b, "Mustermann" // unique system-wide, case-insensitively
 				}
-				_, _, errs[i] = svc.CreateUser(ctx, tenantID, name, "Max Mustermann", fmt.Sprintf("max%d@celanio.com", i), domain.RoleEmployee)
+				_, _, errs[i] = svc.Commands.Users.Create(ctx, tenantID, name, "Max Mustermann", fmt.Sprintf("max%d@celanio.com", i), domain.RoleEmployee)
 			}()
 		}
 		wg.Wait()
@@ -177,20 +177,20 @@ func TestR18_DeleteUserRacingGrantsLeavesNoGrant(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := asSystemAdmin(t.Context())
 		svc := newService(t, db)
-		tenantID, _, err := svc.CreateTenant(ctx, "celanio GmbH")
+		tenantID, _, err := svc.Commands.Tenants.Create(ctx, "celanio GmbH")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.SetTenantPolicy(ctx, tenantID, tenant.PolicyChange{MailboxQuota: ptr(10)}); err != nil {
+		if _, err := svc.Commands.Tenants.SetPolicy(ctx, tenantID, tenant.PolicyChange{MailboxQuota: ptr(10)}); err != nil {
 			t.Fatal(err)
 		}
-		userID, _, err := svc.CreateUser(ctx, tenantID, "mustermann", "Max Mustermann", "max@celanio.com", domain.RoleEmployee)
+		userID, _, err := svc.Commands.Users.Create(ctx, tenantID, "mustermann", "Max Mustermann", "max@celanio.com", domain.RoleEmployee)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var boxes []string
 		for i := range 8 {
-			id, _, err := svc.AddMailbox(ctx, tenantID, app.AddMailboxInput{Address: fmt.Sprintf("box%d@celanio.com", i), DisplayName: "Box", Sender: true})
+			id, _, err := svc.Commands.Mailboxes.Add(ctx, tenantID, app.AddMailboxInput{Address: fmt.Sprintf("box%d@celanio.com", i), DisplayName: "Box", Sender: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -201,7 +201,7 @@ func TestR18_DeleteUserRacingGrantsLeavesNoGrant(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if _, err := svc.GrantUser(ctx, box, userID); err != nil && !errors.Is(err, domain.ErrNotFound) {
+				if _, err := svc.Commands.Mailboxes.GrantUser(ctx, box, userID); err != nil && !errors.Is(err, domain.ErrNotFound) {
 					t.Errorf("grant: %v", err)
 				}
 			}()
@@ -209,13 +209,13 @@ func TestR18_DeleteUserRacingGrantsLeavesNoGrant(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := svc.DeleteUser(ctx, userID); err != nil {
+			if _, err := svc.Commands.Users.Delete(ctx, userID); err != nil {
 				t.Errorf("delete: %v", err)
 			}
 		}()
 		wg.Wait()
 		for _, box := range boxes {
-			mb, err := svc.Mailbox(ctx, box)
+			mb, err := svc.Aggregates.Mailbox(ctx, box)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -224,7 +224,7 @@ func TestR18_DeleteUserRacingGrantsLeavesNoGrant(t *testing.T) {
 			}
 		}
 		// The login name is free again.
-		if _, _, err := svc.CreateUser(ctx, tenantID, "mustermann", "Max Neu", "neu@celanio.com", domain.RoleEmployee); err != nil {
+		if _, _, err := svc.Commands.Users.Create(ctx, tenantID, "mustermann", "Max Neu", "neu@celanio.com", domain.RoleEmployee); err != nil {
 			t.Errorf("login name of the deleted user: %v", err)
 		}
 	})
@@ -237,7 +237,7 @@ func TestSecretsNeverStoredInPlainText(t *testing.T) {
 		ctx := asSystemAdmin(t.Context())
 		svc := newService(t, db)
 		const password = "correct-horse-battery-staple"
-		if _, err := svc.ConfigureSystemServer(ctx, app.ServerSettingsInput{
+		if _, err := svc.Commands.System.ConfigureServer(ctx, app.ServerSettingsInput{
 			Host: ptr("smtp.celanio.com"), Encryption: "STARTTLS", Auth: "PASSWORD",
 			Username: ptr("mailer"), Password: ptr(password), SenderAddress: "noreply@celanio.com",
 		}); err != nil {
@@ -259,17 +259,17 @@ func TestSecretsNeverStoredInPlainText(t *testing.T) {
 		if bytes.Contains([]byte(dump), []byte(password)) {
 			t.Fatal("the password is stored in plain text")
 		}
-		sys, err := svc.System(ctx)
+		sys, err := svc.Aggregates.System(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		settings, _ := sys.Settings()
-		got, err := svc.RevealSecret(app.StreamID(domain.StreamRef{Kind: domain.StreamSystem}), "password", settings.Password)
+		got, err := svc.Messages.RevealSecret(app.StreamID(domain.StreamRef{Kind: domain.StreamSystem}), "password", settings.Password)
 		if err != nil || got != password {
 			t.Fatalf("reveal: got %q, %v; want the password", got, err)
 		}
 		// Bound to its place: the same ciphertext does not open elsewhere.
-		if _, err := svc.RevealSecret("mailbox-x", "password", settings.Password); err == nil {
+		if _, err := svc.Messages.RevealSecret("mailbox-x", "password", settings.Password); err == nil {
 			t.Error("a secret decrypted for another stream")
 		}
 	})
@@ -281,7 +281,7 @@ func TestEventsCarryActorAndTenant(t *testing.T) {
 	db := dbtest.SQLite(t)
 	ctx := asSystemAdmin(t.Context())
 	svc := newService(t, db)
-	tenantID, _, err := svc.CreateTenant(ctx, "celanio GmbH")
+	tenantID, _, err := svc.Commands.Tenants.Create(ctx, "celanio GmbH")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,12 +300,12 @@ func TestRefusedCommandWritesNothing(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := asSystemAdmin(t.Context())
 		svc := newService(t, db)
-		tenantID, _, err := svc.CreateTenant(ctx, "celanio GmbH")
+		tenantID, _, err := svc.Commands.Tenants.Create(ctx, "celanio GmbH")
 		if err != nil {
 			t.Fatal(err)
 		}
 		before, _ := svc.Store().Count(ctx)
-		_, _, err = svc.AddMailbox(ctx, tenantID, app.AddMailboxInput{Address: "welcome@celanio.com", DisplayName: "celanio GmbH",
+		_, _, err = svc.Commands.Mailboxes.Add(ctx, tenantID, app.AddMailboxInput{Address: "welcome@celanio.com", DisplayName: "celanio GmbH",
 			Settings: &app.ServerSettingsInput{Encryption: "TLS", Auth: "PASSWORD", Host: ptr("smtp.celanio.com"), Username: ptr("u"), SenderAddress: "welcome@celanio.com"}})
 		var derr *domain.Error
 		if !errors.As(err, &derr) || derr.Code != domain.CodeInvalidInput || derr.Field != "password" {

@@ -23,7 +23,29 @@ type CheckSettings struct {
 	Password, GraphClientSecret string
 }
 
-// SettingsToCheck returns the settings checkMailServer checks: the stored
+// Checks are the connection checks of mail server settings.
+type Checks struct{ *core }
+
+// CheckMailServer is checkMailServer: it finds the settings to check
+// (settingsToCheck), has probe check them (the API's transports; probe
+// may refuse with an error, e.g. RATE_LIMITED) and records the check's
+// audit trace (MailServerChecked).
+func (s Checks) CheckMailServer(ctx context.Context, tenantID, mailboxID string, in *ServerSettingsInput,
+	probe func(ctx context.Context, c CheckSettings) (ok bool, failedStep string, err error)) (Result, error) {
+	return command(ctx, s.core, "checkMailServer", func(ctx context.Context) (Result, error) {
+		cs, err := s.settingsToCheck(ctx, tenantID, mailboxID, in)
+		if err != nil {
+			return Result{}, err
+		}
+		ok, failedStep, err := probe(ctx, cs)
+		if err != nil {
+			return Result{}, err
+		}
+		return s.record(ctx, cs, ok, failedStep)
+	})
+}
+
+// settingsToCheck returns the settings checkMailServer checks: the stored
 // settings of the mailbox (mailboxID), of the tenant's own server
 // (tenantID), or of the system server (neither); with in, those unsaved
 // settings instead, validated as configure* validates them (INVALID_INPUT
@@ -34,7 +56,7 @@ type CheckSettings struct {
 // target's argument ("input" for the system server). Giving both ids is
 // INVALID_INPUT on mailboxId; the caller checks existence and permission
 // first (R19).
-func (s *Service) SettingsToCheck(ctx context.Context, tenantID, mailboxID string, in *ServerSettingsInput) (CheckSettings, error) {
+func (s Checks) settingsToCheck(ctx context.Context, tenantID, mailboxID string, in *ServerSettingsInput) (CheckSettings, error) {
 	if tenantID != "" && mailboxID != "" {
 		return CheckSettings{}, domain.InvalidInput("mailboxId", "give tenantId or mailboxId, not both")
 	}
@@ -156,19 +178,19 @@ func plainSecret(p *string) *domain.Secret {
 	return &sec
 }
 
-func (s *Service) revealForCheck(out *CheckSettings, streamID string, stored domain.ServerSettings) error {
+func (s Checks) revealForCheck(out *CheckSettings, streamID string, stored domain.ServerSettings) error {
 	var err error
-	if out.Password, err = s.RevealSecret(streamID, "password", stored.Password); err != nil {
+	if out.Password, err = s.revealSecret(streamID, "password", stored.Password); err != nil {
 		return err
 	}
-	out.GraphClientSecret, err = s.RevealSecret(streamID, "graphClientSecret", stored.GraphClientSecret)
+	out.GraphClientSecret, err = s.revealSecret(streamID, "graphClientSecret", stored.GraphClientSecret)
 	return err
 }
 
-// RecordMailServerCheck appends the audit trace of a connection check on
-// a stream of its own (domain.StreamCheck), so no configuration stream's
-// version moves (the saga's AppendIf compares them).
-func (s *Service) RecordMailServerCheck(ctx context.Context, c CheckSettings, ok bool, failedStep string) (Result, error) {
+// record appends the audit trace of a connection check on a stream of its
+// own (domain.StreamCheck), so no configuration stream's version moves
+// (the saga's AppendIf compares them).
+func (s Checks) record(ctx context.Context, c CheckSettings, ok bool, failedStep string) (Result, error) {
 	ev := check.MailServerChecked{TenantID: c.TenantID, Target: c.Target.String(), MailboxID: c.MailboxID,
 		Unsaved: c.Unsaved, OK: ok, FailedStep: failedStep}
 	if c.Settings.Auth != domain.AuthMicrosoftGraph {

@@ -10,34 +10,43 @@ import (
 	"github.com/absender/absender/domain/user"
 )
 
-// CreateGroup creates a group of a tenant and returns its id.
-func (s *Service) CreateGroup(ctx context.Context, tenantID, name string) (string, Result, error) {
-	id := s.newID()
-	res, err := s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
-		if _, err := a.loadTenant(ctx, tenantID); err != nil {
-			return nil, err
-		}
-		var g group.State
-		if err := a.load(ctx, domain.StreamGroup, id, &g); err != nil {
-			return nil, err
-		}
-		events, err := g.Create(id, tenantID, name)
-		return one(domain.StreamGroup, id, events), err
+// Groups are the commands on a tenant's groups and their members.
+type Groups struct{ *core }
+
+// Create creates a group of a tenant and returns its id (createGroup).
+func (s Groups) Create(ctx context.Context, tenantID, name string) (string, Result, error) {
+	return commandWithID(ctx, s.core, "createGroup", func(ctx context.Context) (string, Result, error) {
+		id := s.newID()
+		res, err := s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
+			if _, err := a.loadTenant(ctx, tenantID); err != nil {
+				return nil, err
+			}
+			var g group.State
+			if err := a.load(ctx, domain.StreamGroup, id, &g); err != nil {
+				return nil, err
+			}
+			events, err := g.Create(id, tenantID, name)
+			return one(domain.StreamGroup, id, events), err
+		})
+		return id, res, err
 	})
-	return id, res, err
 }
 
-// AddGroupMember adds a user of the group's tenant (R18).
-func (s *Service) AddGroupMember(ctx context.Context, groupID, userID string) (Result, error) {
-	return s.membership(ctx, groupID, userID, group.AddMember)
+// AddMember adds a user of the group's tenant (addGroupMember; R18).
+func (s Groups) AddMember(ctx context.Context, groupID, userID string) (Result, error) {
+	return command(ctx, s.core, "addGroupMember", func(ctx context.Context) (Result, error) {
+		return s.membership(ctx, groupID, userID, group.AddMember)
+	})
 }
 
-// RemoveGroupMember removes a member.
-func (s *Service) RemoveGroupMember(ctx context.Context, groupID, userID string) (Result, error) {
-	return s.membership(ctx, groupID, userID, group.RemoveMember)
+// RemoveMember removes a member (removeGroupMember).
+func (s Groups) RemoveMember(ctx context.Context, groupID, userID string) (Result, error) {
+	return command(ctx, s.core, "removeGroupMember", func(ctx context.Context) (Result, error) {
+		return s.membership(ctx, groupID, userID, group.RemoveMember)
+	})
 }
 
-func (s *Service) membership(ctx context.Context, groupID, userID string, decide func(*group.State, *user.State) ([]domain.Event, []domain.Event, error)) (Result, error) {
+func (s Groups) membership(ctx context.Context, groupID, userID string, decide func(*group.State, *user.State) ([]domain.Event, []domain.Event, error)) (Result, error) {
 	return s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
 		var g group.State
 		var u user.State
@@ -58,36 +67,32 @@ func (s *Service) membership(ctx context.Context, groupID, userID string, decide
 	})
 }
 
-// DeleteGroup deletes a group, its memberships and its grants (R18).
-func (s *Service) DeleteGroup(ctx context.Context, groupID string) (Result, error) {
-	return s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
-		var g group.State
-		if err := a.load(ctx, domain.StreamGroup, groupID, &g); err != nil {
-			return nil, err
-		}
-		if !g.Exists() {
-			return nil, domain.NotFound("group")
-		}
-		mailboxes := map[string]*mailbox.State{}
-		for _, id := range g.MailboxIDs() {
-			mb := &mailbox.State{}
-			if err := a.load(ctx, domain.StreamMailbox, id, mb); err != nil {
+// Delete deletes a group, its memberships and its grants (deleteGroup;
+// R18).
+func (s Groups) Delete(ctx context.Context, groupID string) (Result, error) {
+	return command(ctx, s.core, "deleteGroup", func(ctx context.Context) (Result, error) {
+		return s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
+			var g group.State
+			if err := a.load(ctx, domain.StreamGroup, groupID, &g); err != nil {
 				return nil, err
 			}
-			mailboxes[id] = mb
-		}
-		changes, err := directory.DeleteGroup(&g, mailboxes)
-		if err != nil {
-			return nil, err
-		}
-		// Members' streams get mirror events; their versions must hold too.
-		return changes, a.loadMissing(ctx, changes)
+			if !g.Exists() {
+				return nil, domain.NotFound("group")
+			}
+			mailboxes := map[string]*mailbox.State{}
+			for _, id := range g.MailboxIDs() {
+				mb := &mailbox.State{}
+				if err := a.load(ctx, domain.StreamMailbox, id, mb); err != nil {
+					return nil, err
+				}
+				mailboxes[id] = mb
+			}
+			changes, err := directory.DeleteGroup(&g, mailboxes)
+			if err != nil {
+				return nil, err
+			}
+			// Members' streams get mirror events; their versions must hold too.
+			return changes, a.loadMissing(ctx, changes)
+		})
 	})
-}
-
-// Group loads a group aggregate.
-func (s *Service) Group(ctx context.Context, groupID string) (*group.State, error) {
-	var g group.State
-	a := &attempt{svc: s, versions: map[domain.StreamRef]int64{}}
-	return &g, a.load(ctx, domain.StreamGroup, groupID, &g)
 }

@@ -27,7 +27,7 @@ func secretAAD(streamID, field string) []byte { return []byte("absender/" + stre
 
 // settings parses the enums and encrypts the secrets of in for the stream
 // that will hold them. An empty secret counts as omitted.
-func (s *Service) settings(streamID string, in ServerSettingsInput) (domain.ServerSettingsInput, error) {
+func (c *core) settings(streamID string, in ServerSettingsInput) (domain.ServerSettingsInput, error) {
 	enc, err := domain.ParseEncryption(in.Encryption)
 	if err != nil {
 		return domain.ServerSettingsInput{}, err
@@ -46,20 +46,20 @@ func (s *Service) settings(streamID string, in ServerSettingsInput) (domain.Serv
 	if err := domain.CheckServerSettingsText(out, in.Password, in.GraphClientSecret); err != nil {
 		return domain.ServerSettingsInput{}, err
 	}
-	if out.Password, err = s.seal(streamID, "password", in.Password); err != nil {
+	if out.Password, err = c.seal(streamID, "password", in.Password); err != nil {
 		return domain.ServerSettingsInput{}, err
 	}
-	if out.GraphClientSecret, err = s.seal(streamID, "graphClientSecret", in.GraphClientSecret); err != nil {
+	if out.GraphClientSecret, err = c.seal(streamID, "graphClientSecret", in.GraphClientSecret); err != nil {
 		return domain.ServerSettingsInput{}, err
 	}
 	return out, nil
 }
 
-func (s *Service) seal(streamID, field string, plain *string) (*domain.Secret, error) {
+func (c *core) seal(streamID, field string, plain *string) (*domain.Secret, error) {
 	if plain == nil || *plain == "" {
 		return nil, nil
 	}
-	ct, err := s.ring.Encrypt([]byte(*plain), secretAAD(streamID, field))
+	ct, err := c.ring.Encrypt([]byte(*plain), secretAAD(streamID, field))
 	if err != nil {
 		return nil, err
 	}
@@ -67,13 +67,13 @@ func (s *Service) seal(streamID, field string, plain *string) (*domain.Secret, e
 	return &sec, nil
 }
 
-// RevealSecret decrypts a stored secret of a stream, for the transports
+// revealSecret decrypts a stored secret of a stream, for the transports
 // that use it (only in memory, just before use).
-func (s *Service) RevealSecret(streamID, field string, sec domain.Secret) (string, error) {
+func (c *core) revealSecret(streamID, field string, sec domain.Secret) (string, error) {
 	if sec == "" {
 		return "", nil
 	}
-	b, err := s.ring.Decrypt(string(sec), secretAAD(streamID, field))
+	b, err := c.ring.Decrypt(string(sec), secretAAD(streamID, field))
 	if err != nil {
 		return "", err
 	}

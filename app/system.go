@@ -9,49 +9,46 @@ import (
 
 var systemRef = domain.StreamRef{Kind: domain.StreamSystem, ID: "system"}
 
-// ConfigureSystemServer stores the system mail server's settings (R4).
-func (s *Service) ConfigureSystemServer(ctx context.Context, in ServerSettingsInput) (Result, error) {
-	settings, err := s.settings(StreamID(systemRef), in)
-	if err != nil {
-		return Result{}, err
-	}
+// System are the commands on the installation: the system mail server,
+// its master switch and the support settings.
+type System struct{ *core }
+
+// ConfigureServer stores the system mail server's settings
+// (configureSystemServer; R4).
+func (s System) ConfigureServer(ctx context.Context, in ServerSettingsInput) (Result, error) {
+	return command(ctx, s.core, "configureSystemServer", func(ctx context.Context) (Result, error) {
+		settings, err := s.settings(StreamID(systemRef), in)
+		if err != nil {
+			return Result{}, err
+		}
+		return s.onSystem(ctx, func(sys *system.State) ([]domain.Event, error) { return sys.Configure(settings) })
+	})
+}
+
+// SetServerEnabled is the master switch (setSystemServerEnabled; R1).
+func (s System) SetServerEnabled(ctx context.Context, enabled bool) (Result, error) {
+	return command(ctx, s.core, "setSystemServerEnabled", func(ctx context.Context) (Result, error) {
+		return s.onSystem(ctx, func(sys *system.State) ([]domain.Event, error) { return sys.SetEnabled(enabled) })
+	})
+}
+
+// ConfigureSupport sets the support address and switches
+// (configureSupport; R7).
+func (s System) ConfigureSupport(ctx context.Context, address *string, allowTenantAddress, attachSystemInfo bool) (Result, error) {
+	return command(ctx, s.core, "configureSupport", func(ctx context.Context) (Result, error) {
+		return s.onSystem(ctx, func(sys *system.State) ([]domain.Event, error) {
+			return sys.ConfigureSupport(address, allowTenantAddress, attachSystemInfo)
+		})
+	})
+}
+
+func (s System) onSystem(ctx context.Context, decide func(*system.State) ([]domain.Event, error)) (Result, error) {
 	return s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
 		var sys system.State
 		if err := a.load(ctx, systemRef.Kind, systemRef.ID, &sys); err != nil {
 			return nil, err
 		}
-		events, err := sys.Configure(settings)
+		events, err := decide(&sys)
 		return one(systemRef.Kind, systemRef.ID, events), err
 	})
-}
-
-// SetSystemServerEnabled is the master switch (R1).
-func (s *Service) SetSystemServerEnabled(ctx context.Context, enabled bool) (Result, error) {
-	return s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
-		var sys system.State
-		if err := a.load(ctx, systemRef.Kind, systemRef.ID, &sys); err != nil {
-			return nil, err
-		}
-		events, err := sys.SetEnabled(enabled)
-		return one(systemRef.Kind, systemRef.ID, events), err
-	})
-}
-
-// ConfigureSupport sets the support address and switches (R7).
-func (s *Service) ConfigureSupport(ctx context.Context, address *string, allowTenantAddress, attachSystemInfo bool) (Result, error) {
-	return s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
-		var sys system.State
-		if err := a.load(ctx, systemRef.Kind, systemRef.ID, &sys); err != nil {
-			return nil, err
-		}
-		events, err := sys.ConfigureSupport(address, allowTenantAddress, attachSystemInfo)
-		return one(systemRef.Kind, systemRef.ID, events), err
-	})
-}
-
-// System loads the system aggregate.
-func (s *Service) System(ctx context.Context) (*system.State, error) {
-	var sys system.State
-	a := &attempt{svc: s, versions: map[domain.StreamRef]int64{}}
-	return &sys, a.load(ctx, systemRef.Kind, systemRef.ID, &sys)
 }

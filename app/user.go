@@ -11,50 +11,59 @@ import (
 	"github.com/absender/absender/domain/user"
 )
 
-// CreateUser creates a user of a tenant and returns its id. The login name
-// is claimed on its own stream in the same append, so of two concurrent
-// users with one login name exactly one is created (R18).
-func (s *Service) CreateUser(ctx context.Context, tenantID, loginName, displayName, email string, role domain.Role) (string, Result, error) {
-	id := s.newID()
-	res, err := s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
-		if _, err := a.loadTenant(ctx, tenantID); err != nil {
-			return nil, err
-		}
-		name, err := login.ValidateName(loginName)
-		if err != nil {
-			return nil, err
-		}
-		var u user.State
-		var claim login.State
-		if err := a.load(ctx, domain.StreamUser, id, &u); err != nil {
-			return nil, err
-		}
-		if err := a.load(ctx, domain.StreamLogin, name, &claim); err != nil {
-			return nil, err
-		}
-		userEvents, loginEvents, err := u.Create(&claim, user.Create{UserID: id, TenantID: tenantID, LoginName: name, DisplayName: displayName, Email: email, Role: role})
-		if err != nil {
-			return nil, err
-		}
-		var ch domain.Changes
-		ch.Add(domain.StreamUser, id, userEvents...)
-		ch.Add(domain.StreamLogin, name, loginEvents...)
-		return ch, nil
+// Users are the commands on a tenant's users.
+type Users struct{ *core }
+
+// Create creates a user of a tenant and returns its id (createUser). The
+// login name is claimed on its own stream in the same append, so of two
+// concurrent users with one login name exactly one is created (R18).
+func (s Users) Create(ctx context.Context, tenantID, loginName, displayName, email string, role domain.Role) (string, Result, error) {
+	return commandWithID(ctx, s.core, "createUser", func(ctx context.Context) (string, Result, error) {
+		id := s.newID()
+		res, err := s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
+			if _, err := a.loadTenant(ctx, tenantID); err != nil {
+				return nil, err
+			}
+			name, err := login.ValidateName(loginName)
+			if err != nil {
+				return nil, err
+			}
+			var u user.State
+			var claim login.State
+			if err := a.load(ctx, domain.StreamUser, id, &u); err != nil {
+				return nil, err
+			}
+			if err := a.load(ctx, domain.StreamLogin, name, &claim); err != nil {
+				return nil, err
+			}
+			userEvents, loginEvents, err := u.Create(&claim, user.Create{UserID: id, TenantID: tenantID, LoginName: name, DisplayName: displayName, Email: email, Role: role})
+			if err != nil {
+				return nil, err
+			}
+			var ch domain.Changes
+			ch.Add(domain.StreamUser, id, userEvents...)
+			ch.Add(domain.StreamLogin, name, loginEvents...)
+			return ch, nil
+		})
+		return id, res, err
 	})
-	return id, res, err
 }
 
-// UpdateUser changes display name, e-mail and role (nil keeps).
-func (s *Service) UpdateUser(ctx context.Context, userID string, change user.Update) (Result, error) {
-	return s.onUser(ctx, userID, func(u *user.State) ([]domain.Event, error) { return u.Update(change) })
+// Update changes display name, e-mail and role (updateUser; nil keeps).
+func (s Users) Update(ctx context.Context, userID string, change user.Update) (Result, error) {
+	return command(ctx, s.core, "updateUser", func(ctx context.Context) (Result, error) {
+		return s.onUser(ctx, userID, func(u *user.State) ([]domain.Event, error) { return u.Update(change) })
+	})
 }
 
-// SetUserBlocked blocks or unblocks a user (R20).
-func (s *Service) SetUserBlocked(ctx context.Context, userID string, blocked bool) (Result, error) {
-	return s.onUser(ctx, userID, func(u *user.State) ([]domain.Event, error) { return u.SetBlocked(blocked) })
+// SetBlocked blocks or unblocks a user (setUserBlocked; R20).
+func (s Users) SetBlocked(ctx context.Context, userID string, blocked bool) (Result, error) {
+	return command(ctx, s.core, "setUserBlocked", func(ctx context.Context) (Result, error) {
+		return s.onUser(ctx, userID, func(u *user.State) ([]domain.Event, error) { return u.SetBlocked(blocked) })
+	})
 }
 
-func (s *Service) onUser(ctx context.Context, userID string, decide func(*user.State) ([]domain.Event, error)) (Result, error) {
+func (s Users) onUser(ctx context.Context, userID string, decide func(*user.State) ([]domain.Event, error)) (Result, error) {
 	return s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
 		var u user.State
 		if err := a.load(ctx, domain.StreamUser, userID, &u); err != nil {
@@ -68,44 +77,39 @@ func (s *Service) onUser(ctx context.Context, userID string, decide func(*user.S
 	})
 }
 
-// DeleteUser deletes a user, revoking its grants and memberships and
-// releasing its login name in one append (R18).
-func (s *Service) DeleteUser(ctx context.Context, userID string) (Result, error) {
-	return s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
-		var u user.State
-		if err := a.load(ctx, domain.StreamUser, userID, &u); err != nil {
-			return nil, err
-		}
-		if !u.Exists() {
-			return nil, domain.NotFound("user")
-		}
-		var claim login.State
-		if err := a.load(ctx, domain.StreamLogin, u.LoginName(), &claim); err != nil {
-			return nil, err
-		}
-		groups := map[string]*group.State{}
-		for _, id := range u.GroupIDs() {
-			g := &group.State{}
-			if err := a.load(ctx, domain.StreamGroup, id, g); err != nil {
+// Delete deletes a user, revoking its grants and memberships and
+// releasing its login name in one append (deleteUser; R18).
+func (s Users) Delete(ctx context.Context, userID string) (Result, error) {
+	return command(ctx, s.core, "deleteUser", func(ctx context.Context) (Result, error) {
+		return s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
+			var u user.State
+			if err := a.load(ctx, domain.StreamUser, userID, &u); err != nil {
 				return nil, err
 			}
-			groups[id] = g
-		}
-		mailboxes := map[string]*mailbox.State{}
-		for _, id := range u.MailboxIDs() {
-			mb := &mailbox.State{}
-			if err := a.load(ctx, domain.StreamMailbox, id, mb); err != nil {
+			if !u.Exists() {
+				return nil, domain.NotFound("user")
+			}
+			var claim login.State
+			if err := a.load(ctx, domain.StreamLogin, u.LoginName(), &claim); err != nil {
 				return nil, err
 			}
-			mailboxes[id] = mb
-		}
-		return directory.DeleteUser(&u, &claim, groups, mailboxes)
+			groups := map[string]*group.State{}
+			for _, id := range u.GroupIDs() {
+				g := &group.State{}
+				if err := a.load(ctx, domain.StreamGroup, id, g); err != nil {
+					return nil, err
+				}
+				groups[id] = g
+			}
+			mailboxes := map[string]*mailbox.State{}
+			for _, id := range u.MailboxIDs() {
+				mb := &mailbox.State{}
+				if err := a.load(ctx, domain.StreamMailbox, id, mb); err != nil {
+					return nil, err
+				}
+				mailboxes[id] = mb
+			}
+			return directory.DeleteUser(&u, &claim, groups, mailboxes)
+		})
 	})
-}
-
-// User loads a user aggregate.
-func (s *Service) User(ctx context.Context, userID string) (*user.State, error) {
-	var u user.State
-	a := &attempt{svc: s, versions: map[domain.StreamRef]int64{}}
-	return &u, a.load(ctx, domain.StreamUser, userID, &u)
 }

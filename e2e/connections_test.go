@@ -90,7 +90,7 @@ func TestConnectionsR19_PagingStableUnderConcurrentWrites(t *testing.T) {
 				default:
 				}
 				names := []string{fmt.Sprintf("aaa %d", i), fmt.Sprintf("user %05da", (i*797)%n), fmt.Sprintf("Zzz %d", i)}
-				if _, _, err := e.Server.App.CreateUser(ctx, bt.ID, fmt.Sprintf("conc-%d", i), names[i%3],
+				if _, _, err := e.Server.App.Commands.Users.Create(ctx, bt.ID, fmt.Sprintf("conc-%d", i), names[i%3],
 					fmt.Sprintf("conc%d@bench.example", i), domain.RoleEmployee); err != nil {
 					t.Errorf("add user %d: %v", i, err)
 					return

@@ -155,7 +155,7 @@ func (f *permFixture) newSystemToken() string {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cli := app.WithRequest(ctx, app.Request{Actor: domain.Actor{Role: domain.RoleSystemAdmin}, Principal: "cli"})
-	tok, res, err := f.in.Server.App.IssueSystemToken(cli, domain.RoleAuditor, f.unique("perm system token "))
+	tok, res, err := f.in.Server.App.Commands.Tokens.IssueForSystem(cli, domain.RoleAuditor, f.unique("perm system token "))
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ import (
 	"github.com/absender/absender/seed"
 )
 
-func newApp(t *testing.T, db *database.DB) (*app.Service, *eventstore.Store) {
+func newApp(t *testing.T, db *database.DB) (*app.App, *eventstore.Store) {
 	t.Helper()
 	reg, err := app.NewRegistry()
 	if err != nil {
@@ -143,7 +143,7 @@ func TestExportFollows(t *testing.T) {
 		}()
 		sc := bufio.NewScanner(r)
 		for i := range 3 {
-			if _, _, err := svc.CreateTenant(seed.AsSystem(t.Context()), "Tenant "+strconv.Itoa(i)); err != nil {
+			if _, _, err := svc.Commands.Tenants.Create(seed.AsSystem(t.Context()), "Tenant "+strconv.Itoa(i)); err != nil {
 				t.Fatal(err)
 			}
 			got := make(chan string, 1)

@@ -174,7 +174,7 @@ func TestSubject(t *testing.T) {
 type fixture struct {
 	db     *database.DB
 	store  *eventstore.Store
-	svc    *app.Service
+	svc    *app.App
 	runner *projections.Runner
 	log    *slog.Logger
 }

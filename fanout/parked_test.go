@@ -42,7 +42,7 @@ func TestR35_ForwarderParksWhatTheBrokerRefusesAndGoesOn(t *testing.T) {
 		f.runForwarder(t, b.url())
 		appendHugeThenSmall(t, f.store)
 		ctx := seed.AsSystem(t.Context())
-		tenantID, _, err := f.svc.CreateTenant(ctx, "After")
+		tenantID, _, err := f.svc.Commands.Tenants.Create(ctx, "After")
 		if err != nil {
 			t.Fatal(err)
 		}

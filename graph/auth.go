@@ -33,7 +33,7 @@ func PrincipalFrom(ctx context.Context) authz.Principal {
 // so a token issued by `absender token issue` in another process works at
 // once and a revocation takes effect at once.
 type Authenticator struct {
-	App    *app.Service
+	App    *app.App
 	Reader *projections.Reader
 	// Generation (optional) lets it remember a token's principal until
 	// the next change anywhere (a revocation, a blocked user): see
@@ -48,7 +48,7 @@ type cachedPrincipal struct {
 }
 
 // NewAuthenticator returns an authenticator that caches between changes.
-func NewAuthenticator(a *app.Service, r *projections.Reader, generation func() uint64) Authenticator {
+func NewAuthenticator(a *app.App, r *projections.Reader, generation func() uint64) Authenticator {
 	return Authenticator{App: a, Reader: r, Generation: generation, cache: &sync.Map{}}
 }
 
@@ -87,7 +87,7 @@ func (a Authenticator) authenticate(ctx context.Context, raw string) (authz.Prin
 	if err != nil {
 		return authz.Principal{}, ErrBadToken
 	}
-	tok, err := a.App.Token(ctx, id)
+	tok, err := a.App.Aggregates.Token(ctx, id)
 	if err != nil {
 		return authz.Principal{}, err
 	}

@@ -117,21 +117,20 @@ func (r *Resolver) checkMailServer(ctx context.Context, tenantID, mailboxID *str
 		v := settingsInput(*input)
 		in = &v
 	}
-	cs, err := r.deps.App.SettingsToCheck(ctx, deref(tenantID), deref(mailboxID), in)
-	if err != nil {
-		return nil, err
-	}
-	if r.deps.Checker == nil {
-		return nil, errors.New("checkMailServer: this process has no transport to check with")
-	}
 	var res mail.CheckResult
-	p := PrincipalFrom(ctx)
-	if err := r.checks.run(PrincipalName(p), p.TenantID, func() {
-		res = r.deps.Checker.Check(ctx, cs.Settings, mail.Credentials{Password: cs.Password, GraphClientSecret: cs.GraphClientSecret})
-	}); err != nil {
-		return nil, err
-	}
-	rec, err := r.deps.App.RecordMailServerCheck(ctx, cs, res.OK, res.FailedStep())
+	rec, err := r.deps.App.Commands.Checks.CheckMailServer(ctx, deref(tenantID), deref(mailboxID), in,
+		func(ctx context.Context, cs app.CheckSettings) (bool, string, error) {
+			if r.deps.Checker == nil {
+				return false, "", errors.New("checkMailServer: this process has no transport to check with")
+			}
+			p := PrincipalFrom(ctx)
+			if err := r.checks.run(PrincipalName(p), p.TenantID, func() {
+				res = r.deps.Checker.Check(ctx, cs.Settings, mail.Credentials{Password: cs.Password, GraphClientSecret: cs.GraphClientSecret})
+			}); err != nil {
+				return false, "", err
+			}
+			return res.OK, res.FailedStep(), nil
+		})
 	if _, err = r.wrote(ctx, rec, err); err != nil {
 		return nil, err
 	}

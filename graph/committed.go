@@ -88,7 +88,7 @@ func warnBehind(ctx context.Context) {
 // The answers built from the committed events.
 
 func (r *Resolver) userFromEvents(ctx context.Context, id string) (*model.User, error) {
-	u, err := r.deps.App.User(ctx, id)
+	u, err := r.deps.App.Aggregates.User(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func (r *Resolver) userFromEvents(ctx context.Context, id string) (*model.User, 
 }
 
 func (r *Resolver) groupFromEvents(ctx context.Context, id string) (*model.Group, error) {
-	g, err := r.deps.App.Group(ctx, id)
+	g, err := r.deps.App.Aggregates.Group(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func (r *Resolver) groupFromEvents(ctx context.Context, id string) (*model.Group
 }
 
 func (r *Resolver) mailboxFromEvents(ctx context.Context, id string) (*model.Mailbox, error) {
-	m, err := r.deps.App.Mailbox(ctx, id)
+	m, err := r.deps.App.Aggregates.Mailbox(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (r *Resolver) mailboxFromEvents(ctx context.Context, id string) (*model.Mai
 }
 
 func (r *Resolver) tenantFromEvents(ctx context.Context, id string) (*model.Tenant, error) {
-	t, err := r.deps.App.Tenant(ctx, id)
+	t, err := r.deps.App.Aggregates.Tenant(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func (r *Resolver) tenantFromEvents(ctx context.Context, id string) (*model.Tena
 }
 
 func (r *Resolver) systemMailServerFromEvents(ctx context.Context) (*model.SystemMailServer, error) {
-	sys, err := r.deps.App.System(ctx)
+	sys, err := r.deps.App.Aggregates.System(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +170,7 @@ func settingsFromDomain(s domain.ServerSettings) *model.ServerSettings {
 
 // messageFromEvents is the message as it was accepted: QUEUED.
 func (r *Resolver) messageFromEvents(ctx context.Context, id string) (*model.Message, error) {
-	m, at, err := r.deps.App.Message(ctx, id)
+	m, at, err := r.deps.App.Messages.Message(ctx, id)
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 // it at construction, not at the first request (STYLE §9).
 func TestDepsValidate(t *testing.T) {
 	valid := func() Deps {
-		return Deps{App: &app.Service{}, Reader: &projections.Reader{}, Runner: &projections.Runner{},
+		return Deps{App: &app.App{}, Reader: &projections.Reader{}, Runner: &projections.Runner{},
 			Store: &eventstore.Store{}, History: &history.Service{}}
 	}
 	tests := []struct {

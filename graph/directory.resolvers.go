@@ -48,7 +48,7 @@ func (r *mutationResolver) CreateUser(ctx context.Context, tenantID string, logi
 	if roleErr != nil {
 		return nil, domain.WithField(roleErr, "role")
 	}
-	id, res, err := r.deps.App.CreateUser(ctx, tenantID, loginName, displayName, email, newRole)
+	id, res, err := r.deps.App.Commands.Users.Create(ctx, tenantID, loginName, displayName, email, newRole)
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (r *mutationResolver) UpdateUser(ctx context.Context, userID string, displa
 	if ctx, err = r.allow(ctx, authz.OpUpdateUser, t); err != nil {
 		return nil, err
 	}
-	res, err := r.deps.App.UpdateUser(ctx, userID, change)
+	res, err := r.deps.App.Commands.Users.Update(ctx, userID, change)
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (r *mutationResolver) DeleteUser(ctx context.Context, userID string) (strin
 	if ctx, err = r.allow(ctx, authz.OpDeleteUser, t); err != nil {
 		return "", err
 	}
-	res, err := r.deps.App.DeleteUser(ctx, userID)
+	res, err := r.deps.App.Commands.Users.Delete(ctx, userID)
 	return userID, r.committed(ctx, res, err)
 }
 
@@ -101,7 +101,7 @@ func (r *mutationResolver) SetUserBlocked(ctx context.Context, userID string, bl
 	if ctx, err = r.allow(ctx, authz.OpSetUserBlocked, t); err != nil {
 		return nil, err
 	}
-	res, err := r.deps.App.SetUserBlocked(ctx, userID, blocked)
+	res, err := r.deps.App.Commands.Users.SetBlocked(ctx, userID, blocked)
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (r *mutationResolver) IssueAPIToken(ctx context.Context, userID string, nam
 	if ctx, err = r.allow(ctx, authz.OpIssueApiToken, t); err != nil {
 		return "", err
 	}
-	tok, res, err := r.deps.App.IssueUserToken(ctx, userID, name)
+	tok, res, err := r.deps.App.Commands.Tokens.IssueForUser(ctx, userID, name)
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return "", err
 	}
@@ -144,7 +144,7 @@ func (r *mutationResolver) RevokeAPIToken(ctx context.Context, tokenID string) (
 	if ctx, err = r.allow(ctx, authz.OpRevokeApiToken, t); err != nil {
 		return "", err
 	}
-	res, err := r.deps.App.RevokeToken(ctx, tokenID)
+	res, err := r.deps.App.Commands.Tokens.Revoke(ctx, tokenID)
 	return tokenID, r.committed(ctx, res, err)
 }
 
@@ -157,7 +157,7 @@ func (r *mutationResolver) CreateGroup(ctx context.Context, tenantID string, nam
 	if ctx, err = r.allow(ctx, authz.OpCreateGroup, t); err != nil {
 		return nil, err
 	}
-	id, res, err := r.deps.App.CreateGroup(ctx, tenantID, name)
+	id, res, err := r.deps.App.Commands.Groups.Create(ctx, tenantID, name)
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
@@ -173,18 +173,18 @@ func (r *mutationResolver) DeleteGroup(ctx context.Context, groupID string) (str
 	if ctx, err = r.allow(ctx, authz.OpDeleteGroup, t); err != nil {
 		return "", err
 	}
-	res, err := r.deps.App.DeleteGroup(ctx, groupID)
+	res, err := r.deps.App.Commands.Groups.Delete(ctx, groupID)
 	return groupID, r.committed(ctx, res, err)
 }
 
 // AddGroupMember is the resolver for the addGroupMember field.
 func (r *mutationResolver) AddGroupMember(ctx context.Context, groupID string, userID string) (*model.Group, error) {
-	return r.membership(ctx, authz.OpAddGroupMember, groupID, userID, r.deps.App.AddGroupMember)
+	return r.membership(ctx, authz.OpAddGroupMember, groupID, userID, r.deps.App.Commands.Groups.AddMember)
 }
 
 // RemoveGroupMember is the resolver for the removeGroupMember field.
 func (r *mutationResolver) RemoveGroupMember(ctx context.Context, groupID string, userID string) (*model.Group, error) {
-	return r.membership(ctx, authz.OpRemoveGroupMember, groupID, userID, r.deps.App.RemoveGroupMember)
+	return r.membership(ctx, authz.OpRemoveGroupMember, groupID, userID, r.deps.App.Commands.Groups.RemoveMember)
 }
 
 // User is the resolver for the user field.

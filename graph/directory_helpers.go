@@ -68,7 +68,7 @@ func (r *Resolver) pastOptions(ctx context.Context, op authz.Op, kind options.Ki
 	if err := authenticated(ctx); err != nil {
 		return nil, err
 	}
-	u, err := r.deps.App.User(ctx, userID)
+	u, err := r.deps.App.Aggregates.User(ctx, userID)
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ import (
 
 // Deps are what the API needs.
 type Deps struct {
-	App    *app.Service
+	App    *app.App
 	Reader *projections.Reader
 	Runner *projections.Runner
 	Store  *eventstore.Store

@@ -69,7 +69,7 @@ func (r *mutationResolver) AddMailbox(ctx context.Context, tenantID string, addr
 		s := settingsInput(*settings)
 		in.Settings = &s
 	}
-	id, res, err := r.deps.App.AddMailbox(ctx, tenantID, in)
+	id, res, err := r.deps.App.Commands.Mailboxes.Add(ctx, tenantID, in)
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func (r *mutationResolver) UpdateMailbox(ctx context.Context, id string, display
 		s := settingsInput(*settings)
 		in.Settings = &s
 	}
-	res, err := r.deps.App.UpdateMailbox(ctx, id, in)
+	res, err := r.deps.App.Commands.Mailboxes.Update(ctx, id, in)
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
@@ -108,28 +108,28 @@ func (r *mutationResolver) RemoveMailbox(ctx context.Context, id string) (string
 	if ctx, err = r.allow(ctx, authz.OpRemoveMailbox, t); err != nil {
 		return "", err
 	}
-	res, err := r.deps.App.RemoveMailbox(ctx, id)
+	res, err := r.deps.App.Commands.Mailboxes.Remove(ctx, id)
 	return id, r.committed(ctx, res, err)
 }
 
 // GrantUser is the resolver for the grantUser field.
 func (r *mutationResolver) GrantUser(ctx context.Context, mailboxID string, userID string) (*model.Mailbox, error) {
-	return r.grant(ctx, authz.OpGrantUser, "user", mailboxID, userID, r.deps.App.GrantUser)
+	return r.grant(ctx, authz.OpGrantUser, "user", mailboxID, userID, r.deps.App.Commands.Mailboxes.GrantUser)
 }
 
 // RevokeUser is the resolver for the revokeUser field.
 func (r *mutationResolver) RevokeUser(ctx context.Context, mailboxID string, userID string) (*model.Mailbox, error) {
-	return r.grant(ctx, authz.OpRevokeUser, "user", mailboxID, userID, r.deps.App.RevokeUser)
+	return r.grant(ctx, authz.OpRevokeUser, "user", mailboxID, userID, r.deps.App.Commands.Mailboxes.RevokeUser)
 }
 
 // GrantGroup is the resolver for the grantGroup field.
 func (r *mutationResolver) GrantGroup(ctx context.Context, mailboxID string, groupID string) (*model.Mailbox, error) {
-	return r.grant(ctx, authz.OpGrantGroup, "group", mailboxID, groupID, r.deps.App.GrantGroup)
+	return r.grant(ctx, authz.OpGrantGroup, "group", mailboxID, groupID, r.deps.App.Commands.Mailboxes.GrantGroup)
 }
 
 // RevokeGroup is the resolver for the revokeGroup field.
 func (r *mutationResolver) RevokeGroup(ctx context.Context, mailboxID string, groupID string) (*model.Mailbox, error) {
-	return r.grant(ctx, authz.OpRevokeGroup, "group", mailboxID, groupID, r.deps.App.RevokeGroup)
+	return r.grant(ctx, authz.OpRevokeGroup, "group", mailboxID, groupID, r.deps.App.Commands.Mailboxes.RevokeGroup)
 }
 
 // SetMailboxRestricted is the resolver for the setMailboxRestricted field.
@@ -142,7 +142,7 @@ func (r *mutationResolver) SetMailboxRestricted(ctx context.Context, id string, 
 	if ctx, err = r.allow(ctx, authz.OpSetMailboxRestricted, t); err != nil {
 		return nil, err
 	}
-	res, err := r.deps.App.SetMailboxRestricted(ctx, id, restricted)
+	res, err := r.deps.App.Commands.Mailboxes.SetRestricted(ctx, id, restricted)
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func (r *queryResolver) MailboxAccess(ctx context.Context, mailboxID string, at 
 		return nil, err
 	}
 	// The mailbox's stream knows its tenant also after it was removed.
-	mb, err := r.deps.App.Mailbox(ctx, mailboxID)
+	mb, err := r.deps.App.Aggregates.Mailbox(ctx, mailboxID)
 	if err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMess
 	if err != nil {
 		return nil, err
 	}
-	id, res, err := r.deps.App.SendMessage(ctx, draft(input), deref(input.IdempotencyKey))
+	id, res, err := r.deps.App.Commands.Messages.Send(ctx, draft(input), deref(input.IdempotencyKey))
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (r *mutationResolver) SendTestMail(ctx context.Context, tenantID *string, m
 	if err != nil {
 		return nil, err
 	}
-	id, res, err := r.deps.App.SendTestMail(ctx, deref(tenantID), deref(mailboxID), to)
+	id, res, err := r.deps.App.Commands.Messages.SendTestMail(ctx, deref(tenantID), deref(mailboxID), to)
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func (r *mutationResolver) SubmitSupportRequest(ctx context.Context, subject str
 	if err != nil {
 		return nil, err
 	}
-	id, res, err := r.deps.App.SubmitSupportRequest(ctx, subject, body)
+	id, res, err := r.deps.App.Commands.Messages.SubmitSupportRequest(ctx, subject, body)
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (r *mutationResolver) PurgeMessageContent(ctx context.Context, id string) (
 	if ctx, err = r.allow(ctx, authz.OpPurgeMessageContent, t); err != nil {
 		return nil, err
 	}
-	res, err := r.deps.App.PurgeMessageContent(ctx, id, "purged by "+PrincipalName(PrincipalFrom(ctx)))
+	res, err := r.deps.App.Commands.Messages.PurgeContent(ctx, id, "purged by "+PrincipalName(PrincipalFrom(ctx)))
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
@@ -133,7 +133,7 @@ func (r *mutationResolver) CancelMessage(ctx context.Context, id string) (*model
 	if ctx, err = r.allow(ctx, authz.OpCancelMessage, t); err != nil {
 		return nil, err
 	}
-	res, err := r.deps.App.CancelMessage(ctx, id)
+	res, err := r.deps.App.Commands.Messages.Cancel(ctx, id)
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
@@ -149,7 +149,7 @@ func (r *mutationResolver) RetryMessageNow(ctx context.Context, id string) (*mod
 	if ctx, err = r.allow(ctx, authz.OpRetryMessageNow, t); err != nil {
 		return nil, err
 	}
-	res, err := r.deps.App.RetryMessageNow(ctx, id)
+	res, err := r.deps.App.Commands.Messages.RetryNow(ctx, id)
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}

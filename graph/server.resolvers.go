@@ -18,7 +18,7 @@ func (r *mutationResolver) ConfigureSystemServer(ctx context.Context, input mode
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.deps.App.ConfigureSystemServer(ctx, settingsInput(input))
+	res, err := r.deps.App.Commands.System.ConfigureServer(ctx, settingsInput(input))
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
@@ -31,7 +31,7 @@ func (r *mutationResolver) SetSystemServerEnabled(ctx context.Context, enabled b
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.deps.App.SetSystemServerEnabled(ctx, enabled)
+	res, err := r.deps.App.Commands.System.SetServerEnabled(ctx, enabled)
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func (r *mutationResolver) ConfigureSupport(ctx context.Context, address *string
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.deps.App.ConfigureSupport(ctx, address, allowTenantAddress, attachSystemInfo)
+	res, err := r.deps.App.Commands.System.ConfigureSupport(ctx, address, allowTenantAddress, attachSystemInfo)
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"errors"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -11,19 +10,18 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/absender/absender/app"
-	"github.com/absender/absender/domain"
 	"github.com/absender/absender/telemetry"
 )
 
 // observe is the gqlgen extension of telemetry: a span per query or
-// mutation operation, and per mutation field a span "command <field>" and
-// the commands metric by outcome (ok or the error code).
+// mutation operation. The span "command <name>" and the commands metric
+// come from the commands themselves (app's decorator), so a command run
+// by the CLI or the seed has them too.
 type observe struct{}
 
 var (
 	_ graphql.HandlerExtension     = observe{}
 	_ graphql.OperationInterceptor = observe{}
-	_ graphql.FieldInterceptor     = observe{}
 )
 
 func (observe) ExtensionName() string                   { return "AbsenderTelemetry" }
@@ -47,33 +45,4 @@ func (observe) InterceptOperation(ctx context.Context, next graphql.OperationHan
 		span.End()
 		return resp
 	}
-}
-
-func (observe) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Object != "Mutation" || fc.Field.Field == nil {
-		return next(ctx)
-	}
-	name := fc.Field.Name
-	ctx, span := telemetry.Tracer().Start(ctx, "command "+name, trace.WithAttributes(attribute.String("absender.command", name)))
-	outcome := string(domain.CodeInternal) // unless the resolver returns (a panic stays INTERNAL)
-	defer func() {
-		if outcome != "ok" {
-			span.SetAttributes(attribute.String("absender.outcome", outcome))
-			span.SetStatus(codes.Error, outcome)
-		}
-		telemetry.Command(ctx, name, outcome)
-		span.End()
-	}()
-	res, err := next(ctx)
-	outcome = "ok"
-	if err != nil {
-		var de *domain.Error
-		if errors.As(err, &de) {
-			outcome = string(de.Code)
-		} else {
-			outcome = string(domain.CodeInternal)
-		}
-	}
-	return res, err
 }

@@ -20,7 +20,7 @@ func (r *mutationResolver) CreateTenant(ctx context.Context, name string) (*mode
 	if err != nil {
 		return nil, err
 	}
-	id, res, err := r.deps.App.CreateTenant(ctx, name)
+	id, res, err := r.deps.App.Commands.Tenants.Create(ctx, name)
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (r *mutationResolver) SetTenantPolicy(ctx context.Context, tenantID string,
 		}
 		change.DuplicatePolicy = &dp
 	}
-	res, err := r.deps.App.SetTenantPolicy(ctx, tenantID, change)
+	res, err := r.deps.App.Commands.Tenants.SetPolicy(ctx, tenantID, change)
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (r *mutationResolver) ConfigureTenantServer(ctx context.Context, tenantID s
 	if ctx, err = r.allow(ctx, authz.OpConfigureTenantServer, t); err != nil {
 		return nil, err
 	}
-	res, err := r.deps.App.ConfigureTenantServer(ctx, tenantID, settingsInput(input))
+	res, err := r.deps.App.Commands.Tenants.ConfigureServer(ctx, tenantID, settingsInput(input))
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (r *mutationResolver) RemoveTenantServer(ctx context.Context, tenantID stri
 	if ctx, err = r.allow(ctx, authz.OpRemoveTenantServer, t); err != nil {
 		return nil, err
 	}
-	res, err := r.deps.App.RemoveTenantServer(ctx, tenantID)
+	res, err := r.deps.App.Commands.Tenants.RemoveServer(ctx, tenantID)
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func (r *mutationResolver) SetTenantSupportAddress(ctx context.Context, tenantID
 	if ctx, err = r.allow(ctx, authz.OpSetTenantSupportAddress, t); err != nil {
 		return nil, err
 	}
-	res, err := r.deps.App.SetTenantSupportAddress(ctx, tenantID, address)
+	res, err := r.deps.App.Commands.Tenants.SetSupportAddress(ctx, tenantID, address)
 	if ctx, err = r.wrote(ctx, res, err); err != nil {
 		return nil, err
 	}

@@ -24,7 +24,7 @@ import (
 	"github.com/absender/absender/seed"
 )
 
-func newService(t *testing.T, db *database.DB, now func() time.Time) (*app.Service, *eventstore.Store) {
+func newService(t *testing.T, db *database.DB, now func() time.Time) (*app.App, *eventstore.Store) {
 	t.Helper()
 	reg, err := app.NewRegistry()
 	if err != nil {
@@ -144,21 +144,21 @@ func TestMailboxAccessOnEachDay(t *testing.T) {
 			t.Fatal(err)
 		}
 		clock = day(2)
-		anna, _, err := svc.CreateUser(ctx, d.TenantID, "anna", "Anna", "anna@celanio.com", domain.RoleEmployee)
+		anna, _, err := svc.Commands.Users.Create(ctx, d.TenantID, "anna", "Anna", "anna@celanio.com", domain.RoleEmployee)
 		if err != nil {
 			t.Fatal(err)
 		}
 		clock = day(3)
-		must(svc.GrantUser(ctx, d.MailboxID, anna)) // restricted to Anna
+		must(svc.Commands.Mailboxes.GrantUser(ctx, d.MailboxID, anna)) // restricted to Anna
 		clock = day(4)
-		must(svc.SetUserBlocked(ctx, anna, true)) // still restricted, nobody
+		must(svc.Commands.Users.SetBlocked(ctx, anna, true)) // still restricted, nobody
 		clock = day(5)
-		must(svc.SetUserBlocked(ctx, anna, false))
-		must(svc.RevokeUser(ctx, d.MailboxID, anna)) // R11 fail closed: still restricted, nobody
+		must(svc.Commands.Users.SetBlocked(ctx, anna, false))
+		must(svc.Commands.Mailboxes.RevokeUser(ctx, d.MailboxID, anna)) // R11 fail closed: still restricted, nobody
 		clock = day(6)
-		must(svc.SetMailboxRestricted(ctx, d.MailboxID, false)) // open again, explicitly
+		must(svc.Commands.Mailboxes.SetRestricted(ctx, d.MailboxID, false)) // open again, explicitly
 		clock = day(7)
-		must(svc.DeleteUser(ctx, d.UserID))
+		must(svc.Commands.Users.Delete(ctx, d.UserID))
 
 		h := history.NewService(store)
 		want := map[int][]string{1: {d.UserID}, 2: {d.UserID, anna}, 3: {anna}, 4: nil, 5: nil, 6: {d.UserID, anna}, 7: {anna}}
@@ -259,7 +259,7 @@ func TestR11_EarlierRuleLogReplaysAsItMeant(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		anna, _, err := svc.CreateUser(ctx, d.TenantID, "anna", "Anna", "anna@celanio.com", domain.RoleEmployee)
+		anna, _, err := svc.Commands.Users.Create(ctx, d.TenantID, "anna", "Anna", "anna@celanio.com", domain.RoleEmployee)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,16 +289,16 @@ func TestR11_EarlierRuleLogReplaysAsItMeant(t *testing.T) {
 			user.UserMailboxGranted{UserID: anna, TenantID: d.TenantID, MailboxID: d.MailboxID})
 		legacy(4, mailbox.MailboxUserRevoked{MailboxID: d.MailboxID, TenantID: d.TenantID, UserID: anna, UserTenantID: d.TenantID},
 			user.UserMailboxRevoked{UserID: anna, TenantID: d.TenantID, MailboxID: d.MailboxID})
-		if mb, err := svc.Mailbox(ctx, d.MailboxID); err != nil || mb.Restricted() {
+		if mb, err := svc.Aggregates.Mailbox(ctx, d.MailboxID); err != nil || mb.Restricted() {
 			t.Fatalf("the aggregate after an old revocation of the last grant: got restricted %v (%v), want open", mb.Restricted(), err)
 		}
 		legacy(5, mailbox.MailboxUserGranted{MailboxID: d.MailboxID, TenantID: d.TenantID, UserID: anna, UserTenantID: d.TenantID},
 			user.UserMailboxGranted{UserID: anna, TenantID: d.TenantID, MailboxID: d.MailboxID})
 		clock = day(6) // after the upgrade
-		if _, err := svc.RevokeUser(ctx, d.MailboxID, anna); err != nil {
+		if _, err := svc.Commands.Mailboxes.RevokeUser(ctx, d.MailboxID, anna); err != nil {
 			t.Fatal(err)
 		}
-		if mb, err := svc.Mailbox(ctx, d.MailboxID); err != nil || !mb.Restricted() {
+		if mb, err := svc.Aggregates.Mailbox(ctx, d.MailboxID); err != nil || !mb.Restricted() {
 			t.Fatalf("R11: revoking the last grant after the upgrade: got restricted %v (%v), want restricted", mb.Restricted(), err)
 		}
 

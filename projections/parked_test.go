@@ -59,7 +59,7 @@ func TestR35_ParkedEventsAreRetriedInOrderAfterTheFix(t *testing.T) {
 				ctx := seed.AsSystem(t.Context())
 				p := &poisoned{panics: panics}
 				f := setup(t, db, false, p)
-				bad, _, err := f.svc.CreateTenant(ctx, "Poisoned")
+				bad, _, err := f.svc.Commands.Tenants.Create(ctx, "Poisoned")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -73,11 +73,11 @@ func TestR35_ParkedEventsAreRetriedInOrderAfterTheFix(t *testing.T) {
 
 				// Later events of the poisoned stream, and another stream.
 				for _, q := range []int{3, 7} {
-					if _, err := f.svc.SetTenantPolicy(ctx, bad, tenant.PolicyChange{MailboxQuota: &q}); err != nil {
+					if _, err := f.svc.Commands.Tenants.SetPolicy(ctx, bad, tenant.PolicyChange{MailboxQuota: &q}); err != nil {
 						t.Fatal(err)
 					}
 				}
-				good, _, err := f.svc.CreateTenant(ctx, "Healthy")
+				good, _, err := f.svc.Commands.Tenants.Create(ctx, "Healthy")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -133,7 +133,7 @@ func TestR35_ParkedEventsAreRetriedInOrderAfterTheFix(t *testing.T) {
 				// Later events of the stream apply again; a rebuild clears
 				// parked rows.
 				q := 9
-				if _, err := f.svc.SetTenantPolicy(ctx, bad, tenant.PolicyChange{MailboxQuota: &q}); err != nil {
+				if _, err := f.svc.Commands.Tenants.SetPolicy(ctx, bad, tenant.PolicyChange{MailboxQuota: &q}); err != nil {
 					t.Fatal(err)
 				}
 				f.caughtUp(t)
@@ -142,7 +142,7 @@ func TestR35_ParkedEventsAreRetriedInOrderAfterTheFix(t *testing.T) {
 				}
 				p.broken.Store(true)
 				q = 11
-				if _, err := f.svc.SetTenantPolicy(ctx, bad, tenant.PolicyChange{MailboxQuota: &q}); err != nil {
+				if _, err := f.svc.Commands.Tenants.SetPolicy(ctx, bad, tenant.PolicyChange{MailboxQuota: &q}); err != nil {
 					t.Fatal(err)
 				}
 				f.caughtUp(t)

@@ -23,7 +23,7 @@ import (
 type fixture struct {
 	db     *database.DB
 	store  *eventstore.Store
-	svc    *app.Service
+	svc    *app.App
 	runner *projections.Runner
 }
 
@@ -146,7 +146,7 @@ func TestRebuildEqualsIncremental(t *testing.T) {
 		}
 		// The live consumers continue after the rebuild without applying
 		// anything twice.
-		if _, _, err := f.svc.CreateTenant(seed.AsSystem(t.Context()), "After Rebuild"); err != nil {
+		if _, _, err := f.svc.Commands.Tenants.Create(seed.AsSystem(t.Context()), "After Rebuild"); err != nil {
 			t.Fatal(err)
 		}
 		f.caughtUp(t)
@@ -267,7 +267,7 @@ func TestFailingProjectionDoesNotBlockWriters(t *testing.T) {
 		b.broken.Store(true)
 		f := setup(t, db, true, b)
 		ctx := seed.AsSystem(t.Context())
-		if _, _, err := f.svc.CreateTenant(ctx, "First"); err != nil {
+		if _, _, err := f.svc.Commands.Tenants.Create(ctx, "First"); err != nil {
 			t.Fatal(err)
 		}
 		for b.failed.Load() < 4 {
@@ -278,7 +278,7 @@ func TestFailingProjectionDoesNotBlockWriters(t *testing.T) {
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		for i := range 5 {
-			if _, _, err := f.svc.CreateTenant(wctx, fmt.Sprintf("During %d", i)); err != nil {
+			if _, _, err := f.svc.Commands.Tenants.Create(wctx, fmt.Sprintf("During %d", i)); err != nil {
 				t.Fatalf("append while a projection fails: %v", err)
 			}
 		}

@@ -49,11 +49,11 @@ func TestR35_RebuildParksWhatItCannotApply(t *testing.T) {
 		ctx := seed.AsSystem(t.Context())
 		dir := &badStatement{}
 		f := setup(t, db, true, dir, projections.Audit{}, projections.Messages{})
-		undecodable, _, err := f.svc.CreateTenant(ctx, "Undecodable")
+		undecodable, _, err := f.svc.Commands.Tenants.Create(ctx, "Undecodable")
 		if err != nil {
 			t.Fatal(err)
 		}
-		refused, _, err := f.svc.CreateTenant(ctx, "Refused")
+		refused, _, err := f.svc.Commands.Tenants.Create(ctx, "Refused")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +68,7 @@ func TestR35_RebuildParksWhatItCannotApply(t *testing.T) {
 			t.Fatal(err)
 		}
 		q := 7
-		if _, err := f.svc.SetTenantPolicy(ctx, refused, tenant.PolicyChange{MailboxQuota: &q}); err != nil {
+		if _, err := f.svc.Commands.Tenants.SetPolicy(ctx, refused, tenant.PolicyChange{MailboxQuota: &q}); err != nil {
 			t.Fatal(err)
 		}
 		if err := seed.Random(t.Context(), f.svc, rand.New(rand.NewPCG(5, 9)), 600); err != nil {

@@ -19,22 +19,22 @@ func TestSortKeysFilledAfterUpgrade(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		f := setup(t, db, true, projections.Directory{})
 		ctx := seed.AsSystem(t.Context())
-		tid, _, err := f.svc.CreateTenant(ctx, "Ärger GmbH")
+		tid, _, err := f.svc.Commands.Tenants.Create(ctx, "Ärger GmbH")
 		if err != nil {
 			t.Fatal(err)
 		}
 		var users []string
 		for _, n := range []string{"Zora", "ännchen", "Bert"} {
-			id, _, err := f.svc.CreateUser(ctx, tid, "login-"+n, n, n+"@example.com", domain.RoleEmployee)
+			id, _, err := f.svc.Commands.Users.Create(ctx, tid, "login-"+n, n, n+"@example.com", domain.RoleEmployee)
 			if err != nil {
 				t.Fatal(err)
 			}
 			users = append(users, id)
 		}
-		if _, _, err := f.svc.CreateGroup(ctx, tid, "Öffentlich"); err != nil {
+		if _, _, err := f.svc.Commands.Groups.Create(ctx, tid, "Öffentlich"); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := f.svc.AddMailbox(ctx, tid, app.AddMailboxInput{Address: "info@example.com", DisplayName: "Überall", Sender: true}); err != nil {
+		if _, _, err := f.svc.Commands.Mailboxes.Add(ctx, tid, app.AddMailboxInput{Address: "info@example.com", DisplayName: "Überall", Sender: true}); err != nil {
 			t.Fatal(err)
 		}
 		f.caughtUp(t)

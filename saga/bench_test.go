@@ -101,7 +101,7 @@ func benchSaga(b *testing.B, db *database.DB) {
 				}
 				m := d
 				m.Subject = fmt.Sprintf("Rechnung %d", i)
-				if _, _, err := e.srv.App.SendMessage(e.user, m, ""); err != nil {
+				if _, _, err := e.srv.App.Commands.Messages.Send(e.user, m, ""); err != nil {
 					errs <- err
 					return
 				}

@@ -103,7 +103,7 @@ func TestR35_SagaRetryParkedResolvesAndSends(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		e := newEnv(t, db, server.Options{})
 		fix := e.blockResolutions()
-		id, _, err := e.srv.App.SendTestMail(e.admin, "", "", "kunde@example.org")
+		id, _, err := e.srv.App.Commands.Messages.SendTestMail(e.admin, "", "", "kunde@example.org")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +122,7 @@ func TestR35_SagaRetryParkedResolvesAndSends(t *testing.T) {
 			t.Fatalf("parked for the saga: got %+v, want the test mail's MessageQueued", parked)
 		}
 
-		res, err := saga.RetryParked(t.Context(), e.srv.App, e.srv.Store)
+		res, err := saga.RetryParked(t.Context(), e.srv.App.Messages, e.srv.Store)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +134,7 @@ func TestR35_SagaRetryParkedResolvesAndSends(t *testing.T) {
 		}
 
 		fix()
-		if res, err = saga.RetryParked(t.Context(), e.srv.App, e.srv.Store); err != nil {
+		if res, err = saga.RetryParked(t.Context(), e.srv.App.Messages, e.srv.Store); err != nil {
 			t.Fatal(err)
 		}
 		if res.Applied != 1 || res.Left != 0 {

@@ -105,13 +105,13 @@ func newEnv(t testing.TB, db *database.DB, opt server.Options) *env {
 	e := &env{t: t, db: db, srv: srv, stop: stop}
 	e.admin = app.WithRequest(t.Context(), app.Request{Actor: domain.Actor{Role: domain.RoleSystemAdmin}, Principal: "token:admin", CorrelationID: "corr-test"})
 	e.smtp = smtptest.Start(t, smtptest.Config{})
-	e.must(srv.App.ConfigureSystemServer(e.admin, e.settings(e.smtp, "noreply@absender.example", "Absender")))
-	e.must(srv.App.SetSystemServerEnabled(e.admin, true))
+	e.must(srv.App.Commands.System.ConfigureServer(e.admin, e.settings(e.smtp, "noreply@absender.example", "Absender")))
+	e.must(srv.App.Commands.System.SetServerEnabled(e.admin, true))
 	var err error
-	if e.tenant, _, err = srv.App.CreateTenant(e.admin, "celanio GmbH"); err != nil {
+	if e.tenant, _, err = srv.App.Commands.Tenants.Create(e.admin, "celanio GmbH"); err != nil {
 		t.Fatal(err)
 	}
-	if e.userID, _, err = srv.App.CreateUser(e.admin, e.tenant, "anna", "Anna Muster", "anna@celanio.example", domain.RoleEmployee); err != nil {
+	if e.userID, _, err = srv.App.Commands.Users.Create(e.admin, e.tenant, "anna", "Anna Muster", "anna@celanio.example", domain.RoleEmployee); err != nil {
 		t.Fatal(err)
 	}
 	e.user = app.WithRequest(t.Context(), app.Request{Actor: domain.Actor{UserID: e.userID, TenantID: e.tenant, Role: domain.RoleEmployee},
@@ -132,7 +132,7 @@ func (e *env) must(_ app.Result, err error) {
 
 func (e *env) send(d message.Draft) string {
 	e.t.Helper()
-	id, _, err := e.srv.App.SendMessage(e.user, d, "")
+	id, _, err := e.srv.App.Commands.Messages.Send(e.user, d, "")
 	if err != nil {
 		e.t.Fatalf("sendMessage: %v", err)
 	}
@@ -256,16 +256,16 @@ func TestR16_MailboxWithOwnCredentialsSendsThroughItsServer(t *testing.T) {
 		own := smtptest.Start(t, smtptest.Config{Mechs: []string{sasl.Plain}, Users: map[string]string{"vertrieb": "s3cret-Passw0rd"}})
 		in := e.settings(own, "vertrieb@celanio.example", "Vertrieb")
 		in.Auth, in.Username, in.Password = "PASSWORD", ptr("vertrieb"), ptr("s3cret-Passw0rd")
-		mb, _, err := e.srv.App.AddMailbox(e.admin, e.tenant, app.AddMailboxInput{Address: "vertrieb@celanio.example", DisplayName: "Vertrieb", Sender: true, Settings: &in})
+		mb, _, err := e.srv.App.Commands.Mailboxes.Add(e.admin, e.tenant, app.AddMailboxInput{Address: "vertrieb@celanio.example", DisplayName: "Vertrieb", Sender: true, Settings: &in})
 		if err != nil {
 			t.Fatal(err)
 		}
-		g, _, err := e.srv.App.CreateGroup(e.admin, e.tenant, "Sales")
+		g, _, err := e.srv.App.Commands.Groups.Create(e.admin, e.tenant, "Sales")
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.must(e.srv.App.AddGroupMember(e.admin, g, e.userID))
-		e.must(e.srv.App.GrantGroup(e.admin, mb, g))
+		e.must(e.srv.App.Commands.Groups.AddMember(e.admin, g, e.userID))
+		e.must(e.srv.App.Commands.Mailboxes.GrantGroup(e.admin, mb, g))
 
 		id := e.send(message.Draft{From: "Vertrieb <vertrieb@celanio.example>", To: []string{"kunde@example.org"}, Subject: "Angebot", Text: "…"})
 		if m := e.await(id); m.Status != "SENT" {
@@ -378,7 +378,7 @@ func TestR23_CopyAfterACrashKeepsTheMessageID(t *testing.T) {
 		e := newEnv(t, db, server.Options{Saga: optionsWith(30*time.Second, nil)})
 		hang := make(chan struct{})
 		srv := smtptest.Start(t, smtptest.Config{Hang: hang})
-		e.must(e.srv.App.ConfigureSystemServer(e.admin, e.settings(srv, "noreply@absender.example", "Absender")))
+		e.must(e.srv.App.Commands.System.ConfigureServer(e.admin, e.settings(srv, "noreply@absender.example", "Absender")))
 		id := e.send(message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Subject: "twice", Text: "x"})
 		waitFor(t, func() bool { return srv.Held() >= 1 }) // the server has the whole message
 		e.stop()                                           // the process dies before it hears 250
@@ -425,17 +425,17 @@ func TestR23_RecheckBeforeEachAttempt(t *testing.T) {
 		first := smtptest.Start(t, smtptest.Config{})
 		second := smtptest.Start(t, smtptest.Config{})
 		in := e.settings(first, "info@celanio.example", "Info")
-		mb, _, err := e.srv.App.AddMailbox(e.admin, e.tenant, app.AddMailboxInput{Address: "info@celanio.example", DisplayName: "Info", Sender: true, Settings: &in})
+		mb, _, err := e.srv.App.Commands.Mailboxes.Add(e.admin, e.tenant, app.AddMailboxInput{Address: "info@celanio.example", DisplayName: "Info", Sender: true, Settings: &in})
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.must(e.srv.App.GrantUser(e.admin, mb, e.userID))
+		e.must(e.srv.App.Commands.Mailboxes.GrantUser(e.admin, mb, e.userID))
 
 		// The mailbox moves to another server after the first attempt.
 		id := e.send(message.Draft{From: "info@celanio.example", To: []string{"bob@example.org"}, Subject: "moved", Text: "x"})
 		waitFor(t, func() bool { return calls.Load() >= 1 })
 		moved := e.settings(second, "info@celanio.example", "Info")
-		e.must(e.srv.App.UpdateMailbox(e.admin, mb, app.UpdateMailboxInput{Settings: &moved}))
+		e.must(e.srv.App.Commands.Mailboxes.Update(e.admin, mb, app.UpdateMailboxInput{Settings: &moved}))
 		close(gate)
 		if m := e.await(id); m.Status != "SENT" {
 			t.Fatalf("status = %s (%v), want SENT; events %s", m.Status, deref(m.LastError), joined(e.events(id)))
@@ -452,12 +452,12 @@ func TestR23_RecheckBeforeEachAttempt(t *testing.T) {
 		gate = make(chan struct{})
 		id = e.send(message.Draft{From: "info@celanio.example", To: []string{"bob@example.org"}, Subject: "revoked", Text: "x"})
 		waitFor(t, func() bool { return calls.Load() >= 1 })
-		bert, _, err := e.srv.App.CreateUser(e.admin, e.tenant, "bert", "Bert", "bert@celanio.example", domain.RoleEmployee)
+		bert, _, err := e.srv.App.Commands.Users.Create(e.admin, e.tenant, "bert", "Bert", "bert@celanio.example", domain.RoleEmployee)
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.must(e.srv.App.GrantUser(e.admin, mb, bert)) // stays restricted (R11)
-		e.must(e.srv.App.RevokeUser(e.admin, mb, e.userID))
+		e.must(e.srv.App.Commands.Mailboxes.GrantUser(e.admin, mb, bert)) // stays restricted (R11)
+		e.must(e.srv.App.Commands.Mailboxes.RevokeUser(e.admin, mb, e.userID))
 		close(gate)
 		m := e.await(id)
 		if m.Status != "REJECTED" || m.LastError == nil || !strings.HasPrefix(*m.LastError, "FROM_NOT_ALLOWED") {
@@ -505,7 +505,7 @@ func TestR24_PrivateHostsRefusedUnlessAllowed(t *testing.T) {
 		srv, _ := run(t, db, server.Options{Transport: transport.Options{ConnectTimeout: 2 * time.Second}})
 		e.srv = srv
 		in := app.ServerSettingsInput{Host: ptr("127.0.0.1"), Port: ptr(5432), Encryption: "NONE", Auth: "NONE", SenderAddress: "probe@celanio.example"}
-		if _, _, err := e.srv.App.AddMailbox(e.admin, e.tenant, app.AddMailboxInput{Address: "probe@celanio.example", DisplayName: "Probe", Sender: true, Settings: &in}); err != nil {
+		if _, _, err := e.srv.App.Commands.Mailboxes.Add(e.admin, e.tenant, app.AddMailboxInput{Address: "probe@celanio.example", DisplayName: "Probe", Sender: true, Settings: &in}); err != nil {
 			t.Fatal(err)
 		}
 		id := e.send(message.Draft{From: "probe@celanio.example", To: []string{"bob@example.org"}, Subject: "probe", Text: "x"})
@@ -522,13 +522,13 @@ func TestR24_PrivateHostsRefusedUnlessAllowed(t *testing.T) {
 func TestR1_DisabledSystemServerSendsOnlyTestMails(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		e := newEnv(t, db, server.Options{})
-		e.must(e.srv.App.SetSystemServerEnabled(e.admin, false))
-		_, _, err := e.srv.App.SendMessage(e.user, message.Draft{From: "not-even-an-option@example.org", To: []string{"bob@example.org"}, Subject: "x"}, "")
+		e.must(e.srv.App.Commands.System.SetServerEnabled(e.admin, false))
+		_, _, err := e.srv.App.Commands.Messages.Send(e.user, message.Draft{From: "not-even-an-option@example.org", To: []string{"bob@example.org"}, Subject: "x"}, "")
 		if !errors.Is(err, domain.ErrSendingDisabled) {
 			t.Fatalf("sendMessage = %v, want SENDING_DISABLED", err)
 		}
 		head, _ := e.srv.Store.Head(context.Background())
-		id, _, err := e.srv.App.SendTestMail(e.admin, "", "", "admin@example.org")
+		id, _, err := e.srv.App.Commands.Messages.SendTestMail(e.admin, "", "", "admin@example.org")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -546,7 +546,7 @@ func TestR1_DisabledSystemServerSendsOnlyTestMails(t *testing.T) {
 			}
 		}
 		// A tenant without a server of its own has nothing to test (R6).
-		if _, _, err := e.srv.App.SendTestMail(e.admin, e.tenant, "", "admin@example.org"); !errors.Is(err, &domain.Error{Code: domain.CodeInvalidInput, Field: "tenantId"}) {
+		if _, _, err := e.srv.App.Commands.Messages.SendTestMail(e.admin, e.tenant, "", "admin@example.org"); !errors.Is(err, &domain.Error{Code: domain.CodeInvalidInput, Field: "tenantId"}) {
 			t.Errorf("test mail for a tenant without server = %v, want INVALID_INPUT tenantId", err)
 		}
 	})
@@ -576,12 +576,12 @@ func TestR25_ContentOutsideEventsEncryptedAndPurgeable(t *testing.T) {
 		if len(stored) == 0 || bytes.Contains(stored, []byte("4711")) {
 			t.Errorf("stored content is not ciphertext")
 		}
-		if c, err := e.srv.App.MessageContent(context.Background(), id); err != nil || c.Text != secretBody {
+		if c, err := e.srv.App.Messages.MessageContent(context.Background(), id); err != nil || c.Text != secretBody {
 			t.Fatalf("content = %q, %v", c.Text, err)
 		}
-		e.must(e.srv.App.PurgeMessageContent(e.admin, id, "administrator"))
-		e.must(e.srv.App.PurgeMessageContent(e.admin, id, "administrator")) // twice: no second event
-		if _, err := e.srv.App.MessageContent(context.Background(), id); !errors.Is(err, app.ErrContentPurged) {
+		e.must(e.srv.App.Commands.Messages.PurgeContent(e.admin, id, "administrator"))
+		e.must(e.srv.App.Commands.Messages.PurgeContent(e.admin, id, "administrator")) // twice: no second event
+		if _, err := e.srv.App.Messages.MessageContent(context.Background(), id); !errors.Is(err, app.ErrContentPurged) {
 			t.Errorf("content after purge: %v, want ErrContentPurged", err)
 		}
 		if got := joined(e.events(id)); got != "MessageQueued,TransportResolved,DeliveryAttempted,MessageSent,MessageContentPurged" {
@@ -597,7 +597,7 @@ func TestR25_RetentionPurges(t *testing.T) {
 		id := e.send(message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Subject: "kurz", Text: "x"})
 		e.await(id)
 		waitFor(t, func() bool {
-			_, err := e.srv.App.MessageContent(context.Background(), id)
+			_, err := e.srv.App.Messages.MessageContent(context.Background(), id)
 			return errors.Is(err, app.ErrContentPurged)
 		})
 		waitFor(t, func() bool { return strings.HasSuffix(joined(e.events(id)), "MessageContentPurged") })
@@ -617,14 +617,14 @@ func TestR25_RetentionSkipsUnfinishedMessages(t *testing.T) {
 		waitFor(t, func() bool { return strings.HasSuffix(joined(e.events(retrying)), "DeliveryFailed") })
 		sent := e.send(message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Subject: "sent", Text: "x"})
 		e.await(sent)
-		n, err := e.srv.App.PurgeExpired(context.Background(), 1) // the retrying message's content expired first
+		n, err := e.srv.App.Messages.PurgeExpired(context.Background(), 1) // the retrying message's content expired first
 		if err != nil || n != 1 {
 			t.Fatalf("PurgeExpired(1): got %d, %v, want 1 purged", n, err)
 		}
-		if _, err := e.srv.App.MessageContent(context.Background(), sent); !errors.Is(err, app.ErrContentPurged) {
+		if _, err := e.srv.App.Messages.MessageContent(context.Background(), sent); !errors.Is(err, app.ErrContentPurged) {
 			t.Errorf("content of the sent message: got %v, want ErrContentPurged", err)
 		}
-		if _, err := e.srv.App.MessageContent(context.Background(), retrying); err != nil {
+		if _, err := e.srv.App.Messages.MessageContent(context.Background(), retrying); err != nil {
 			t.Errorf("content of the retrying message: got %v, want it kept until the message is finished", err)
 		}
 	})
@@ -636,20 +636,20 @@ func TestR23_IdempotencyKeyScopedToTheUser(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		e := newEnv(t, db, server.Options{})
 		d := message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Subject: "once", Text: "x"}
-		a, _, err := e.srv.App.SendMessage(e.user, d, "order-42")
+		a, _, err := e.srv.App.Commands.Messages.Send(e.user, d, "order-42")
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _, err := e.srv.App.SendMessage(e.user, d, "order-42")
+		b, _, err := e.srv.App.Commands.Messages.Send(e.user, d, "order-42")
 		if err != nil || a != b {
 			t.Fatalf("replay = %s, %v; want %s", b, err, a)
 		}
-		other, _, err := e.srv.App.CreateUser(e.admin, e.tenant, "otto", "Otto", "otto@celanio.example", domain.RoleEmployee)
+		other, _, err := e.srv.App.Commands.Users.Create(e.admin, e.tenant, "otto", "Otto", "otto@celanio.example", domain.RoleEmployee)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx := app.WithRequest(t.Context(), app.Request{Actor: domain.Actor{UserID: other, TenantID: e.tenant, Role: domain.RoleEmployee}, Principal: "user:" + other})
-		c, _, err := e.srv.App.SendMessage(ctx, d, "order-42")
+		c, _, err := e.srv.App.Commands.Messages.Send(ctx, d, "order-42")
 		if err != nil || c == a {
 			t.Fatalf("other user's message = %s, %v; want a new one", c, err)
 		}
@@ -667,15 +667,15 @@ func TestR23_IdempotencyKeyScopedToTheUser(t *testing.T) {
 func TestR7_SupportRequest(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		e := newEnv(t, db, server.Options{App: app.Config{Version: "1.2.3"}})
-		if _, _, err := e.srv.App.SubmitSupportRequest(e.user, "Hilfe", "Es geht nicht"); !errors.Is(err, &domain.Error{Code: domain.CodeInvalidInput, Field: "supportAddress"}) {
+		if _, _, err := e.srv.App.Commands.Messages.SubmitSupportRequest(e.user, "Hilfe", "Es geht nicht"); !errors.Is(err, &domain.Error{Code: domain.CodeInvalidInput, Field: "supportAddress"}) {
 			t.Fatalf("without support address: %v, want INVALID_INPUT supportAddress", err)
 		}
 		relay := smtptest.Start(t, smtptest.Config{Mechs: []string{sasl.Login}, Users: map[string]string{"relay": "relay-Secret-99"}})
 		in := e.settings(relay, "noreply@absender.example", "Absender")
 		in.Auth, in.Username, in.Password = "PASSWORD", ptr("relay"), ptr("relay-Secret-99")
-		e.must(e.srv.App.ConfigureSystemServer(e.admin, in))
-		e.must(e.srv.App.ConfigureSupport(e.admin, ptr("support@absender.example"), false, true))
-		id, _, err := e.srv.App.SubmitSupportRequest(e.user, "Hilfe", "Es geht nicht")
+		e.must(e.srv.App.Commands.System.ConfigureServer(e.admin, in))
+		e.must(e.srv.App.Commands.System.ConfigureSupport(e.admin, ptr("support@absender.example"), false, true))
+		id, _, err := e.srv.App.Commands.Messages.SubmitSupportRequest(e.user, "Hilfe", "Es geht nicht")
 		if err != nil {
 			t.Fatal(err)
 		}

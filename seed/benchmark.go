@@ -37,7 +37,7 @@ type Tenant struct {
 // mailboxes (every 5th authenticated, a few global, most restricted by
 // grants) and random distinct user grants plus group grants. progress, when
 // not nil, is told how many commands are done.
-func Benchmark(ctx context.Context, svc *app.Service, sz Sizes, workers int, progress func(done int64)) (Tenant, error) {
+func Benchmark(ctx context.Context, svc *app.App, sz Sizes, workers int, progress func(done int64)) (Tenant, error) {
 	ctx = AsSystem(ctx)
 	if workers <= 0 {
 		workers = 8
@@ -48,16 +48,16 @@ func Benchmark(ctx context.Context, svc *app.Service, sz Sizes, workers int, pro
 			progress(n)
 		}
 	}
-	if _, err := svc.ConfigureSystemServer(ctx, app.ServerSettingsInput{Host: ptr("smtp.example.com"), Encryption: "STARTTLS",
+	if _, err := svc.Commands.System.ConfigureServer(ctx, app.ServerSettingsInput{Host: ptr("smtp.example.com"), Encryption: "STARTTLS",
 		Auth: "PASSWORD", Username: ptr("mailer"), Password: ptr("s3cret"), SenderAddress: "noreply@example.com", SenderName: ptr("Example")}); err != nil {
 		return Tenant{}, err
 	}
-	id, _, err := svc.CreateTenant(ctx, "Benchmark GmbH")
+	id, _, err := svc.Commands.Tenants.Create(ctx, "Benchmark GmbH")
 	if err != nil {
 		return Tenant{}, err
 	}
 	t := Tenant{ID: id}
-	if _, err := svc.SetTenantPolicy(ctx, id, tenant.PolicyChange{MailboxQuota: ptr(sz.Mailboxes + 10), UserAddressAsSender: ptr(true)}); err != nil {
+	if _, err := svc.Commands.Tenants.SetPolicy(ctx, id, tenant.PolicyChange{MailboxQuota: ptr(sz.Mailboxes + 10), UserAddressAsSender: ptr(true)}); err != nil {
 		return Tenant{}, err
 	}
 	t.Users = make([]string, sz.Users)
@@ -66,7 +66,7 @@ func Benchmark(ctx context.Context, svc *app.Service, sz Sizes, workers int, pro
 		if i%10 == 9 {
 			role = domain.RoleExternal
 		}
-		uid, _, err := svc.CreateUser(ctx, id, fmt.Sprintf("bench-%s-%d", id[len(id)-6:], i), fmt.Sprintf("User %05d", i),
+		uid, _, err := svc.Commands.Users.Create(ctx, id, fmt.Sprintf("bench-%s-%d", id[len(id)-6:], i), fmt.Sprintf("User %05d", i),
 			fmt.Sprintf("user%d@bench.example", i), role)
 		t.Users[i] = uid
 		tick()
@@ -75,7 +75,7 @@ func Benchmark(ctx context.Context, svc *app.Service, sz Sizes, workers int, pro
 		return Tenant{}, err
 	}
 	for i := range sz.Groups {
-		gid, _, err := svc.CreateGroup(ctx, id, fmt.Sprintf("Group %d", i))
+		gid, _, err := svc.Commands.Groups.Create(ctx, id, fmt.Sprintf("Group %d", i))
 		if err != nil {
 			return Tenant{}, err
 		}
@@ -83,7 +83,7 @@ func Benchmark(ctx context.Context, svc *app.Service, sz Sizes, workers int, pro
 		tick()
 	}
 	if err := parallel(ctx, workers, len(t.Groups)*50, func(i int) error {
-		_, err := svc.AddGroupMember(ctx, t.Groups[i%len(t.Groups)], t.Users[(i*7919)%len(t.Users)])
+		_, err := svc.Commands.Groups.AddMember(ctx, t.Groups[i%len(t.Groups)], t.Users[(i*7919)%len(t.Users)])
 		tick()
 		return err
 	}); err != nil {
@@ -97,7 +97,7 @@ func Benchmark(ctx context.Context, svc *app.Service, sz Sizes, workers int, pro
 			in.Settings = &app.ServerSettingsInput{Host: ptr("smtp.bench.example"), Encryption: "TLS", Auth: "PASSWORD",
 				Username: ptr(in.Address), Password: ptr("pw"), SenderAddress: in.Address}
 		}
-		mid, _, err := svc.AddMailbox(ctx, id, in)
+		mid, _, err := svc.Commands.Mailboxes.Add(ctx, id, in)
 		if err != nil {
 			return Tenant{}, err
 		}
@@ -116,7 +116,7 @@ func Benchmark(ctx context.Context, svc *app.Service, sz Sizes, workers int, pro
 		}
 	}
 	if err := parallel(ctx, workers, len(pairs), func(i int) error {
-		_, err := svc.GrantUser(ctx, t.Mailboxes[pairs[i].m], t.Users[pairs[i].u])
+		_, err := svc.Commands.Mailboxes.GrantUser(ctx, t.Mailboxes[pairs[i].m], t.Users[pairs[i].u])
 		tick()
 		return err
 	}); err != nil {
@@ -124,7 +124,7 @@ func Benchmark(ctx context.Context, svc *app.Service, sz Sizes, workers int, pro
 	}
 	groupGrants := min(len(t.Groups)*3, len(t.Mailboxes))
 	if err := parallel(ctx, workers, groupGrants, func(i int) error {
-		_, err := svc.GrantGroup(ctx, t.Mailboxes[(i*31)%len(t.Mailboxes)], t.Groups[i%len(t.Groups)])
+		_, err := svc.Commands.Mailboxes.GrantGroup(ctx, t.Mailboxes[(i*31)%len(t.Mailboxes)], t.Groups[i%len(t.Groups)])
 		tick()
 		return err
 	}); err != nil {

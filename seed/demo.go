@@ -54,7 +54,7 @@ type DemoFinder interface {
 // server, the tenant "celanio GmbH" with the authenticated mailbox
 // "celanio GmbH <welcome@celanio.test>", and the employee "Mustermann"
 // whose e-mail is the same address (R15 decides how it shows).
-func MakeDemo(ctx context.Context, svc *app.Service) (Demo, error) {
+func MakeDemo(ctx context.Context, svc *app.App) (Demo, error) {
 	return EnsureDemo(ctx, svc, nil, "demo")
 }
 
@@ -65,20 +65,20 @@ func MakeDemo(ctx context.Context, svc *app.Service) (Demo, error) {
 // It issues a new system administrator token and a new token of the user
 // on every run, named tokenName (tokens are shown once; earlier ones stay
 // valid until revoked).
-func EnsureDemo(ctx context.Context, svc *app.Service, find DemoFinder, tokenName string) (Demo, error) {
+func EnsureDemo(ctx context.Context, svc *app.App, find DemoFinder, tokenName string) (Demo, error) {
 	ctx = AsSystem(ctx)
 	var d Demo
 	step := func(kind, id string, created bool, what string) {
 		d.Steps = append(d.Steps, DemoStep{Kind: kind, ID: id, Created: created, What: what})
 	}
-	sys, err := svc.System(ctx)
+	sys, err := svc.Aggregates.System(ctx)
 	if err != nil {
 		return d, err
 	}
 	if sys.Configured() {
 		step("system server", "", false, "configured before; left as it is")
 	} else {
-		if _, err := svc.ConfigureSystemServer(ctx, app.ServerSettingsInput{Host: ptr(DemoSystemHost), Encryption: "STARTTLS",
+		if _, err := svc.Commands.System.ConfigureServer(ctx, app.ServerSettingsInput{Host: ptr(DemoSystemHost), Encryption: "STARTTLS",
 			Auth: "PASSWORD", Username: ptr("absender"), Password: ptr("change-me"), SenderAddress: demoSystemAddress, SenderName: ptr("Absender")}); err != nil {
 			return d, fmt.Errorf("seed demo: system server: %w", err)
 		}
@@ -100,7 +100,7 @@ func EnsureDemo(ctx context.Context, svc *app.Service, find DemoFinder, tokenNam
 	if d.TenantID != "" {
 		step("tenant", d.TenantID, false, DemoTenantName)
 	} else {
-		if d.TenantID, _, err = svc.CreateTenant(ctx, DemoTenantName); err != nil {
+		if d.TenantID, _, err = svc.Commands.Tenants.Create(ctx, DemoTenantName); err != nil {
 			return d, fmt.Errorf("seed demo: tenant: %w", err)
 		}
 		step("tenant", d.TenantID, true, DemoTenantName)
@@ -122,7 +122,7 @@ func EnsureDemo(ctx context.Context, svc *app.Service, find DemoFinder, tokenNam
 	if d.MailboxID != "" {
 		step("mailbox", d.MailboxID, false, DemoAddress)
 	} else {
-		if d.MailboxID, _, err = svc.AddMailbox(ctx, d.TenantID, app.AddMailboxInput{Address: DemoAddress, DisplayName: DemoTenantName,
+		if d.MailboxID, _, err = svc.Commands.Mailboxes.Add(ctx, d.TenantID, app.AddMailboxInput{Address: DemoAddress, DisplayName: DemoTenantName,
 			Sender: true, ReplyTo: true, Settings: &app.ServerSettingsInput{Host: ptr(DemoMailboxHost), Encryption: "TLS", Auth: "PASSWORD",
 				Username: ptr(DemoAddress), Password: ptr("change-me-too"), SenderAddress: DemoAddress, SenderName: ptr(DemoTenantName)}}); err != nil {
 			return d, fmt.Errorf("seed demo: mailbox: %w", err)
@@ -146,16 +146,16 @@ func EnsureDemo(ctx context.Context, svc *app.Service, find DemoFinder, tokenNam
 	if d.UserID != "" {
 		step("user", d.UserID, false, DemoLoginName)
 	} else {
-		if d.UserID, _, err = svc.CreateUser(ctx, d.TenantID, DemoLoginName, "Mustermann", DemoAddress, domain.RoleEmployee); err != nil {
+		if d.UserID, _, err = svc.Commands.Users.Create(ctx, d.TenantID, DemoLoginName, "Mustermann", DemoAddress, domain.RoleEmployee); err != nil {
 			return d, fmt.Errorf("seed demo: user %s (login names are unique across tenants): %w", DemoLoginName, err)
 		}
 		step("user", d.UserID, true, userWhat)
 	}
 
-	if d.SystemToken, _, err = svc.IssueSystemToken(ctx, domain.RoleSystemAdmin, tokenName); err != nil {
+	if d.SystemToken, _, err = svc.Commands.Tokens.IssueForSystem(ctx, domain.RoleSystemAdmin, tokenName); err != nil {
 		return d, fmt.Errorf("seed demo: system administrator token: %w", err)
 	}
-	if d.UserToken, _, err = svc.IssueUserToken(ctx, d.UserID, tokenName); err != nil {
+	if d.UserToken, _, err = svc.Commands.Tokens.IssueForUser(ctx, d.UserID, tokenName); err != nil {
 		return d, fmt.Errorf("seed demo: token of %s: %w", DemoLoginName, err)
 	}
 	return d, nil

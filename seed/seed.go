@@ -27,9 +27,9 @@ func ptr[T any](v T) *T { return &v }
 // authenticated), grants, blocks, updates, deletions and policy changes.
 // Commands the domain refuses are part of the history too (they append
 // nothing); any other error stops it.
-func Random(ctx context.Context, svc *app.Service, rnd *rand.Rand, n int) error {
+func Random(ctx context.Context, svc *app.App, rnd *rand.Rand, n int) error {
 	ctx = AsSystem(ctx)
-	if _, err := svc.ConfigureSystemServer(ctx, app.ServerSettingsInput{Host: ptr("smtp.example.com"), Encryption: "STARTTLS",
+	if _, err := svc.Commands.System.ConfigureServer(ctx, app.ServerSettingsInput{Host: ptr("smtp.example.com"), Encryption: "STARTTLS",
 		Auth: "PASSWORD", Username: ptr("mailer"), Password: ptr("s3cret"), SenderAddress: "noreply@example.com", SenderName: ptr("Example")}); err != nil {
 		return err
 	}
@@ -47,21 +47,21 @@ func Random(ctx context.Context, svc *app.Service, rnd *rand.Rand, n int) error 
 		switch k := rnd.IntN(100); {
 		case len(tenants) < 3 || k < 2:
 			var id string
-			id, _, err = svc.CreateTenant(ctx, fmt.Sprintf("Tenant %d", i))
+			id, _, err = svc.Commands.Tenants.Create(ctx, fmt.Sprintf("Tenant %d", i))
 			if err == nil {
 				tenants = append(tenants, id)
-				_, err = svc.SetTenantPolicy(ctx, id, tenant.PolicyChange{MailboxQuota: ptr(50)})
+				_, err = svc.Commands.Tenants.SetPolicy(ctx, id, tenant.PolicyChange{MailboxQuota: ptr(50)})
 			}
 		case k < 20:
 			var id string
-			id, _, err = svc.CreateUser(ctx, pick(tenants), fmt.Sprintf("user%d", i), fmt.Sprintf("User %d", rnd.IntN(1000)),
+			id, _, err = svc.Commands.Users.Create(ctx, pick(tenants), fmt.Sprintf("user%d", i), fmt.Sprintf("User %d", rnd.IntN(1000)),
 				fmt.Sprintf("u%d@example.com", rnd.IntN(40)), roles[rnd.IntN(len(roles))])
 			if err == nil {
 				users = append(users, id)
 			}
 		case k < 26:
 			var id string
-			id, _, err = svc.CreateGroup(ctx, pick(tenants), fmt.Sprintf("Group %d", i))
+			id, _, err = svc.Commands.Groups.Create(ctx, pick(tenants), fmt.Sprintf("Group %d", i))
 			if err == nil {
 				groups = append(groups, id)
 			}
@@ -73,43 +73,43 @@ func Random(ctx context.Context, svc *app.Service, rnd *rand.Rand, n int) error 
 					Username: ptr("box"), Password: ptr("pw"), SenderAddress: in.Address}
 			}
 			var id string
-			id, _, err = svc.AddMailbox(ctx, pick(tenants), in)
+			id, _, err = svc.Commands.Mailboxes.Add(ctx, pick(tenants), in)
 			if err == nil {
 				boxes = append(boxes, id)
 			}
 		case k < 50:
-			_, err = svc.GrantUser(ctx, pick(boxes), pick(users))
+			_, err = svc.Commands.Mailboxes.GrantUser(ctx, pick(boxes), pick(users))
 		case k < 56:
-			_, err = svc.RevokeUser(ctx, pick(boxes), pick(users))
+			_, err = svc.Commands.Mailboxes.RevokeUser(ctx, pick(boxes), pick(users))
 		case k < 64:
-			_, err = svc.GrantGroup(ctx, pick(boxes), pick(groups))
+			_, err = svc.Commands.Mailboxes.GrantGroup(ctx, pick(boxes), pick(groups))
 		case k < 67:
-			_, err = svc.RevokeGroup(ctx, pick(boxes), pick(groups))
+			_, err = svc.Commands.Mailboxes.RevokeGroup(ctx, pick(boxes), pick(groups))
 		case k < 78:
-			_, err = svc.AddGroupMember(ctx, pick(groups), pick(users))
+			_, err = svc.Commands.Groups.AddMember(ctx, pick(groups), pick(users))
 		case k < 82:
-			_, err = svc.RemoveGroupMember(ctx, pick(groups), pick(users))
+			_, err = svc.Commands.Groups.RemoveMember(ctx, pick(groups), pick(users))
 		case k < 85:
-			_, err = svc.SetUserBlocked(ctx, pick(users), rnd.IntN(2) == 0)
+			_, err = svc.Commands.Users.SetBlocked(ctx, pick(users), rnd.IntN(2) == 0)
 		case k < 87:
-			_, err = svc.UpdateMailbox(ctx, pick(boxes), app.UpdateMailboxInput{Global: ptr(rnd.IntN(2) == 0), DisplayName: ptr(fmt.Sprintf("Box %d", rnd.IntN(100)))})
+			_, err = svc.Commands.Mailboxes.Update(ctx, pick(boxes), app.UpdateMailboxInput{Global: ptr(rnd.IntN(2) == 0), DisplayName: ptr(fmt.Sprintf("Box %d", rnd.IntN(100)))})
 		case k < 89:
-			_, err = svc.DeleteUser(ctx, pick(users))
+			_, err = svc.Commands.Users.Delete(ctx, pick(users))
 		case k < 90:
-			_, err = svc.DeleteGroup(ctx, pick(groups))
+			_, err = svc.Commands.Groups.Delete(ctx, pick(groups))
 		case k < 92:
-			_, err = svc.RemoveMailbox(ctx, pick(boxes))
+			_, err = svc.Commands.Mailboxes.Remove(ctx, pick(boxes))
 		case k < 95:
 			p := policies[rnd.IntN(len(policies))]
-			_, err = svc.SetTenantPolicy(ctx, pick(tenants), tenant.PolicyChange{DuplicatePolicy: &p, UserAddressAsSender: ptr(rnd.IntN(2) == 0),
+			_, err = svc.Commands.Tenants.SetPolicy(ctx, pick(tenants), tenant.PolicyChange{DuplicatePolicy: &p, UserAddressAsSender: ptr(rnd.IntN(2) == 0),
 				AllowOwnServer: ptr(rnd.IntN(4) > 0), AllowSystemServer: ptr(rnd.IntN(5) > 0)})
 		case k < 97:
-			_, err = svc.ConfigureTenantServer(ctx, pick(tenants), app.ServerSettingsInput{Host: ptr("mail.tenant.example"), Encryption: "NONE",
+			_, err = svc.Commands.Tenants.ConfigureServer(ctx, pick(tenants), app.ServerSettingsInput{Host: ptr("mail.tenant.example"), Encryption: "NONE",
 				Auth: "NONE", SenderAddress: "info@tenant.example"})
 		case k < 98:
-			_, err = svc.SetSystemServerEnabled(ctx, rnd.IntN(4) > 0)
+			_, err = svc.Commands.System.SetServerEnabled(ctx, rnd.IntN(4) > 0)
 		default:
-			_, err = svc.UpdateUser(ctx, pick(users), userUpdate(rnd))
+			_, err = svc.Commands.Users.Update(ctx, pick(users), userUpdate(rnd))
 		}
 		var derr *domain.Error
 		if err != nil && !errors.As(err, &derr) {

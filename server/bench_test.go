@@ -135,7 +135,7 @@ func benchSenderOptions(b *testing.B, db *database.DB) {
 		ctx := seed.AsSystem(b.Context())
 		lat := paced(b, 500, func(i int) error {
 			name := fmt.Sprintf("Renamed %d", i)
-			res, err := in.Server.App.UpdateUser(ctx, t.Users[i%len(t.Users)], user.Update{DisplayName: &name})
+			res, err := in.Server.App.Commands.Users.Update(ctx, t.Users[i%len(t.Users)], user.Update{DisplayName: &name})
 			if err != nil {
 				return err
 			}

@@ -109,12 +109,12 @@ func fillLog(b *testing.B, in *servertest.Instance, n int) int64 {
 	svc, store := in.Server.App, in.Server.Store
 	var users []string
 	for t := range 10 {
-		tid, _, err := svc.CreateTenant(ctx, fmt.Sprintf("Log %d", t))
+		tid, _, err := svc.Commands.Tenants.Create(ctx, fmt.Sprintf("Log %d", t))
 		if err != nil {
 			b.Fatal(err)
 		}
 		for u := range 100 {
-			uid, _, err := svc.CreateUser(ctx, tid, fmt.Sprintf("log-%d-%d", t, u), "User", fmt.Sprintf("u%d@log%d.example", u, t), domain.RoleEmployee)
+			uid, _, err := svc.Commands.Users.Create(ctx, tid, fmt.Sprintf("log-%d-%d", t, u), "User", fmt.Sprintf("u%d@log%d.example", u, t), domain.RoleEmployee)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -38,7 +38,7 @@ func TestReadinessBoundsConsumerLag(t *testing.T) {
 		// Not running: nothing consumes what is appended.
 		cli := app.WithRequest(t.Context(), app.Request{Actor: domain.Actor{Role: domain.RoleSystemAdmin}, Principal: "test"})
 		for _, name := range []string{"one", "two"} {
-			if _, _, err := srv.App.IssueSystemToken(cli, domain.RoleAuditor, name); err != nil {
+			if _, _, err := srv.App.Commands.Tokens.IssueForSystem(cli, domain.RoleAuditor, name); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -93,7 +93,7 @@ func TestReadinessDefaultBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	cli := app.WithRequest(t.Context(), app.Request{Actor: domain.Actor{Role: domain.RoleSystemAdmin}, Principal: "test"})
-	if _, _, err := srv.App.IssueSystemToken(cli, domain.RoleAuditor, "one"); err != nil {
+	if _, _, err := srv.App.Commands.Tokens.IssueForSystem(cli, domain.RoleAuditor, "one"); err != nil {
 		t.Fatal(err)
 	}
 	if code, body := get(t, srv.Handler(), "/readyz"); code != http.StatusOK {

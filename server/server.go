@@ -83,7 +83,7 @@ type Server struct {
 	brokerCheck func(ctx context.Context) error
 
 	Store   *eventstore.Store
-	App     *app.Service
+	App     *app.App
 	Reader  *projections.Reader
 	Runner  *projections.Runner
 	History *history.Service
@@ -138,6 +138,9 @@ func New(opt Options) (*Server, error) {
 	if opt.Keyring != nil {
 		cfg := opt.App
 		cfg.Store, cfg.Keyring = s.Store, opt.Keyring
+		if cfg.Log == nil {
+			cfg.Log = opt.Log
+		}
 		if cfg.Reader == nil {
 			cfg.Reader = s.Reader
 		}
@@ -155,7 +158,7 @@ func New(opt Options) (*Server, error) {
 			if err := attemptOutlastsSend(so.AttemptTimeout, opt.Transport); err != nil {
 				return nil, err
 			}
-			so.App, so.Store, so.Log, so.Sender = s.App, s.Store, opt.Log, opt.Sender
+			so.App, so.Store, so.Log, so.Sender = s.App.Messages, s.Store, opt.Log, opt.Sender
 			if so.Sender == nil {
 				so.Sender = transport.New(opt.Transport)
 			}

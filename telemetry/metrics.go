@@ -26,7 +26,7 @@ func instruments() {
 	once.Do(func() {
 		m := otel.Meter("github.com/absender/absender")
 		commands, _ = m.Int64Counter("absender.commands", metric.WithUnit("{command}"),
-			metric.WithDescription("Commands (GraphQL mutations) by command and outcome (ok or the error code)."))
+			metric.WithDescription("Commands by command (the API's mutation names) and outcome (ok or the error code), whoever ran them."))
 		appended, _ = m.Int64Counter("absender.events.appended", metric.WithUnit("{event}"),
 			metric.WithDescription("Events appended to the event store, by stream type."))
 		messages, _ = m.Int64Counter("absender.messages", metric.WithUnit("{message}"),

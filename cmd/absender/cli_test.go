@@ -293,7 +293,7 @@ func TestSeedDemoLeavesTheAdministratorsSystemServer(t *testing.T) {
 			ctx := seed.AsSystem(t.Context())
 			if host != "" {
 				port := 2525
-				if _, err := srv.App.ConfigureSystemServer(ctx, app.ServerSettingsInput{Host: &host, Port: &port, Encryption: "NONE",
+				if _, err := srv.App.Commands.System.ConfigureServer(ctx, app.ServerSettingsInput{Host: &host, Port: &port, Encryption: "NONE",
 					Auth: "NONE", SenderAddress: "it@admin.example.com"}); err != nil {
 					t.Fatal(err)
 				}
@@ -302,7 +302,7 @@ func TestSeedDemoLeavesTheAdministratorsSystemServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sys, err := srv.App.System(ctx)
+			sys, err := srv.App.Aggregates.System(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -175,9 +175,9 @@ func retryParked(ctx context.Context, srv *server.Server, db dbConfig, groups re
 	return noBroker
 }
 
-// sagaApp is the command layer the saga's resolver records with: it
-// needs the key ring, as serve does (the resolution itself reads no
-// secret).
+// sagaApp is the message area of the command layer, which the saga's
+// resolver records with: it needs the key ring, as serve does (the
+// resolution itself reads no secret).
 func (c dbConfig) sagaApp(conn *database.DB, store *eventstore.Store) (*app.Service, error) {
 	ring, err := c.keyring(conn)
 	if err != nil {
@@ -185,7 +185,11 @@ func (c dbConfig) sagaApp(conn *database.DB, store *eventstore.Store) (*app.Serv
 	}
 	cfg := appConfig(0)
 	cfg.Store, cfg.Keyring = store, ring
-	return app.New(cfg)
+	a, err := app.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return a.Messages, nil
 }
 
 // progress shows events done / total, rate and ETA: one redrawn line on a

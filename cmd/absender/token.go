@@ -49,7 +49,7 @@ func runToken(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	}
 	defer closeDB()
 	ctx = app.WithRequest(ctx, app.Request{Actor: domain.Actor{Role: domain.RoleSystemAdmin}, Principal: "cli"})
-	tok, _, err := srv.App.IssueSystemToken(ctx, role, name)
+	tok, _, err := srv.App.Commands.Tokens.IssueForSystem(ctx, role, name)
 	var derr *domain.Error
 	if errors.As(err, &derr) && derr.Field != "" {
 		return usageError{fmt.Sprintf("token issue: --%s: %s", derr.Field, derr.Message)}

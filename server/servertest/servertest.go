@@ -88,7 +88,7 @@ func StartWith(t testing.TB, db *database.DB, opt server.Options) *Instance {
 		dst  *string
 		role domain.Role
 	}{{&in.Admin, domain.RoleSystemAdmin}, {&in.Auditor, domain.RoleAuditor}, {&in.MailServer, domain.RoleMailServer}} {
-		tok, _, err := srv.App.IssueSystemToken(cli, x.role, "test "+x.role.String())
+		tok, _, err := srv.App.Commands.Tokens.IssueForSystem(cli, x.role, "test "+x.role.String())
 		if err != nil {
 			t.Fatal(err)
 		}
