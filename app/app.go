@@ -67,15 +67,18 @@ type Commands struct {
 	Messages  Messages
 }
 
-// Config configures the App; Store and Keyring are required.
+// Config configures the App; Store, Keyring, Reader and Content are
+// required.
 type Config struct {
 	Store   *eventstore.Store
 	Keyring *keyring.Ring
 	// Log receives one line per command (default slog.Default()).
 	Log *slog.Logger
-	// Reader is the read models' API (default: a Reader of the store's
-	// database of its own).
+	// Reader is the read models' API, required: commands ask it which
+	// global mailboxes hold an address and which messages are finished.
 	Reader *projections.Reader
+	// Content is the content store of message bodies (R25), required.
+	Content *content.Store
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// NewID makes aggregate ids (default UUIDv7, time-ordered).
@@ -110,6 +113,12 @@ func (c Config) Validate() error {
 	if c.Keyring == nil {
 		errs = append(errs, errors.New("app: Keyring is required"))
 	}
+	if c.Reader == nil {
+		errs = append(errs, errors.New("app: Reader is required"))
+	}
+	if c.Content == nil {
+		errs = append(errs, errors.New("app: Content is required"))
+	}
 	if c.MessageRetention < 0 {
 		errs = append(errs, errors.New("app: MessageRetention must not be negative"))
 	}
@@ -142,13 +151,7 @@ func New(c Config) (*App, error) {
 	}
 	s := &Service{core: cc, retention: c.MessageRetention, version: c.Version, retry: c.Retry, onQueued: c.OnQueued,
 		beforeAttemptAppend: c.BeforeAttemptAppend}
-	if s.reader = c.Reader; s.reader == nil {
-		s.reader = projections.NewReader(c.Store.DB().Read, c.Store.Generation)
-	}
-	var err error
-	if s.content, err = content.New(c.Store.DB().Read, c.Keyring); err != nil {
-		return nil, err
-	}
+	s.reader, s.content = c.Reader, c.Content
 	if s.retention == 0 {
 		s.retention = 30 * 24 * time.Hour
 	}

@@ -9,12 +9,14 @@ import (
 	"testing"
 
 	"github.com/absender/absender/app"
+	"github.com/absender/absender/content"
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/tenant"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/keyring"
+	"github.com/absender/absender/projections"
 )
 
 func newService(t *testing.T, db *database.DB) *app.App {
@@ -27,7 +29,12 @@ func newService(t *testing.T, db *database.DB) *app.App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := app.New(app.Config{Store: eventstore.New(db, eventstore.Options{Registry: reg}), Keyring: ring, MaxAttempts: 50})
+	store := eventstore.New(db, eventstore.Options{Registry: reg})
+	cs, err := content.New(db.Read, ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := app.New(app.Config{Store: store, Keyring: ring, Reader: projections.NewReader(db.Read, store.Generation), Content: cs, MaxAttempts: 50})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -117,18 +117,12 @@ func (s *Service) queue(ctx context.Context, q message.MessageQueued, c message.
 	for _, ev := range then {
 		a.Events = append(a.Events, eventstore.NewEvent{Event: ev, Metadata: s.metadata(req, q.TenantID)})
 	}
-	var res eventstore.AppendResult
-	err = s.store.DB().Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		if res, err = s.store.AppendTx(ctx, tx, a); err != nil {
-			return err
-		}
+	res, err := s.store.AppendWith(ctx, func(ctx context.Context, tx bun.IDB) error {
 		return content.Insert(ctx, tx, sealed, q.RetainUntil)
-	})
+	}, a)
 	if err != nil {
 		return Result{}, err
 	}
-	s.store.Changed()
 	telemetry.Message(ctx, string(message.StatusQueued), "")
 	if len(then) > 0 && s.onQueued != nil {
 		s.onQueued(ctx, q.MessageID)
@@ -236,21 +230,15 @@ func (s *Service) PurgeMessageContent(ctx context.Context, id, reason string) (R
 		}
 		a := eventstore.StreamAppend{StreamType: string(message.StreamKind), StreamID: MessageStreamID(id), ExpectedVersion: version(recs),
 			Events: []eventstore.NewEvent{{Event: events[0], Metadata: s.metadata(RequestFrom(ctx), m.TenantID())}}}
-		var res eventstore.AppendResult
-		err = s.store.DB().Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			var err error
-			if res, err = s.store.AppendTx(ctx, tx, a); err != nil {
-				return err
-			}
+		res, err := s.store.AppendWith(ctx, func(ctx context.Context, tx bun.IDB) error {
 			return content.Erase(ctx, tx, id)
-		})
+		}, a)
 		if errors.Is(err, eventstore.ErrConflict) {
 			continue // the saga moved on meanwhile
 		}
 		if err != nil {
 			return Result{}, err
 		}
-		s.store.Changed()
 		return Result{Position: res.Last, Events: 1}, nil
 	}
 	return Result{}, domain.Conflict("the message changed too often while its content was purged; try again")

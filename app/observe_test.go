@@ -21,12 +21,14 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/absender/absender/app"
+	"github.com/absender/absender/content"
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/tenant"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/keyring"
+	"github.com/absender/absender/projections"
 	"github.com/absender/absender/seed"
 	"github.com/absender/absender/telemetry"
 )
@@ -101,7 +103,12 @@ func observedApp(t *testing.T, db *database.DB) (*app.App, *logBuffer) {
 			}
 			return nil
 		}))
-	a, err := app.New(app.Config{Store: eventstore.New(db, eventstore.Options{Registry: reg}), Keyring: ring, Log: log})
+	store := eventstore.New(db, eventstore.Options{Registry: reg})
+	cs, err := content.New(db.Read, ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(app.Config{Store: store, Keyring: ring, Reader: projections.NewReader(db.Read, store.Generation), Content: cs, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

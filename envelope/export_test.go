@@ -14,11 +14,13 @@ import (
 	"time"
 
 	"github.com/absender/absender/app"
+	"github.com/absender/absender/content"
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/envelope"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/keyring"
+	"github.com/absender/absender/projections"
 	"github.com/absender/absender/seed"
 )
 
@@ -30,7 +32,11 @@ func newApp(t *testing.T, db *database.DB) (*app.App, *eventstore.Store) {
 	}
 	ring, _ := keyring.New("k1", map[string][]byte{"k1": bytes.Repeat([]byte{5}, 32)})
 	store := eventstore.New(db, eventstore.Options{Registry: reg})
-	svc, err := app.New(app.Config{Store: store, Keyring: ring})
+	cs, err := content.New(db.Read, ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := app.New(app.Config{Store: store, Keyring: ring, Reader: projections.NewReader(db.Read, store.Generation), Content: cs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/absender/absender/app"
+	"github.com/absender/absender/content"
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/envelope"
 	"github.com/absender/absender/eventstore"
@@ -188,7 +189,11 @@ func setup(t *testing.T, db *database.DB) *fixture {
 	ring, _ := keyring.New("k1", map[string][]byte{"k1": bytes.Repeat([]byte{1}, 32)})
 	log := testLogger(t)
 	store := eventstore.New(db, eventstore.Options{Registry: reg, Logger: log})
-	svc, err := app.New(app.Config{Store: store, Keyring: ring})
+	cs, err := content.New(db.Read, ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := app.New(app.Config{Store: store, Keyring: ring, Reader: projections.NewReader(db.Read, store.Generation), Content: cs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/absender/absender/app"
+	"github.com/absender/absender/content"
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/mailbox"
@@ -32,7 +33,11 @@ func newService(t *testing.T, db *database.DB, now func() time.Time) (*app.App, 
 	}
 	ring, _ := keyring.New("k1", map[string][]byte{"k1": bytes.Repeat([]byte{3}, 32)})
 	store := eventstore.New(db, eventstore.Options{Registry: reg, Now: now})
-	svc, err := app.New(app.Config{Store: store, Keyring: ring, Now: now})
+	cs, err := content.New(db.Read, ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := app.New(app.Config{Store: store, Keyring: ring, Reader: projections.NewReader(db.Read, store.Generation), Content: cs, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

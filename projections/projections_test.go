@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/absender/absender/app"
+	"github.com/absender/absender/content"
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/internal/dbtest"
@@ -35,7 +36,11 @@ func setup(t *testing.T, db *database.DB, run bool, ps ...projections.Projection
 	}
 	ring, _ := keyring.New("k1", map[string][]byte{"k1": bytes.Repeat([]byte{1}, 32)})
 	store := eventstore.New(db, eventstore.Options{Registry: reg})
-	svc, err := app.New(app.Config{Store: store, Keyring: ring})
+	cs, err := content.New(db.Read, ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := app.New(app.Config{Store: store, Keyring: ring, Reader: projections.NewReader(db.Read, store.Generation), Content: cs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/absender/absender/app"
+	"github.com/absender/absender/content"
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/domain/message"
 	"github.com/absender/absender/eventstore"
@@ -143,6 +144,11 @@ func New(opt Options) (*Server, error) {
 		}
 		if cfg.Reader == nil {
 			cfg.Reader = s.Reader
+		}
+		if cfg.Content == nil {
+			if cfg.Content, err = content.New(opt.DB.Read, opt.Keyring); err != nil {
+				return nil, err
+			}
 		}
 		if !opt.NoSaga && cfg.OnQueued == nil {
 			cfg.OnQueued = func(ctx context.Context, id string) { s.Saga.Due(id, telemetry.TraceParent(ctx)) }

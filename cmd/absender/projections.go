@@ -12,6 +12,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/absender/absender/app"
+	"github.com/absender/absender/content"
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/fanout"
@@ -185,6 +186,10 @@ func (c dbConfig) sagaApp(conn *database.DB, store *eventstore.Store) (*app.Serv
 	}
 	cfg := appConfig(0)
 	cfg.Store, cfg.Keyring = store, ring
+	cfg.Reader = projections.NewReader(conn.Read, store.Generation)
+	if cfg.Content, err = content.New(conn.Read, ring); err != nil {
+		return nil, err
+	}
 	a, err := app.New(cfg)
 	if err != nil {
 		return nil, err

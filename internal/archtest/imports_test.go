@@ -64,11 +64,11 @@ var allowedImports = map[string][]string{
 	// Layer 6 — composition: the server wires the layers, the binary wires the
 	// server and the CLI commands.
 	"server": {
-		"app", "database", "domain/...", "eventstore", "fanout", "graph", "history", "keyring",
+		"app", "content", "database", "domain/...", "eventstore", "fanout", "graph", "history", "keyring",
 		"migrations", "projections", "saga", "telemetry", "transport",
 	},
 	"cmd/absender": {
-		"app", "database", "domain/...", "envelope", "eventstore", "fanout", "graph",
+		"app", "content", "database", "domain/...", "envelope", "eventstore", "fanout", "graph",
 		"keyring", "migrations", "projections", "saga", "seed", "server", "telemetry",
 		"transport",
 	},
