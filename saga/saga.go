@@ -39,7 +39,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/absender/absender/app"
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/message"
@@ -58,8 +57,12 @@ type Sender interface {
 
 // Options configure a Saga.
 type Options struct {
-	App    *app.Service
+	// App is the command side's port (app.NewSagaPort).
+	App App
+	// Store is the event store the saga reads and appends message events
+	// with; DB is the database of its schedule (the same database).
 	Store  *eventstore.Store
+	DB     *database.DB
 	Sender Sender
 	Log    *slog.Logger
 	// Workers is the number of concurrent deliveries (default 8).
@@ -78,13 +81,12 @@ type Options struct {
 	// BeforeSend, when set, runs after an attempt was recorded and before
 	// the server is contacted; an error abandons the attempt without an
 	// outcome, as a crash at that moment would. For fault-injection tests.
-	BeforeSend func(ctx context.Context, d *app.Delivery) error
+	BeforeSend func(ctx context.Context, d *Delivery) error
 }
 
 // Saga runs the resolver and the delivery workers.
 type Saga struct {
 	opt   Options
-	db    *database.DB
 	hints chan due
 }
 
@@ -118,6 +120,9 @@ func (o Options) Validate() error {
 	if o.Store == nil {
 		errs = append(errs, errors.New("saga: Store is required"))
 	}
+	if o.DB == nil {
+		errs = append(errs, errors.New("saga: DB is required"))
+	}
 	if o.Sender == nil {
 		errs = append(errs, errors.New("saga: Sender is required"))
 	}
@@ -135,7 +140,7 @@ func (o Options) Validate() error {
 	return errors.Join(errs...)
 }
 
-// New returns a Saga; App, Store and Sender are required (Validate).
+// New returns a Saga; App, Store, DB and Sender are required (Validate).
 func New(opt Options) (*Saga, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
@@ -158,7 +163,7 @@ func New(opt Options) (*Saga, error) {
 	if opt.AttemptTimeout <= 0 {
 		opt.AttemptTimeout = message.AttemptTimeout
 	}
-	return &Saga{opt: opt, db: opt.Store.DB(), hints: make(chan due, 1024)}, nil
+	return &Saga{opt: opt, hints: make(chan due, 1024)}, nil
 }
 
 // Run resolves and delivers until ctx ends; deliveries under way finish
@@ -215,7 +220,7 @@ func (s *Saga) router() (*wmessage.Router, error) {
 		Multiplier: 2, Logger: logger}
 	// Outermost first: an event that fails every retry is poison.
 	r.AddMiddleware(s.poison, retry.Middleware, recoverer)
-	r.AddConsumerHandler("saga-resolver", eventstore.Topic, sub, s.resolve)
+	r.AddConsumerHandler("saga-resolver", eventstore.Topic, sub, s.consume)
 	return r, nil
 }
 
@@ -232,38 +237,46 @@ func recoverer(h wmessage.HandlerFunc) wmessage.HandlerFunc {
 	}
 }
 
-// queuedType is the event type the resolver handles.
+// queuedType is the event type the resolver resolves.
 var queuedType = func() string {
 	typ, _, _ := eventstore.SplitName(message.MessageQueued{}.EventName())
 	return typ
 }()
 
-// resolve handles one event: a MessageQueued gets its resolution. Other
-// events are skipped before they are decoded, so none of them can stop
-// the resolver.
-func (s *Saga) resolve(msg *wmessage.Message) error {
+// consume handles one event: a MessageQueued gets its resolution, and
+// every message event moves the message's schedule, in the consumer's
+// transaction. Events of other streams are skipped before they are
+// decoded, so none of them can stop the resolver.
+func (s *Saga) consume(msg *wmessage.Message) error {
 	raw, err := s.opt.Store.DecodeRaw(msg)
 	if err != nil {
 		return err
 	}
-	if raw.Type != queuedType {
+	if raw.StreamType != string(message.StreamKind) {
 		return nil
 	}
 	rec, err := s.opt.Store.Decode(msg)
 	if err != nil {
 		return err
 	}
+	return eventstore.Handle(msg.Context(), func(tx *sqlTx) error { return s.apply(msg.Context(), tx, rec) })
+}
+
+// apply applies one message event in tx: the resolver's step and the
+// schedule.
+func (s *Saga) apply(ctx context.Context, tx *sqlTx, rec eventstore.Record) (err error) {
 	q, ok := rec.Event.(message.MessageQueued)
 	if !ok {
-		return nil
+		return s.scheduleEvent(ctx, tx, rec)
 	}
-	ctx, span := telemetry.Tracer().Start(telemetry.WithTraceParent(msg.Context(), rec.Metadata.TraceParent), "saga.resolver",
+	ctx, span := telemetry.Tracer().Start(telemetry.WithTraceParent(ctx, rec.Metadata.TraceParent), "saga.resolver",
 		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attribute.String("absender.message_id", q.MessageID)))
-	err = eventstore.Handle(msg.Context(), func(tx *sqlTx) error {
-		return s.opt.App.ResolveQueued(ctx, tx, q.MessageID)
-	})
-	telemetry.End(span, err)
-	return err
+	defer func() { telemetry.End(span, err) }()
+	m, recs, err := s.resolveQueued(ctx, tx, q.MessageID)
+	if err != nil {
+		return err
+	}
+	return s.scheduleState(ctx, tx, &m, recs, rec.RecordedAt, rec.Metadata.TraceParent)
 }
 
 // FailedReason is the reason of a message the resolver could not handle
@@ -287,7 +300,7 @@ func (s *Saga) poison(h wmessage.HandlerFunc) wmessage.HandlerFunc {
 			s.opt.Log.ErrorContext(telemetry.WithTraceParent(msg.Context(), rec.Metadata.TraceParent), "saga: message cannot be resolved; it fails",
 				"message", q.MessageID, "error", eventstore.ParkError(err))
 			failErr := eventstore.Handle(msg.Context(), func(tx *sqlTx) error {
-				return s.opt.App.FailMessage(msg.Context(), tx, q.MessageID, FailedReason)
+				return s.failMessage(msg.Context(), tx, q.MessageID, &failure{FailedReason, err})
 			})
 			if failErr == nil {
 				return nil, nil

@@ -143,7 +143,7 @@ func New(opt Options) (*Server, error) {
 			if err := attemptOutlastsSend(so.AttemptTimeout, opt.Transport); err != nil {
 				return nil, err
 			}
-			so.App, so.Store, so.Log, so.Sender = s.App, s.Store, opt.Log, opt.Sender
+			so.App, so.Store, so.DB, so.Log, so.Sender = app.NewSagaPort(s.App), s.Store, opt.DB, opt.Log, opt.Sender
 			if so.Sender == nil {
 				so.Sender = transport.New(opt.Transport)
 			}
@@ -194,6 +194,10 @@ func New(opt Options) (*Server, error) {
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))
 	return s, nil
 }
+
+// DB is the database the server was built on (its owners' tables: the
+// saga's schedule, for retry-parked).
+func (s *Server) DB() *database.DB { return s.db }
 
 // Handler routes the server's endpoints: /graphql, the playground at /,
 // /healthz and /readyz.
