@@ -1,5 +1,9 @@
 // Package saga is the send saga (R23): it drives every message from
-// MessageQueued to MessageSent, MessageFailed or MessageRejected.
+// MessageQueued to MessageSent, MessageFailed or MessageRejected. All of
+// it lives here: its steps (steps.go), its driver (this file, worker.go),
+// its schedule (schedule.go) and the recovery of parked events (retry.go).
+// It reads what it needs of the command side through App (port.go), which
+// app.SagaPort implements, and appends message events itself.
 //
 // Two parts, so that a slow server or a backoff never blocks other
 // messages:
@@ -7,22 +11,28 @@
 //   - The resolver is an ordered event consumer (its own consumer group,
 //     "saga", run by a watermill Router with retries and poison handling).
 //     On MessageQueued it resolves the transport and records
-//     TransportResolved or MessageRejected in the consumer's transaction, so
-//     the record and the group's progress commit together. It only records
-//     state; it never talks to a server.
-//   - The delivery workers take due messages from the messages read model
-//     (rm_messages.due_at) — claimed with FOR UPDATE SKIP LOCKED on
-//     PostgreSQL, through the single writer on SQLite — and make one attempt
-//     each: app.BeginAttempt re-resolves and records DeliveryAttempted
-//     (asserting the configuration it read is unchanged) before the server
-//     is contacted, and app.RecordOutcome records the answer.
+//     TransportResolved or MessageRejected in the consumer's transaction;
+//     on every message event it moves the message's row of the schedule
+//     (saga_schedule) in the same transaction. So the record, the schedule
+//     and the group's progress commit together. It never talks to a server.
+//   - The delivery workers take due messages from the schedule — claimed
+//     with FOR UPDATE SKIP LOCKED on PostgreSQL, through the single writer
+//     on SQLite, by a lease in saga_leases — and make one attempt each:
+//     beginAttempt re-resolves and records DeliveryAttempted (asserting the
+//     configuration it read is unchanged) before the server is contacted,
+//     and recordOutcome records the answer.
 //
-// Crash safety: an attempt is recorded before it is made, and the read
-// model makes an attempt without outcome due again after
-// message.AttemptTimeout; the next attempt then records the unknown
-// outcome as an interrupted (temporary) failure first. So a message is
-// never sent twice without a recorded attempt in between, and after a
-// restart every unfinished message resumes.
+// Both tables are this package's alone. The resolver alone writes
+// saga_schedule and the workers alone write saga_leases, so that the
+// resolver's transaction (repeatable read on PostgreSQL) never meets a row
+// a worker changed meanwhile.
+//
+// Crash safety: an attempt is recorded before it is made, and the schedule
+// makes an attempt without outcome due again after AttemptTimeout
+// (message.AttemptTimeout by default); the next attempt then records the
+// unknown outcome as an interrupted (temporary) failure first. So a
+// message is never sent twice without a recorded attempt in between, and
+// after a restart every unfinished message resumes.
 package saga
 
 import (
@@ -76,7 +86,7 @@ type Options struct {
 	Now func() time.Time
 	// AttemptTimeout is how long an attempt may stay without outcome
 	// before another worker counts it as interrupted (default
-	// message.AttemptTimeout, which the read model uses too).
+	// message.AttemptTimeout); the schedule makes it due then.
 	AttemptTimeout time.Duration
 	// BeforeSend, when set, runs after an attempt was recorded and before
 	// the server is contacted; an error abandons the attempt without an
@@ -99,8 +109,8 @@ type due struct {
 
 // Due tells the workers of this process that a message is due now (it was
 // just queued with its resolution), so it is attempted without waiting for
-// the read model. Hints are best effort: when many are pending, the read
-// model's due time finds the message instead. Attempting a message twice
+// the resolver to schedule it. Hints are best effort: when many are
+// pending, the schedule finds the message instead. Attempting a message twice
 // at once is harmless: the second finds the first's attempt recorded.
 // traceParent is the queueing request's W3C trace context.
 func (s *Saga) Due(messageID, traceParent string) {
@@ -332,7 +342,8 @@ func (s *Saga) park(msg *wmessage.Message, cause error) error {
 	return nil
 }
 
-// sweep erases content past its retention (R25).
+// sweep erases content past its retention (R25) and drops the leases
+// of finished messages.
 func (s *Saga) sweep(ctx context.Context) {
 	t := time.NewTicker(s.opt.Sweep)
 	defer t.Stop()
@@ -341,6 +352,9 @@ func (s *Saga) sweep(ctx context.Context) {
 			s.opt.Log.ErrorContext(ctx, "saga: retention sweep failed", "error", err)
 		} else if n > 0 {
 			s.opt.Log.InfoContext(ctx, "saga: message content purged after retention", "messages", n)
+		}
+		if err := s.dropEndedLeases(ctx); err != nil && ctx.Err() == nil {
+			s.opt.Log.ErrorContext(ctx, "saga: dropping the leases of finished messages failed", "error", err)
 		}
 		select {
 		case <-ctx.Done():

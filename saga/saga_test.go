@@ -714,13 +714,24 @@ func TestR23_RetryWaitsForTheBackoff(t *testing.T) {
 		e.smtp.SetDataReplies(&smtp.SMTPError{Code: 451, Message: "later"})
 		id := e.send(message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Subject: "backoff", Text: "x"})
 		waitFor(t, func() bool { return strings.HasSuffix(joined(e.events(id)), "DeliveryFailed") })
+		// The resolver alone writes the schedule: the test changes the
+		// row only once the resolver has scheduled the retry, so it does
+		// not race the resolver's transaction.
+		waitFor(t, func() bool {
+			var due int64
+			err := db.Read.NewRaw(`SELECT due_at FROM saga_schedule WHERE message_id = ?`, id).Scan(context.Background(), &due)
+			return err == nil && due > time.Now().Add(30*time.Minute).UnixMilli()
+		})
 		// Every due row, stale or not, is offered to the workers now.
 		if _, err := db.Write.NewRaw(`UPDATE saga_schedule SET due_at = 0 WHERE message_id = ?`, id).Exec(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, func() bool {
 			var due int64
-			err := db.Read.NewRaw(`SELECT due_at FROM saga_schedule WHERE message_id = ?`, id).Scan(context.Background(), &due)
+			// The message is due when its schedule row says, or, while a
+			// worker's lease on that row holds, when the lease ends.
+			err := db.Read.NewRaw(`SELECT l.until FROM saga_leases l JOIN saga_schedule s ON s.message_id = l.message_id AND s.rev = l.rev
+				WHERE l.message_id = ?`, id).Scan(context.Background(), &due)
 			return err == nil && due > time.Now().Add(30*time.Minute).UnixMilli() // a worker looked and put it back
 		})
 		if got := joined(e.events(id)); got != "MessageQueued,TransportResolved,DeliveryAttempted,DeliveryFailed" {

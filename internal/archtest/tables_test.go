@@ -34,8 +34,9 @@ var owners = map[string][]string{
 	"rm_messages":         {"projections"},
 	"rm_message_attempts": {"projections"},
 
-	// The send saga's schedule (issue 12 item 3).
+	// The send saga's schedule and its workers' leases (issue 12 item 3).
 	"saga_schedule": {"saga"},
+	"saga_leases":   {"saga"},
 }
 
 // exempt directories: the migrations create every table.

@@ -1,16 +1,24 @@
 -- Issue 12: the send saga owns its schedule. Until now the delivery
 -- workers found their work by rm_messages.due_at, a column of the messages
--- read model that the workers wrote too. The schedule is now a table of
--- package saga alone, kept from the message events in the saga's consumer
--- group transaction and moved by the workers' claims; the messages read
--- model keeps next_attempt_at for display only.
+-- read model that the workers wrote too. The schedule is now two tables of
+-- package saga alone: saga_schedule, kept from the message events in the
+-- saga's consumer group transaction, and saga_leases, the workers' claims
+-- (a lease holds for the revision of the schedule row it was taken on, so
+-- the row's next change ends it). The messages read model keeps
+-- next_attempt_at for display only.
 CREATE TABLE IF NOT EXISTS saga_schedule (
 	message_id TEXT PRIMARY KEY,
 	due_at BIGINT,                          -- Unix milliseconds; NULL: waits for its resolution
 	sending BOOLEAN NOT NULL DEFAULT FALSE, -- an attempt without outcome: due_at is when it times out
+	rev BIGINT NOT NULL DEFAULT 1,          -- raised by every change
 	trace_parent TEXT                       -- W3C trace context of the request that queued it
 );
 CREATE INDEX IF NOT EXISTS saga_schedule_due_idx ON saga_schedule (due_at) WHERE due_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS saga_leases (
+	message_id TEXT PRIMARY KEY,
+	rev BIGINT NOT NULL,                    -- the saga_schedule revision the lease was taken on
+	until BIGINT NOT NULL                   -- Unix milliseconds
+);
 
 -- Back-fill every unfinished message. rm_messages.due_at of a message
 -- SENDING was when its attempt started; the schedule keeps when it times
