@@ -88,9 +88,10 @@ func (s *Saga) attempt(ctx context.Context, due due) {
 	if d == nil {
 		span.SetAttributes(attribute.Bool("absender.attempted", false))
 		if !notBefore.IsZero() {
-			// A retry not due yet (a stale due time): the claim moved it
-			// an attempt timeout ahead; set the retry time the message's
-			// events say.
+			// A retry not due yet (a stale due time: the resolver has
+			// not scheduled its DeliveryFailed yet): the claim leased it
+			// for an attempt timeout; lease it until the retry time the
+			// message's events say.
 			if err := s.notBefore(ctx, id, notBefore); err != nil {
 				log.ErrorContext(ctx, "saga: setting the due time failed", "error", err)
 			}
