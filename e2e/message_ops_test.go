@@ -86,7 +86,7 @@ func eachOps(t *testing.T, fn func(t *testing.T, e *opsEnv)) {
 		opt := server.Options{
 			App: app.Config{Retry: message.RetryPolicy{MaxAttempts: 8, First: time.Hour, Factor: 1},
 				BeforeAttemptAppend: func(_ context.Context, id string) { o.beforeAppend.pass(id) }},
-			Saga: saga.Options{BeforeSend: func(_ context.Context, d *app.Delivery) error {
+			Saga: saga.Options{BeforeSend: func(_ context.Context, d *saga.Delivery) error {
 				o.beforeSend.pass(d.Queued.MessageID)
 				return nil
 			}},

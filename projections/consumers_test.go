@@ -31,7 +31,7 @@ func tableConsumers() []consumer {
 		{"directory projection", projections.Directory{}.Applies(), projections.Directory{}.Ignores()},
 		{"messages projection", projections.Messages{}.Applies(), projections.Messages{}.Ignores()},
 		{"history model", history.Applies(), history.Ignores()},
-		{"saga resolver", saga.Resolves(), saga.Ignores()},
+		{"saga (resolver and schedule)", saga.Applies(), saga.Ignores()},
 	}
 }
 

@@ -19,11 +19,9 @@ import (
 	"github.com/absender/absender/eventstore"
 )
 
-// Messages is the messages read model (SPEC §4 Message) and the delivery
-// workers' queue: due_at says when a message needs a worker next — when
-// its transport is resolved or a retry is due; for a message SENDING, when
-// its attempt started (it is due once that is an attempt timeout ago, see
-// package saga) — and is NULL once nothing is left to do.
+// Messages is the messages read model (SPEC §4 Message): status, attempt
+// log and, for display, next_attempt_at. The delivery workers' schedule is
+// not here: it is package saga's own table.
 type Messages struct{}
 
 // Name is the consumer group.
@@ -100,25 +98,20 @@ func applyMessage() []applier {
 		}),
 		on(func(ctx context.Context, tx Tx, rec eventstore.Record, e message.TransportResolved) error {
 			at := rec.RecordedAt.UTC().Format(TimeFormat)
-			ms := rec.RecordedAt.UnixMilli()
 			r := e.Resolution
 			return tx.Exec(ctx, `UPDATE rm_messages SET transport = ?, mailbox_id = ?, resolution = ?, updated_at = ?,
-					due_at = CASE WHEN status IN ('QUEUED', 'RETRYING') THEN ? ELSE due_at END,
 					next_attempt_at = CASE WHEN status = 'QUEUED' THEN ? ELSE next_attempt_at END WHERE id = ?`,
-				r.Transport.String(), nullString(r.MailboxID), jsonText(r), at, ms, at, e.MessageID)
+				r.Transport.String(), nullString(r.MailboxID), jsonText(r), at, at, e.MessageID)
 		}),
 		on(func(ctx context.Context, tx Tx, rec eventstore.Record, e message.DeliveryAttempted) error {
 			at := rec.RecordedAt.UTC().Format(TimeFormat)
-			ms := rec.RecordedAt.UnixMilli()
-			// Due when the attempt times out without outcome (the workers
-			// compare a SENDING message's due_at with now minus the timeout).
 			if err := tx.Exec(ctx, `INSERT INTO rm_message_attempts (message_id, number, at, transport, outcome)
 					VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id, number) DO NOTHING`,
 				e.MessageID, e.Attempt, at, e.Transport.String(), OutcomePending); err != nil {
 				return err
 			}
-			return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, attempts = ?, updated_at = ?, due_at = ?, next_attempt_at = NULL WHERE id = ?`,
-				string(message.StatusSending), e.Attempt, at, ms, e.MessageID)
+			return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, attempts = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ?`,
+				string(message.StatusSending), e.Attempt, at, e.MessageID)
 		}),
 		on(func(ctx context.Context, tx Tx, rec eventstore.Record, e message.MessageSent) error {
 			at := rec.RecordedAt.UTC().Format(TimeFormat)
@@ -129,7 +122,7 @@ func applyMessage() []applier {
 			if err := endAttempt(ctx, tx, e.MessageID, e.Attempt, OutcomeSent, e.Code, e.Reply); err != nil {
 				return err
 			}
-			return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, header_id = ?, refused = ?, last_error = NULL, updated_at = ?, due_at = NULL,
+			return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, header_id = ?, refused = ?, last_error = NULL, updated_at = ?,
 					next_attempt_at = NULL WHERE id = ?`,
 				string(message.StatusSent), e.HeaderID, jsonText(refused), at, e.MessageID)
 		}),
@@ -138,15 +131,15 @@ func applyMessage() []applier {
 			if err := endAttempt(ctx, tx, e.MessageID, e.Attempt, failureOutcome(e.Reason, OutcomeTemporary), e.Code, e.Reason); err != nil {
 				return err
 			}
-			return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, last_error = ?, updated_at = ?, due_at = ?, next_attempt_at = ? WHERE id = ?`,
-				string(message.StatusRetrying), e.Reason, at, e.RetryAt.UnixMilli(), e.RetryAt.UTC().Format(TimeFormat), e.MessageID)
+			return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, last_error = ?, updated_at = ?, next_attempt_at = ? WHERE id = ?`,
+				string(message.StatusRetrying), e.Reason, at, e.RetryAt.UTC().Format(TimeFormat), e.MessageID)
 		}),
 		on(func(ctx context.Context, tx Tx, rec eventstore.Record, e message.MessageFailed) error {
 			at := rec.RecordedAt.UTC().Format(TimeFormat)
 			if err := endAttempt(ctx, tx, e.MessageID, e.Attempts, failureOutcome(e.Reason, OutcomeFailed), e.Code, e.Reason); err != nil {
 				return err
 			}
-			return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, attempts = ?, last_error = ?, updated_at = ?, due_at = NULL, next_attempt_at = NULL WHERE id = ?`,
+			return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, attempts = ?, last_error = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ?`,
 				string(message.StatusFailed), e.Attempts, e.Reason, at, e.MessageID)
 		}),
 		on(func(ctx context.Context, tx Tx, rec eventstore.Record, e message.MessageRejected) error {
@@ -156,20 +149,18 @@ func applyMessage() []applier {
 				OutcomeInterrupted, e.MessageID, OutcomePending); err != nil {
 				return err
 			}
-			return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, last_error = ?, updated_at = ?, due_at = NULL, next_attempt_at = NULL WHERE id = ?`,
+			return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, last_error = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ?`,
 				string(message.StatusRejected), string(e.Code)+": "+e.Reason, at, e.MessageID)
 		}),
 		on(func(ctx context.Context, tx Tx, rec eventstore.Record, e message.MessageCancelled) error {
 			at := rec.RecordedAt.UTC().Format(TimeFormat)
-			// R23: nothing more is sent; no worker finds it due again.
-			return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, updated_at = ?, due_at = NULL, next_attempt_at = NULL WHERE id = ?`,
+			return tx.Exec(ctx, `UPDATE rm_messages SET status = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ?`,
 				string(message.StatusCancelled), at, e.MessageID)
 		}),
 		on(func(ctx context.Context, tx Tx, rec eventstore.Record, e message.MessageRetryRequested) error {
 			at := rec.RecordedAt.UTC().Format(TimeFormat)
-			ms := rec.RecordedAt.UnixMilli()
-			return tx.Exec(ctx, `UPDATE rm_messages SET updated_at = ?, due_at = ?, next_attempt_at = ? WHERE id = ? AND status = 'RETRYING'`,
-				at, ms, at, e.MessageID)
+			return tx.Exec(ctx, `UPDATE rm_messages SET updated_at = ?, next_attempt_at = ? WHERE id = ? AND status = 'RETRYING'`,
+				at, at, e.MessageID)
 		}),
 		on(func(ctx context.Context, tx Tx, rec eventstore.Record, e message.MessageContentPurged) error {
 			at := rec.RecordedAt.UTC().Format(TimeFormat)

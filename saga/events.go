@@ -13,12 +13,18 @@ import (
 	"github.com/absender/absender/domain/user"
 )
 
-// Resolves lists the event types the resolver handles: MessageQueued only.
-func Resolves() []string { return []string{message.MessageQueued{}.EventName()} }
+// Applies lists the event types the saga's consumer group applies: it
+// resolves MessageQueued (R23), and every one of them moves the message's
+// schedule (saga_schedule, schedule.go).
+func Applies() []string {
+	return []string{message.MessageQueued{}.EventName(), message.TransportResolved{}.EventName(),
+		message.DeliveryAttempted{}.EventName(), message.DeliveryFailed{}.EventName(), message.MessageSent{}.EventName(),
+		message.MessageFailed{}.EventName(), message.MessageRejected{}.EventName(), message.MessageCancelled{}.EventName(),
+		message.MessageRetryRequested{}.EventName()}
+}
 
-// Ignores lists the event types the resolver skips on purpose, with the
-// reason. The delivery workers do not consume events: they find work by
-// the messages read model's due time.
+// Ignores lists the event types the saga's consumer skips on purpose,
+// with the reason.
 func Ignores() map[string]string {
 	out := map[string]string{}
 	add := func(reason string, events ...domain.Event) {
@@ -26,11 +32,6 @@ func Ignores() map[string]string {
 			out[e.EventName()] = reason
 		}
 	}
-	add("the resolver's own answer to MessageQueued", message.TransportResolved{})
-	add("written by the delivery workers, which find their work by the read model's due time",
-		message.DeliveryAttempted{}, message.MessageSent{}, message.DeliveryFailed{}, message.MessageFailed{}, message.MessageRejected{})
-	add("a command of the saga's (R23): the read model's due time already stops or starts the workers",
-		message.MessageCancelled{}, message.MessageRetryRequested{})
 	add("content purging changes no delivery", message.MessageContentPurged{})
 	add("configuration: the resolver reads it through the directory when it resolves", system.Events()...)
 	add("configuration: the resolver reads it through the directory when it resolves", tenant.Events()...)

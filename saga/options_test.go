@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/absender/absender/app"
+	"github.com/absender/absender/database"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/saga"
@@ -23,7 +24,7 @@ func (noSender) Send(context.Context, domain.ServerSettings, transport.Credentia
 // Validate refuses (STYLE §9: a bad setting fails at construction).
 func TestOptionsValidate(t *testing.T) {
 	valid := func() saga.Options {
-		return saga.Options{App: &app.Service{}, Store: &eventstore.Store{}, Sender: noSender{}}
+		return saga.Options{App: app.NewSagaPort(&app.Service{}), Store: &eventstore.Store{}, DB: &database.DB{}, Sender: noSender{}}
 	}
 	tests := []struct {
 		name  string
@@ -37,6 +38,7 @@ func TestOptionsValidate(t *testing.T) {
 		}, ""},
 		{"no App", func(o *saga.Options) { o.App = nil }, "App"},
 		{"no Store", func(o *saga.Options) { o.Store = nil }, "Store"},
+		{"no DB", func(o *saga.Options) { o.DB = nil }, "DB"},
 		{"no Sender", func(o *saga.Options) { o.Sender = nil }, "Sender"},
 		{"negative Workers", func(o *saga.Options) { o.Workers = -1 }, "Workers"},
 		{"negative Poll", func(o *saga.Options) { o.Poll = -time.Second }, "Poll"},
@@ -67,7 +69,7 @@ func TestOptionsValidate(t *testing.T) {
 // Validate reports every problem at once, not only the first.
 func TestOptionsValidateJoinsProblems(t *testing.T) {
 	err := saga.Options{Workers: -1}.Validate()
-	for _, field := range []string{"App", "Store", "Sender", "Workers"} {
+	for _, field := range []string{"App", "Store", "DB", "Sender", "Workers"} {
 		if err == nil || !strings.Contains(err.Error(), field) {
 			t.Errorf("got %v, want it to name %s", err, field)
 		}

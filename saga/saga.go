@@ -1,5 +1,9 @@
 // Package saga is the send saga (R23): it drives every message from
-// MessageQueued to MessageSent, MessageFailed or MessageRejected.
+// MessageQueued to MessageSent, MessageFailed or MessageRejected. All of
+// it lives here: its steps (steps.go), its driver (this file, worker.go),
+// its schedule (schedule.go) and the recovery of parked events (retry.go).
+// It reads what it needs of the command side through App (port.go), which
+// app.SagaPort implements, and appends message events itself.
 //
 // Two parts, so that a slow server or a backoff never blocks other
 // messages:
@@ -7,22 +11,28 @@
 //   - The resolver is an ordered event consumer (its own consumer group,
 //     "saga", run by a watermill Router with retries and poison handling).
 //     On MessageQueued it resolves the transport and records
-//     TransportResolved or MessageRejected in the consumer's transaction, so
-//     the record and the group's progress commit together. It only records
-//     state; it never talks to a server.
-//   - The delivery workers take due messages from the messages read model
-//     (rm_messages.due_at) — claimed with FOR UPDATE SKIP LOCKED on
-//     PostgreSQL, through the single writer on SQLite — and make one attempt
-//     each: app.BeginAttempt re-resolves and records DeliveryAttempted
-//     (asserting the configuration it read is unchanged) before the server
-//     is contacted, and app.RecordOutcome records the answer.
+//     TransportResolved or MessageRejected in the consumer's transaction;
+//     on every message event it moves the message's row of the schedule
+//     (saga_schedule) in the same transaction. So the record, the schedule
+//     and the group's progress commit together. It never talks to a server.
+//   - The delivery workers take due messages from the schedule — claimed
+//     with FOR UPDATE SKIP LOCKED on PostgreSQL, through the single writer
+//     on SQLite, by a lease in saga_leases — and make one attempt each:
+//     beginAttempt re-resolves and records DeliveryAttempted (asserting the
+//     configuration it read is unchanged) before the server is contacted,
+//     and recordOutcome records the answer.
 //
-// Crash safety: an attempt is recorded before it is made, and the read
-// model makes an attempt without outcome due again after
-// message.AttemptTimeout; the next attempt then records the unknown
-// outcome as an interrupted (temporary) failure first. So a message is
-// never sent twice without a recorded attempt in between, and after a
-// restart every unfinished message resumes.
+// Both tables are this package's alone. The resolver alone writes
+// saga_schedule and the workers alone write saga_leases, so that the
+// resolver's transaction (repeatable read on PostgreSQL) never meets a row
+// a worker changed meanwhile.
+//
+// Crash safety: an attempt is recorded before it is made, and the schedule
+// makes an attempt without outcome due again after AttemptTimeout
+// (message.AttemptTimeout by default); the next attempt then records the
+// unknown outcome as an interrupted (temporary) failure first. So a
+// message is never sent twice without a recorded attempt in between, and
+// after a restart every unfinished message resumes.
 package saga
 
 import (
@@ -39,7 +49,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/absender/absender/app"
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/message"
@@ -58,8 +67,12 @@ type Sender interface {
 
 // Options configure a Saga.
 type Options struct {
-	App    *app.Service
+	// App is the command side's port (app.NewSagaPort).
+	App App
+	// Store is the event store the saga reads and appends message events
+	// with; DB is the database of its schedule (the same database).
 	Store  *eventstore.Store
+	DB     *database.DB
 	Sender Sender
 	Log    *slog.Logger
 	// Workers is the number of concurrent deliveries (default 8).
@@ -73,18 +86,17 @@ type Options struct {
 	Now func() time.Time
 	// AttemptTimeout is how long an attempt may stay without outcome
 	// before another worker counts it as interrupted (default
-	// message.AttemptTimeout, which the read model uses too).
+	// message.AttemptTimeout); the schedule makes it due then.
 	AttemptTimeout time.Duration
 	// BeforeSend, when set, runs after an attempt was recorded and before
 	// the server is contacted; an error abandons the attempt without an
 	// outcome, as a crash at that moment would. For fault-injection tests.
-	BeforeSend func(ctx context.Context, d *app.Delivery) error
+	BeforeSend func(ctx context.Context, d *Delivery) error
 }
 
 // Saga runs the resolver and the delivery workers.
 type Saga struct {
 	opt   Options
-	db    *database.DB
 	hints chan due
 }
 
@@ -97,8 +109,8 @@ type due struct {
 
 // Due tells the workers of this process that a message is due now (it was
 // just queued with its resolution), so it is attempted without waiting for
-// the read model. Hints are best effort: when many are pending, the read
-// model's due time finds the message instead. Attempting a message twice
+// the resolver to schedule it. Hints are best effort: when many are
+// pending, the schedule finds the message instead. Attempting a message twice
 // at once is harmless: the second finds the first's attempt recorded.
 // traceParent is the queueing request's W3C trace context.
 func (s *Saga) Due(messageID, traceParent string) {
@@ -118,6 +130,9 @@ func (o Options) Validate() error {
 	if o.Store == nil {
 		errs = append(errs, errors.New("saga: Store is required"))
 	}
+	if o.DB == nil {
+		errs = append(errs, errors.New("saga: DB is required"))
+	}
 	if o.Sender == nil {
 		errs = append(errs, errors.New("saga: Sender is required"))
 	}
@@ -135,7 +150,7 @@ func (o Options) Validate() error {
 	return errors.Join(errs...)
 }
 
-// New returns a Saga; App, Store and Sender are required (Validate).
+// New returns a Saga; App, Store, DB and Sender are required (Validate).
 func New(opt Options) (*Saga, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
@@ -158,7 +173,7 @@ func New(opt Options) (*Saga, error) {
 	if opt.AttemptTimeout <= 0 {
 		opt.AttemptTimeout = message.AttemptTimeout
 	}
-	return &Saga{opt: opt, db: opt.Store.DB(), hints: make(chan due, 1024)}, nil
+	return &Saga{opt: opt, hints: make(chan due, 1024)}, nil
 }
 
 // Run resolves and delivers until ctx ends; deliveries under way finish
@@ -215,7 +230,7 @@ func (s *Saga) router() (*wmessage.Router, error) {
 		Multiplier: 2, Logger: logger}
 	// Outermost first: an event that fails every retry is poison.
 	r.AddMiddleware(s.poison, retry.Middleware, recoverer)
-	r.AddConsumerHandler("saga-resolver", eventstore.Topic, sub, s.resolve)
+	r.AddConsumerHandler("saga-resolver", eventstore.Topic, sub, s.consume)
 	return r, nil
 }
 
@@ -232,38 +247,46 @@ func recoverer(h wmessage.HandlerFunc) wmessage.HandlerFunc {
 	}
 }
 
-// queuedType is the event type the resolver handles.
+// queuedType is the event type the resolver resolves.
 var queuedType = func() string {
 	typ, _, _ := eventstore.SplitName(message.MessageQueued{}.EventName())
 	return typ
 }()
 
-// resolve handles one event: a MessageQueued gets its resolution. Other
-// events are skipped before they are decoded, so none of them can stop
-// the resolver.
-func (s *Saga) resolve(msg *wmessage.Message) error {
+// consume handles one event: a MessageQueued gets its resolution, and
+// every message event moves the message's schedule, in the consumer's
+// transaction. Events of other streams are skipped before they are
+// decoded, so none of them can stop the resolver.
+func (s *Saga) consume(msg *wmessage.Message) error {
 	raw, err := s.opt.Store.DecodeRaw(msg)
 	if err != nil {
 		return err
 	}
-	if raw.Type != queuedType {
+	if raw.StreamType != string(message.StreamKind) {
 		return nil
 	}
 	rec, err := s.opt.Store.Decode(msg)
 	if err != nil {
 		return err
 	}
+	return eventstore.Handle(msg.Context(), func(tx *sqlTx) error { return s.apply(msg.Context(), tx, rec) })
+}
+
+// apply applies one message event in tx: the resolver's step and the
+// schedule.
+func (s *Saga) apply(ctx context.Context, tx *sqlTx, rec eventstore.Record) (err error) {
 	q, ok := rec.Event.(message.MessageQueued)
 	if !ok {
-		return nil
+		return s.scheduleEvent(ctx, tx, rec)
 	}
-	ctx, span := telemetry.Tracer().Start(telemetry.WithTraceParent(msg.Context(), rec.Metadata.TraceParent), "saga.resolver",
+	ctx, span := telemetry.Tracer().Start(telemetry.WithTraceParent(ctx, rec.Metadata.TraceParent), "saga.resolver",
 		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attribute.String("absender.message_id", q.MessageID)))
-	err = eventstore.Handle(msg.Context(), func(tx *sqlTx) error {
-		return s.opt.App.ResolveQueued(ctx, tx, q.MessageID)
-	})
-	telemetry.End(span, err)
-	return err
+	defer func() { telemetry.End(span, err) }()
+	m, recs, err := s.resolveQueued(ctx, tx, q.MessageID)
+	if err != nil {
+		return err
+	}
+	return s.scheduleState(ctx, tx, &m, recs, rec.RecordedAt, rec.Metadata.TraceParent)
 }
 
 // FailedReason is the reason of a message the resolver could not handle
@@ -287,7 +310,7 @@ func (s *Saga) poison(h wmessage.HandlerFunc) wmessage.HandlerFunc {
 			s.opt.Log.ErrorContext(telemetry.WithTraceParent(msg.Context(), rec.Metadata.TraceParent), "saga: message cannot be resolved; it fails",
 				"message", q.MessageID, "error", eventstore.ParkError(err))
 			failErr := eventstore.Handle(msg.Context(), func(tx *sqlTx) error {
-				return s.opt.App.FailMessage(msg.Context(), tx, q.MessageID, FailedReason)
+				return s.failMessage(msg.Context(), tx, q.MessageID, &failure{FailedReason, err})
 			})
 			if failErr == nil {
 				return nil, nil
@@ -319,7 +342,8 @@ func (s *Saga) park(msg *wmessage.Message, cause error) error {
 	return nil
 }
 
-// sweep erases content past its retention (R25).
+// sweep erases content past its retention (R25) and drops the leases
+// of finished messages.
 func (s *Saga) sweep(ctx context.Context) {
 	t := time.NewTicker(s.opt.Sweep)
 	defer t.Stop()
@@ -328,6 +352,9 @@ func (s *Saga) sweep(ctx context.Context) {
 			s.opt.Log.ErrorContext(ctx, "saga: retention sweep failed", "error", err)
 		} else if n > 0 {
 			s.opt.Log.InfoContext(ctx, "saga: message content purged after retention", "messages", n)
+		}
+		if err := s.dropEndedLeases(ctx); err != nil && ctx.Err() == nil {
+			s.opt.Log.ErrorContext(ctx, "saga: dropping the leases of finished messages failed", "error", err)
 		}
 		select {
 		case <-ctx.Done():

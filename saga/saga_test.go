@@ -327,8 +327,8 @@ func TestR23_TemporaryFailuresAreRetriedPermanentOnesFail(t *testing.T) {
 
 // crashOnce abandons the first attempt after it was recorded, as a crash
 // between DeliveryAttempted and the send would.
-func crashOnce(n *atomic.Int32) func(context.Context, *app.Delivery) error {
-	return func(context.Context, *app.Delivery) error {
+func crashOnce(n *atomic.Int32) func(context.Context, *saga.Delivery) error {
+	return func(context.Context, *saga.Delivery) error {
 		if n.Add(1) == 1 {
 			return errors.New("simulated crash")
 		}
@@ -414,7 +414,7 @@ func TestR23_RecheckBeforeEachAttempt(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		var calls atomic.Int32
 		gate := make(chan struct{})
-		hook := func(ctx context.Context, d *app.Delivery) error {
+		hook := func(ctx context.Context, d *saga.Delivery) error {
 			if calls.Add(1) == 1 {
 				<-gate // the first attempt is recorded; configuration changes now
 				return errors.New("simulated crash")
@@ -480,7 +480,7 @@ func transportLoopback() transport.Options {
 
 // optionsWith are saga options with a short attempt timeout and a hook
 // between the recorded attempt and the send.
-func optionsWith(timeout time.Duration, before func(context.Context, *app.Delivery) error) saga.Options {
+func optionsWith(timeout time.Duration, before func(context.Context, *saga.Delivery) error) saga.Options {
 	return saga.Options{AttemptTimeout: timeout, BeforeSend: before, Poll: 50 * time.Millisecond}
 }
 
@@ -705,7 +705,7 @@ func deref(s *string) string {
 }
 
 // R23: a temporary failure waits for its backoff; no worker — woken by the
-// failure's own commit, or finding a stale due time in the read model —
+// failure's own commit, or finding a stale due time in the schedule —
 // attempts the message again before its retry time.
 func TestR23_RetryWaitsForTheBackoff(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
@@ -714,13 +714,24 @@ func TestR23_RetryWaitsForTheBackoff(t *testing.T) {
 		e.smtp.SetDataReplies(&smtp.SMTPError{Code: 451, Message: "later"})
 		id := e.send(message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Subject: "backoff", Text: "x"})
 		waitFor(t, func() bool { return strings.HasSuffix(joined(e.events(id)), "DeliveryFailed") })
+		// The resolver alone writes the schedule: the test changes the
+		// row only once the resolver has scheduled the retry, so it does
+		// not race the resolver's transaction.
+		waitFor(t, func() bool {
+			var due int64
+			err := db.Read.NewRaw(`SELECT due_at FROM saga_schedule WHERE message_id = ?`, id).Scan(context.Background(), &due)
+			return err == nil && due > time.Now().Add(30*time.Minute).UnixMilli()
+		})
 		// Every due row, stale or not, is offered to the workers now.
-		if _, err := db.Write.NewRaw(`UPDATE rm_messages SET due_at = 0 WHERE id = ?`, id).Exec(context.Background()); err != nil {
+		if _, err := db.Write.NewRaw(`UPDATE saga_schedule SET due_at = 0 WHERE message_id = ?`, id).Exec(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, func() bool {
 			var due int64
-			err := db.Read.NewRaw(`SELECT due_at FROM rm_messages WHERE id = ?`, id).Scan(context.Background(), &due)
+			// The message is due when its schedule row says, or, while a
+			// worker's lease on that row holds, when the lease ends.
+			err := db.Read.NewRaw(`SELECT l.until FROM saga_leases l JOIN saga_schedule s ON s.message_id = l.message_id AND s.rev = l.rev
+				WHERE l.message_id = ?`, id).Scan(context.Background(), &due)
 			return err == nil && due > time.Now().Add(30*time.Minute).UnixMilli() // a worker looked and put it back
 		})
 		if got := joined(e.events(id)); got != "MessageQueued,TransportResolved,DeliveryAttempted,DeliveryFailed" {

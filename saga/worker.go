@@ -4,15 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/trace"
 	"sync"
 	"time"
 
-	"github.com/absender/absender/app"
-	"github.com/absender/absender/database"
-	"github.com/absender/absender/domain"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/absender/absender/domain/message"
 	"github.com/absender/absender/telemetry"
 	"github.com/absender/absender/transport"
@@ -21,7 +19,7 @@ import (
 type sqlTx = sql.Tx
 
 // deliver runs the worker pool: a dispatcher hands the workers the
-// messages this process just queued (Due) and those the read model shows
+// messages this process just queued (Due) and those the schedule shows
 // due (claimed), and the workers attempt them, each on its own, so one
 // slow server holds one worker and nothing else.
 func (s *Saga) deliver(ctx context.Context) {
@@ -73,34 +71,6 @@ func (s *Saga) deliver(ctx context.Context) {
 	}
 }
 
-// claim takes up to n due messages: it moves their due time one attempt
-// timeout ahead, so no other worker (of any process) takes them meanwhile.
-// The attempt's own events then set the next due time.
-func (s *Saga) claim(ctx context.Context, n int) ([]due, error) {
-	now := s.opt.Now()
-	lock := ""
-	if s.db.Kind == database.Postgres {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
-	// A message SENDING is due when its attempt timed out without outcome.
-	var rows []struct {
-		ID          string  `bun:"id"`
-		TraceParent *string `bun:"trace_parent"`
-	}
-	err := s.db.Write.NewRaw(`UPDATE rm_messages SET due_at = ? WHERE id IN (
-			SELECT id FROM rm_messages WHERE due_at <= ? AND (status <> 'SENDING' OR due_at <= ?)
-			ORDER BY due_at LIMIT ?`+lock+`) RETURNING id, trace_parent`,
-		now.Add(s.opt.AttemptTimeout).UnixMilli(), now.UnixMilli(), now.Add(-s.opt.AttemptTimeout).UnixMilli(), n).Scan(ctx, &rows)
-	out := make([]due, len(rows))
-	for i, r := range rows {
-		out[i].id = r.ID
-		if r.TraceParent != nil {
-			out[i].traceParent = *r.TraceParent
-		}
-	}
-	return out, err
-}
-
 // attempt makes one delivery attempt of a message (R23), in a span of the
 // trace of the request that queued it.
 func (s *Saga) attempt(ctx context.Context, due due) {
@@ -109,7 +79,7 @@ func (s *Saga) attempt(ctx context.Context, due due) {
 		trace.WithAttributes(attribute.String("absender.message_id", id)))
 	defer span.End()
 	log := s.opt.Log.With("message", id)
-	d, notBefore, err := s.opt.App.BeginAttempt(ctx, id, s.opt.AttemptTimeout)
+	d, notBefore, err := s.beginAttempt(ctx, id, s.opt.AttemptTimeout)
 	if err != nil {
 		span.SetStatus(codes.Error, err.Error())
 		log.ErrorContext(ctx, "saga: preparing the attempt failed; it is due again later", "error", err)
@@ -118,11 +88,11 @@ func (s *Saga) attempt(ctx context.Context, due due) {
 	if d == nil {
 		span.SetAttributes(attribute.Bool("absender.attempted", false))
 		if !notBefore.IsZero() {
-			// A retry not due yet (a stale due time): the claim moved it
-			// an attempt timeout ahead; set the retry time the message's
-			// events say.
-			if _, err := s.db.Write.NewRaw(`UPDATE rm_messages SET due_at = ? WHERE id = ? AND status = 'RETRYING'`,
-				notBefore.UnixMilli(), id).Exec(ctx); err != nil {
+			// A retry not due yet (a stale due time: the resolver has
+			// not scheduled its DeliveryFailed yet): the claim leased it
+			// for an attempt timeout; lease it until the retry time the
+			// message's events say.
+			if err := s.notBefore(ctx, id, notBefore); err != nil {
 				log.ErrorContext(ctx, "saga: setting the due time failed", "error", err)
 			}
 		}
@@ -130,7 +100,7 @@ func (s *Saga) attempt(ctx context.Context, due due) {
 	}
 	// Log lines of this attempt carry the message's correlation, tenant
 	// and actor (see the server's log handler).
-	ctx = app.WithRequest(ctx, app.Request{Actor: domain.Actor{TenantID: d.Queued.TenantID}, Principal: "system:saga", CorrelationID: d.CorrelationID})
+	ctx = s.opt.App.WithActor(ctx, principal, d.Queued.TenantID, d.CorrelationID)
 	transportKind := d.Resolution.Transport.String()
 	span.SetAttributes(attribute.Int("absender.attempt", d.Attempt), attribute.String("absender.transport", transportKind))
 	log = log.With("attempt", d.Attempt, "transport", transportKind)
@@ -143,9 +113,9 @@ func (s *Saga) attempt(ctx context.Context, due due) {
 	res, err := s.opt.Sender.Send(ctx, d.Settings, transport.Credentials{Password: d.Password, GraphClientSecret: d.GraphClientSecret}, mailOf(d))
 	d.Password, d.GraphClientSecret = "", ""
 	o := outcome(res, err)
-	next, recErr := s.opt.App.RecordOutcome(ctx, d, o)
+	next, recErr := s.recordOutcome(ctx, d, o)
 	switch {
-	case errors.Is(recErr, app.ErrLateOutcome):
+	case errors.Is(recErr, ErrLateOutcome):
 		log.WarnContext(ctx, "saga: the attempt outlived its timeout and was counted as interrupted; its outcome is not recorded",
 			"sent", o.Sent, "code", o.Code, "reply", o.Reply)
 	case recErr != nil:
@@ -184,7 +154,7 @@ func outcome(res transport.Result, err error) message.Outcome {
 }
 
 // mailOf builds the transport's message from a delivery.
-func mailOf(d *app.Delivery) transport.Message {
+func mailOf(d *Delivery) transport.Message {
 	q := d.Queued
 	mb := func(m message.Mailbox) transport.Mailbox { return transport.Mailbox{Name: m.Name, Address: m.Address} }
 	list := func(ms []message.Mailbox) []transport.Mailbox {

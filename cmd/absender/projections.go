@@ -143,7 +143,7 @@ func retryParked(ctx context.Context, srv *server.Server, db dbConfig, groups re
 		if err != nil {
 			return err
 		}
-		res, err := saga.RetryParked(ctx, a, srv.Store)
+		res, err := saga.RetryParked(ctx, app.NewSagaPort(a), srv.Store, srv.Database())
 		if err != nil {
 			return fmt.Errorf("projections retry-parked %s (%d re-applied, the rest stay parked): %w", saga.ConsumerGroup, res.Applied, err)
 		}

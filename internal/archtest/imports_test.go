@@ -51,9 +51,10 @@ var allowedImports = map[string][]string{
 	// Layer 4 — the command side.
 	"app": {"content", "domain/...", "eventstore", "keyring", "projections", "telemetry"},
 
-	// Layer 5 — users of the command side: the saga (side effects), the seed,
+	// Layer 5 — users of the command side: the saga (side effects, through
+	// its own port interface, which app.SagaPort implements), the seed,
 	// the GraphQL API.
-	"saga":        {"app", "database", "domain/...", "eventstore", "telemetry", "transport"},
+	"saga":        {"content", "database", "domain/...", "eventstore", "telemetry", "transport"},
 	"seed":        {"app", "domain/...", "projections"},
 	"graph/model": {"domain/..."},
 	"graph": {
