@@ -119,14 +119,6 @@ func New(db *database.DB, opt Options) *Store {
 	return s
 }
 
-// DB returns the database the store writes to.
-//
-// Deprecated: only app and saga still call it, until they take the
-// database from the composition root (issue 12); code outside this
-// package uses AppendWith, InGroupTx and UnparkWith for writes that must
-// commit with events or offsets. It is unexported after that merge
-// (internal/archtest TestStoreDBStaysInEventstore).
-func (s *Store) DB() *database.DB { return s.db }
 
 // Sibling returns a store on the same database with other options, e.g. a
 // consumer with a batch size of its own (fanout). It shares the database
