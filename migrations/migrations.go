@@ -1,7 +1,8 @@
-// Package migrations holds the SQL schema of both dialects as embedded files
-// and runs them with bun's migrator (under a lock: PostgreSQL's advisory
-// lock, a lock file beside a SQLite database; so several processes may
-// start at once). Re-running is a no-op.
+// Package migrations holds the SQL schema as embedded files — common/ for
+// migrations both dialects run as they are, postgres/ and sqlite/ for those
+// whose SQL differs — and runs them with bun's migrator (under a lock:
+// PostgreSQL's advisory lock, a lock file beside a SQLite database; so
+// several processes may start at once). Re-running is a no-op.
 package migrations
 
 import (
@@ -9,6 +10,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"testing/fstest"
 
 	"github.com/uptrace/bun/migrate"
 
@@ -22,7 +24,7 @@ const migrationLock int64 = 0x616273656e646572 // "absender"
 // the suffix) that serialises migrations of processes sharing the file.
 const LockSuffix = ".migrate-lock"
 
-//go:embed postgres/*.sql sqlite/*.sql
+//go:embed common/*.sql postgres/*.sql sqlite/*.sql
 var files embed.FS
 
 // Set returns the migrations of the database's dialect.
@@ -36,7 +38,7 @@ func Set(kind database.Kind) (*migrate.Migrations, error) {
 	default:
 		return nil, fmt.Errorf("migrations: no migrations for database kind %q", kind)
 	}
-	sub, err := fs.Sub(files, dir)
+	sub, err := dialect(files, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -161,4 +163,29 @@ func Applied(ctx context.Context, db *database.DB) (bool, error) {
 		return false, fmt.Errorf("migrations: %w", err)
 	}
 	return n > 0, nil
+}
+
+// dialect is the migrations of one dialect: those in common/, which both
+// dialects run as they are, and those in the dialect's own directory,
+// where the SQL differs. A file name in both is an error: a migration is
+// shared or per dialect, never both.
+func dialect(files fs.FS, dir string) (fs.FS, error) {
+	out := fstest.MapFS{}
+	for _, d := range []string{"common", dir} {
+		entries, err := fs.ReadDir(files, d)
+		if err != nil {
+			return nil, fmt.Errorf("migrations: %s: %w", d, err)
+		}
+		for _, e := range entries {
+			if _, dup := out[e.Name()]; dup {
+				return nil, fmt.Errorf("migrations: %s is in common/ and in %s/", e.Name(), dir)
+			}
+			b, err := fs.ReadFile(files, d+"/"+e.Name())
+			if err != nil {
+				return nil, err
+			}
+			out[e.Name()] = &fstest.MapFile{Data: b, Mode: 0o444}
+		}
+	}
+	return out, nil
 }

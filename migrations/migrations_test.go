@@ -1,7 +1,10 @@
 package migrations_test
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -90,5 +93,69 @@ func TestConcurrentFirstMigrationSQLite(t *testing.T) {
 	wg.Wait()
 	if pending, err := migrations.Pending(t.Context(), first); err != nil || len(pending) != 0 {
 		t.Fatalf("pending after the concurrent ups: %v, %v", pending, err)
+	}
+}
+
+// TestMigrationsSharedOrPerDialect: a migration is in common/ (both
+// dialects run the same SQL) or in postgres/ and sqlite/ alike (the SQL
+// differs), never in common/ and a dialect's directory; and a migration
+// whose files are the same in both dialects belongs in common/, so the
+// schema is not written twice.
+func TestMigrationsSharedOrPerDialect(t *testing.T) {
+	read := func(dir string) map[string][]byte {
+		t.Helper()
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]byte{}
+		for _, e := range entries {
+			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[e.Name()] = b
+		}
+		return out
+	}
+	common, pg, lite := read("common"), read("postgres"), read("sqlite")
+	if len(common) == 0 {
+		t.Fatal("common/ is empty")
+	}
+	for name := range common {
+		if pg[name] != nil || lite[name] != nil {
+			t.Errorf("%s is in common/ and in a dialect's directory", name)
+		}
+	}
+	same := map[string]bool{} // migration (file name without .up/.down.sql) → all its files equal
+	for name, b := range pg {
+		other, ok := lite[name]
+		if !ok {
+			t.Errorf("%s is in postgres/ but not in sqlite/", name)
+			continue
+		}
+		migration := strings.TrimSuffix(strings.TrimSuffix(name, ".up.sql"), ".down.sql")
+		if eq, seen := same[migration]; !seen || eq {
+			same[migration] = bytes.Equal(b, other)
+		}
+	}
+	for name := range lite {
+		if _, ok := pg[name]; !ok {
+			t.Errorf("%s is in sqlite/ but not in postgres/", name)
+		}
+	}
+	for migration, eq := range same {
+		if eq {
+			t.Errorf("%s is the same in both dialects: move it to common/", migration)
+		}
+	}
+	for _, kind := range []database.Kind{database.Postgres, database.SQLite} {
+		set, err := migrations.Set(kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := len(set.Sorted()), (len(common)+len(pg))/2; got != want {
+			t.Errorf("%s: got %d migrations, want %d (common/ and its own)", kind, got, want)
+		}
 	}
 }

@@ -17,12 +17,12 @@ import (
 func TestSagaScheduleMigrationBackfills(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := t.Context()
-		dir, txid := "sqlite", "CAST(? AS INTEGER)"
+		txid := "CAST(? AS INTEGER)"
 		if db.Kind == database.Postgres {
-			dir, txid = "postgres", "CAST(CAST(? AS TEXT) AS xid8)"
+			txid = "CAST(CAST(? AS TEXT) AS xid8)"
 		}
 		sql := func(name string) string {
-			b, err := os.ReadFile(filepath.Join(dir, "20261207180001_saga_schedule.tx."+name+".sql"))
+			b, err := os.ReadFile(filepath.Join("common", "20261207180001_saga_schedule.tx."+name+".sql"))
 			if err != nil {
 				t.Fatal(err)
 			}

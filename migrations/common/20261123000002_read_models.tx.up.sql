@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS rm_mailboxes (
 	seq BIGINT NOT NULL                 -- position of MailboxAdded: lower is older (R15)
 );
 CREATE INDEX IF NOT EXISTS rm_mailboxes_tenant_idx ON rm_mailboxes (tenant_id, grant_count);
-CREATE INDEX IF NOT EXISTS rm_mailboxes_global_idx ON rm_mailboxes (global, grant_count) WHERE global;
+-- rm_mailboxes_global_idx is per dialect: 20261207190001_global_mailboxes_index.
 
 CREATE TABLE IF NOT EXISTS rm_mailbox_grants (
 	mailbox_id TEXT NOT NULL,

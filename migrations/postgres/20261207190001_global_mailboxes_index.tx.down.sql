@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS rm_mailboxes_global_idx;

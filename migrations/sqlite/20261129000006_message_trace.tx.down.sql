@@ -1,1 +1,0 @@
-ALTER TABLE rm_messages DROP COLUMN trace_parent;

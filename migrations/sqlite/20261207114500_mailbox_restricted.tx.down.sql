@@ -1,1 +1,0 @@
-ALTER TABLE rm_mailboxes DROP COLUMN restricted;
