@@ -66,7 +66,10 @@ func constraint(err error) string {
 // The driver's text reads "constraint failed: UNIQUE constraint failed:
 // events.uuid (2067)": the columns follow the last "constraint failed: ".
 func sqliteConstraint(msg string) string {
-	cols := msg[strings.LastIndex(msg, "constraint failed: ")+len("constraint failed: "):]
+	_, cols, ok := cutLast(msg, "constraint failed: ")
+	if !ok {
+		return "unique"
+	}
 	switch {
 	case strings.HasPrefix(cols, "events.uuid"):
 		return "events_uuid_key"
@@ -74,4 +77,13 @@ func sqliteConstraint(msg string) string {
 		return "events_stream_version_key"
 	}
 	return "unique"
+}
+
+// cutLast is strings.Cut at the last occurrence of sep.
+func cutLast(s, sep string) (before, after string, found bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
 }

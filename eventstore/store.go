@@ -119,7 +119,6 @@ func New(db *database.DB, opt Options) *Store {
 	return s
 }
 
-
 // Sibling returns a store on the same database with other options, e.g. a
 // consumer with a batch size of its own (fanout). It shares the database
 // and nothing else: its wake-ups are its own (relay them with Notify and
@@ -168,6 +167,9 @@ func (s *Store) AppendWith(ctx context.Context, also func(ctx context.Context, t
 			// A retried append conflicts with itself: if its events are
 			// stored where it meant them, it already happened.
 			if res, found, idErr := s.idempotentResult(ctx, appends, msgs); idErr != nil || found {
+				if found {
+					s.Changed() // the first try may have committed without waking anyone
+				}
 				return res, idErr
 			}
 		}
