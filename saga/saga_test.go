@@ -58,13 +58,16 @@ func ptr[T any](v T) *T { return &v }
 // fastRetry makes R23's schedule quick enough for a test.
 var fastRetry = message.RetryPolicy{MaxAttempts: 3, First: 20 * time.Millisecond, Factor: 1, Jitter: 0}
 
-// run starts a process on db; opt's DB, Keyring and Log are filled in.
+// run starts a process on db; opt's DB and Keyring are filled in, and its
+// Log when it has none.
 func run(t testing.TB, db *database.DB, opt server.Options) (*server.Server, func()) {
 	t.Helper()
 	opt.DB, opt.Keyring = db, ring
-	opt.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		opt.Log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		if testing.Verbose() {
+			opt.Log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		}
 	}
 	if opt.App.Retry.MaxAttempts == 0 {
 		opt.App.Retry = fastRetry
