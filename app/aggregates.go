@@ -2,10 +2,12 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/group"
 	"github.com/absender/absender/domain/mailbox"
+	"github.com/absender/absender/domain/message"
 	"github.com/absender/absender/domain/system"
 	"github.com/absender/absender/domain/tenant"
 	"github.com/absender/absender/domain/token"
@@ -52,4 +54,15 @@ func (q Aggregates) Mailbox(ctx context.Context, mailboxID string) (*mailbox.Sta
 func (q Aggregates) Token(ctx context.Context, tokenID string) (*token.State, error) {
 	var t token.State
 	return &t, q.loadStream(ctx, domain.StreamToken, tokenID, &t)
+}
+
+// Message loads a message aggregate and when it was queued (the zero
+// time for an unknown message).
+func (q Aggregates) Message(ctx context.Context, messageID string) (*message.State, time.Time, error) {
+	var m message.State
+	recs, err := q.loadRecords(ctx, MessageStreamID(messageID), &m)
+	if err != nil || len(recs) == 0 {
+		return &m, time.Time{}, err
+	}
+	return &m, recs[0].RecordedAt, nil
 }

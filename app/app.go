@@ -12,9 +12,12 @@
 // those streams makes one of the two re-decide on fresh state.
 //
 // The commands are grouped by area (Tenants, System, Users, Groups,
-// Tokens, Mailboxes, Checks, Messages) in Commands; every one runs through
-// one decorator (command, observe.go) that gives it a span, the commands
-// metric and a log line, whoever calls it: the API, the CLI or the seed.
+// Tokens, Mailboxes, Checks, Messages) in Commands, each area a handler
+// on the shared core (command.go); every one runs through one decorator
+// (command, observe.go; package observe) that gives it a span, the
+// commands metric and a log line, whoever calls it: the API, the CLI or
+// the seed. The send saga's steps run through the same decorator; the
+// saga reaches the message area through SagaPort.
 package app
 
 import (
@@ -34,19 +37,16 @@ import (
 	"github.com/absender/absender/projections"
 )
 
-// App is the command layer, composed: the commands by area, the aggregate
-// loads the API needs, and the message area (not split into handlers yet).
+// App is the command layer, composed: the commands by area and the
+// aggregate loads the API needs. The send saga's port to it is
+// NewSagaPort(app).
 type App struct {
-	// Commands are every configuration command and the API's message
-	// commands, each run through the decorator (command).
+	// Commands are every command of the API, by area, each run through
+	// the decorator (command).
 	Commands Commands
 	// Aggregates loads aggregates for authorization and for answers built
 	// from the events (R36).
 	Aggregates Aggregates
-	// Messages is the message area: message reads (Message,
-	// MessageContent) and the saga's steps. Its API commands run through
-	// Commands.Messages.
-	Messages *Service
 
 	store *eventstore.Store
 }
@@ -149,25 +149,12 @@ func New(c Config) (*App, error) {
 	if cc.retries == 0 {
 		cc.retries = 10
 	}
-	s := &Service{core: cc, retention: c.MessageRetention, version: c.Version, retry: c.Retry, onQueued: c.OnQueued,
-		beforeAttemptAppend: c.BeforeAttemptAppend}
-	s.reader, s.content = c.Reader, c.Content
-	if s.retention == 0 {
-		s.retention = 30 * 24 * time.Hour
-	}
-	if s.version == "" {
-		s.version = "(development build)"
-	}
-	if s.retry.MaxAttempts == 0 {
-		s.retry = message.DefaultRetryPolicy
-	}
 	return &App{
 		Commands: Commands{
 			System: System{cc}, Tenants: Tenants{cc}, Users: Users{cc}, Groups: Groups{cc},
-			Tokens: Tokens{cc}, Mailboxes: Mailboxes{cc}, Checks: Checks{cc}, Messages: Messages{svc: s},
+			Tokens: Tokens{cc}, Mailboxes: Mailboxes{cc}, Checks: Checks{cc}, Messages: newMessages(cc, c),
 		},
 		Aggregates: Aggregates{cc},
-		Messages:   s,
 		store:      c.Store,
 	}, nil
 }

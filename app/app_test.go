@@ -271,12 +271,12 @@ func TestSecretsNeverStoredInPlainText(t *testing.T) {
 			t.Fatal(err)
 		}
 		settings, _ := sys.Settings()
-		got, err := svc.Messages.RevealSecret(app.StreamID(domain.StreamRef{Kind: domain.StreamSystem}), "password", settings.Password)
+		got, err := app.NewSagaPort(svc).RevealSecret(domain.StreamRef{Kind: domain.StreamSystem}, "password", settings.Password)
 		if err != nil || got != password {
 			t.Fatalf("reveal: got %q, %v; want the password", got, err)
 		}
 		// Bound to its place: the same ciphertext does not open elsewhere.
-		if _, err := svc.Messages.RevealSecret("mailbox-x", "password", settings.Password); err == nil {
+		if _, err := app.NewSagaPort(svc).RevealSecret(domain.StreamRef{Kind: domain.StreamMailbox, ID: "x"}, "password", settings.Password); err == nil {
 			t.Error("a secret decrypted for another stream")
 		}
 	})

@@ -60,8 +60,6 @@ func (c *core) loadStream(ctx context.Context, kind domain.StreamKind, id string
 }
 
 // loadRecords rebuilds agg from a stream and returns the stream's records.
-// (Service has the same two in message.go until the message area moves
-// onto the core.)
 func (c *core) loadRecords(ctx context.Context, streamID string, agg aggregate) ([]eventstore.Record, error) {
 	recs, err := c.store.Load(ctx, streamID)
 	if err != nil {
@@ -69,6 +67,25 @@ func (c *core) loadRecords(ctx context.Context, streamID string, agg aggregate) 
 	}
 	apply(recs, agg)
 	return recs, nil
+}
+
+// version is the version of a stream whose records are recs (0 when
+// it has none).
+func version(recs []eventstore.Record) int64 {
+	if len(recs) == 0 {
+		return 0
+	}
+	return recs[len(recs)-1].Version
+}
+
+// apply rebuilds agg from recs and returns the stream's version.
+func apply(recs []eventstore.Record, agg aggregate) int64 {
+	for _, r := range recs {
+		if ev, ok := r.Event.(domain.Event); ok {
+			agg.Apply(ev)
+		}
+	}
+	return version(recs)
 }
 
 // execute runs decide until its changes append without conflict, at most

@@ -170,7 +170,7 @@ func settingsFromDomain(s domain.ServerSettings) *model.ServerSettings {
 
 // messageFromEvents is the message as it was accepted: QUEUED.
 func (r *Resolver) messageFromEvents(ctx context.Context, id string) (*model.Message, error) {
-	m, at, err := r.deps.App.Messages.Message(ctx, id)
+	m, at, err := r.deps.App.Aggregates.Message(ctx, id)
 	if err != nil {
 		return nil, err
 	}

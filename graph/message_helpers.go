@@ -95,7 +95,7 @@ func (r *Resolver) messageNow(ctx context.Context, id string) (*model.Message, e
 	if err != nil {
 		return nil, err
 	}
-	m, _, err := r.deps.App.Messages.Message(ctx, id)
+	m, _, err := r.deps.App.Aggregates.Message(ctx, id)
 	if err != nil {
 		return nil, err
 	}

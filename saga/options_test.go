@@ -24,7 +24,7 @@ func (noSender) Send(context.Context, domain.ServerSettings, transport.Credentia
 // Validate refuses (STYLE §9: a bad setting fails at construction).
 func TestOptionsValidate(t *testing.T) {
 	valid := func() saga.Options {
-		return saga.Options{App: app.NewSagaPort(&app.Service{}), Store: &eventstore.Store{}, DB: &database.DB{}, Sender: noSender{}}
+		return saga.Options{App: app.NewSagaPort(&app.App{}), Store: &eventstore.Store{}, DB: &database.DB{}, Sender: noSender{}}
 	}
 	tests := []struct {
 		name  string

@@ -122,7 +122,7 @@ func TestR35_SagaRetryParkedResolvesAndSends(t *testing.T) {
 			t.Fatalf("parked for the saga: got %+v, want the test mail's MessageQueued", parked)
 		}
 
-		res, err := saga.RetryParked(t.Context(), app.NewSagaPort(e.srv.App.Messages), e.srv.Store, e.db)
+		res, err := saga.RetryParked(t.Context(), app.NewSagaPort(e.srv.App), e.srv.Store, e.db)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +134,7 @@ func TestR35_SagaRetryParkedResolvesAndSends(t *testing.T) {
 		}
 
 		fix()
-		if res, err = saga.RetryParked(t.Context(), app.NewSagaPort(e.srv.App.Messages), e.srv.Store, e.db); err != nil {
+		if res, err = saga.RetryParked(t.Context(), app.NewSagaPort(e.srv.App), e.srv.Store, e.db); err != nil {
 			t.Fatal(err)
 		}
 		if res.Applied != 1 || res.Left != 0 {

@@ -3,7 +3,10 @@
 // it lives here: its steps (steps.go), its driver (this file, worker.go),
 // its schedule (schedule.go) and the recovery of parked events (retry.go).
 // It reads what it needs of the command side through App (port.go), which
-// app.SagaPort implements, and appends message events itself.
+// app.SagaPort implements, and appends message events itself. Every step
+// runs under a stable name (resolveMessage, beginAttempt, recordOutcome,
+// failMessage, purgeExpiredContent) through the decorator of every
+// command (package observe): its span, the commands metric and a log line.
 //
 // Two parts, so that a slow server or a backoff never blocks other
 // messages:
@@ -282,8 +285,13 @@ func (s *Saga) apply(ctx context.Context, tx *sqlTx, rec eventstore.Record) (err
 	ctx, span := telemetry.Tracer().Start(telemetry.WithTraceParent(ctx, rec.Metadata.TraceParent), "saga.resolver",
 		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attribute.String("absender.message_id", q.MessageID)))
 	defer func() { telemetry.End(span, err) }()
-	m, recs, err := s.resolveQueued(ctx, tx, q.MessageID)
-	if err != nil {
+	ctx = s.opt.App.WithActor(ctx, principal, rec.Metadata.TenantID, rec.Metadata.CorrelationID)
+	var m message.State
+	var recs []eventstore.Record
+	if err := s.step(ctx, stepResolveMessage, func(ctx context.Context) (err error) {
+		m, recs, err = s.resolveQueued(ctx, tx, q.MessageID)
+		return err
+	}); err != nil {
 		return err
 	}
 	return s.scheduleState(ctx, tx, &m, recs, rec.RecordedAt, rec.Metadata.TraceParent)
@@ -307,10 +315,13 @@ func (s *Saga) poison(h wmessage.HandlerFunc) wmessage.HandlerFunc {
 		}
 		rec, decErr := s.opt.Store.Decode(msg)
 		if q, ok := rec.Event.(message.MessageQueued); decErr == nil && ok {
-			s.opt.Log.ErrorContext(telemetry.WithTraceParent(msg.Context(), rec.Metadata.TraceParent), "saga: message cannot be resolved; it fails",
-				"message", q.MessageID, "error", eventstore.ParkError(err))
+			ctx := s.opt.App.WithActor(telemetry.WithTraceParent(msg.Context(), rec.Metadata.TraceParent), principal,
+				rec.Metadata.TenantID, rec.Metadata.CorrelationID)
+			s.opt.Log.ErrorContext(ctx, "saga: message cannot be resolved; it fails", "message", q.MessageID, "error", eventstore.ParkError(err))
 			failErr := eventstore.Handle(msg.Context(), func(tx *sqlTx) error {
-				return s.failMessage(msg.Context(), tx, q.MessageID, &failure{FailedReason, err})
+				return s.step(ctx, stepFailMessage, func(ctx context.Context) error {
+					return s.failMessage(ctx, tx, q.MessageID, &failure{FailedReason, err})
+				})
 			})
 			if failErr == nil {
 				return nil, nil
@@ -348,7 +359,11 @@ func (s *Saga) sweep(ctx context.Context) {
 	t := time.NewTicker(s.opt.Sweep)
 	defer t.Stop()
 	for {
-		if n, err := s.opt.App.PurgeExpired(ctx, 500); err != nil && ctx.Err() == nil {
+		var n int
+		if err := s.step(ctx, stepPurgeExpiredContent, func(ctx context.Context) (err error) {
+			n, err = s.opt.App.PurgeExpired(ctx, 500)
+			return err
+		}); err != nil && ctx.Err() == nil {
 			s.opt.Log.ErrorContext(ctx, "saga: retention sweep failed", "error", err)
 		} else if n > 0 {
 			s.opt.Log.InfoContext(ctx, "saga: message content purged after retention", "messages", n)

@@ -58,13 +58,16 @@ func ptr[T any](v T) *T { return &v }
 // fastRetry makes R23's schedule quick enough for a test.
 var fastRetry = message.RetryPolicy{MaxAttempts: 3, First: 20 * time.Millisecond, Factor: 1, Jitter: 0}
 
-// run starts a process on db; opt's DB, Keyring and Log are filled in.
+// run starts a process on db; opt's DB and Keyring are filled in, and its
+// Log when it has none.
 func run(t testing.TB, db *database.DB, opt server.Options) (*server.Server, func()) {
 	t.Helper()
 	opt.DB, opt.Keyring = db, ring
-	opt.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		opt.Log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		if testing.Verbose() {
+			opt.Log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		}
 	}
 	if opt.App.Retry.MaxAttempts == 0 {
 		opt.App.Retry = fastRetry
@@ -576,12 +579,12 @@ func TestR25_ContentOutsideEventsEncryptedAndPurgeable(t *testing.T) {
 		if len(stored) == 0 || bytes.Contains(stored, []byte("4711")) {
 			t.Errorf("stored content is not ciphertext")
 		}
-		if c, err := e.srv.App.Messages.MessageContent(context.Background(), id); err != nil || c.Text != secretBody {
+		if c, err := app.NewSagaPort(e.srv.App).MessageContent(context.Background(), id); err != nil || c.Text != secretBody {
 			t.Fatalf("content = %q, %v", c.Text, err)
 		}
 		e.must(e.srv.App.Commands.Messages.PurgeContent(e.admin, id, "administrator"))
 		e.must(e.srv.App.Commands.Messages.PurgeContent(e.admin, id, "administrator")) // twice: no second event
-		if _, err := e.srv.App.Messages.MessageContent(context.Background(), id); !errors.Is(err, app.ErrContentPurged) {
+		if _, err := app.NewSagaPort(e.srv.App).MessageContent(context.Background(), id); !errors.Is(err, app.ErrContentPurged) {
 			t.Errorf("content after purge: %v, want ErrContentPurged", err)
 		}
 		if got := joined(e.events(id)); got != "MessageQueued,TransportResolved,DeliveryAttempted,MessageSent,MessageContentPurged" {
@@ -597,7 +600,7 @@ func TestR25_RetentionPurges(t *testing.T) {
 		id := e.send(message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Subject: "kurz", Text: "x"})
 		e.await(id)
 		waitFor(t, func() bool {
-			_, err := e.srv.App.Messages.MessageContent(context.Background(), id)
+			_, err := app.NewSagaPort(e.srv.App).MessageContent(context.Background(), id)
 			return errors.Is(err, app.ErrContentPurged)
 		})
 		waitFor(t, func() bool { return strings.HasSuffix(joined(e.events(id)), "MessageContentPurged") })
@@ -617,14 +620,14 @@ func TestR25_RetentionSkipsUnfinishedMessages(t *testing.T) {
 		waitFor(t, func() bool { return strings.HasSuffix(joined(e.events(retrying)), "DeliveryFailed") })
 		sent := e.send(message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Subject: "sent", Text: "x"})
 		e.await(sent)
-		n, err := e.srv.App.Messages.PurgeExpired(context.Background(), 1) // the retrying message's content expired first
+		n, err := app.NewSagaPort(e.srv.App).PurgeExpired(context.Background(), 1) // the retrying message's content expired first
 		if err != nil || n != 1 {
 			t.Fatalf("PurgeExpired(1): got %d, %v, want 1 purged", n, err)
 		}
-		if _, err := e.srv.App.Messages.MessageContent(context.Background(), sent); !errors.Is(err, app.ErrContentPurged) {
+		if _, err := app.NewSagaPort(e.srv.App).MessageContent(context.Background(), sent); !errors.Is(err, app.ErrContentPurged) {
 			t.Errorf("content of the sent message: got %v, want ErrContentPurged", err)
 		}
-		if _, err := e.srv.App.Messages.MessageContent(context.Background(), retrying); err != nil {
+		if _, err := app.NewSagaPort(e.srv.App).MessageContent(context.Background(), retrying); err != nil {
 			t.Errorf("content of the retrying message: got %v, want it kept until the message is finished", err)
 		}
 	})

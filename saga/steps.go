@@ -15,12 +15,39 @@ import (
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/message"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/observe"
 	"github.com/absender/absender/telemetry"
 )
 
 // The saga's steps. Each loads the message stream (through App), decides
 // with domain/message and appends with the stream's expected version, so
 // two processes racing on one message record each step once.
+//
+// The driver (saga.go, worker.go) runs every step under a stable name
+// through the decorator every command runs through (step): a span
+// "command <name>", the commands metric by outcome and one log line, as
+// an API command gets.
+const (
+	// stepResolveMessage records a queued message's first resolution or
+	// its rejection (resolveQueued, on MessageQueued).
+	stepResolveMessage = "resolveMessage"
+	// stepBeginAttempt re-checks and records the next attempt (beginAttempt).
+	stepBeginAttempt = "beginAttempt"
+	// stepRecordOutcome records the server's answer (recordOutcome).
+	stepRecordOutcome = "recordOutcome"
+	// stepFailMessage ends a message the resolver cannot handle FAILED
+	// (failMessage, R35).
+	stepFailMessage = "failMessage"
+	// stepPurgeExpiredContent is the retention sweep (App.PurgeExpired, R25).
+	stepPurgeExpiredContent = "purgeExpiredContent"
+)
+
+// step runs a step under its name through the decorator
+// (observe.Command); run keeps the step's results in its closure.
+func (s *Saga) step(ctx context.Context, name string, run func(ctx context.Context) error) error {
+	_, err := observe.Command(ctx, s.opt.Log, name, func(ctx context.Context) (struct{}, error) { return struct{}{}, run(ctx) })
+	return err
+}
 
 // principal is the actor of the saga's events.
 const principal = "system:saga"

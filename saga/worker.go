@@ -79,7 +79,13 @@ func (s *Saga) attempt(ctx context.Context, due due) {
 		trace.WithAttributes(attribute.String("absender.message_id", id)))
 	defer span.End()
 	log := s.opt.Log.With("message", id)
-	d, notBefore, err := s.beginAttempt(ctx, id, s.opt.AttemptTimeout)
+	ctx = s.opt.App.WithActor(ctx, principal, "", "") // the message's tenant and correlation once it is loaded
+	var d *Delivery
+	var notBefore time.Time
+	err := s.step(ctx, stepBeginAttempt, func(ctx context.Context) (err error) {
+		d, notBefore, err = s.beginAttempt(ctx, id, s.opt.AttemptTimeout)
+		return err
+	})
 	if err != nil {
 		span.SetStatus(codes.Error, err.Error())
 		log.ErrorContext(ctx, "saga: preparing the attempt failed; it is due again later", "error", err)
@@ -113,7 +119,11 @@ func (s *Saga) attempt(ctx context.Context, due due) {
 	res, err := s.opt.Sender.Send(ctx, d.Settings, transport.Credentials{Password: d.Password, GraphClientSecret: d.GraphClientSecret}, mailOf(d))
 	d.Password, d.GraphClientSecret = "", ""
 	o := outcome(res, err)
-	next, recErr := s.recordOutcome(ctx, d, o)
+	var next time.Time
+	recErr := s.step(ctx, stepRecordOutcome, func(ctx context.Context) (err error) {
+		next, err = s.recordOutcome(ctx, d, o)
+		return err
+	})
 	switch {
 	case errors.Is(recErr, ErrLateOutcome):
 		log.WarnContext(ctx, "saga: the attempt outlived its timeout and was counted as interrupted; its outcome is not recorded",

@@ -164,7 +164,7 @@ func New(opt Options) (*Server, error) {
 			if err := attemptOutlastsSend(so.AttemptTimeout, opt.Transport); err != nil {
 				return nil, err
 			}
-			so.App, so.Store, so.DB, so.Log, so.Sender = app.NewSagaPort(s.App.Messages), s.Store, opt.DB, opt.Log, opt.Sender
+			so.App, so.Store, so.DB, so.Log, so.Sender = app.NewSagaPort(s.App), s.Store, opt.DB, opt.Log, opt.Sender
 			if so.Sender == nil {
 				so.Sender = transport.New(opt.Transport)
 			}

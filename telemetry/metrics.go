@@ -26,7 +26,7 @@ func instruments() {
 	once.Do(func() {
 		m := otel.Meter("github.com/absender/absender")
 		commands, _ = m.Int64Counter("absender.commands", metric.WithUnit("{command}"),
-			metric.WithDescription("Commands by command (the API's mutation names) and outcome (ok or the error code), whoever ran them."))
+			metric.WithDescription("Commands by command (the API's mutation names and the send saga's step names) and outcome (ok or the error code), whoever ran them."))
 		appended, _ = m.Int64Counter("absender.events.appended", metric.WithUnit("{event}"),
 			metric.WithDescription("Events appended to the event store, by stream type."))
 		messages, _ = m.Int64Counter("absender.messages", metric.WithUnit("{message}"),
@@ -41,7 +41,8 @@ func instruments() {
 	})
 }
 
-// Command counts a command and its outcome ("ok" or an error code).
+// Command counts a command and its outcome ("ok" or an error code); the
+// decorator every command runs through (package observe) calls it.
 func Command(ctx context.Context, name, outcome string) {
 	instruments()
 	commands.Add(ctx, 1, metric.WithAttributes(attribute.String("command", name), attribute.String("outcome", outcome)))

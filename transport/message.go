@@ -54,7 +54,7 @@ type Refusal struct {
 }
 
 // Credentials are the plain secrets of the server settings, decrypted in
-// memory for one send (app.Service.RevealSecret). They format as
+// memory for one send (app.SagaPort.RevealSecret). They format as
 // "[redacted]" in fmt, slog and JSON.
 type Credentials struct {
 	Password          string // PASSWORD auth

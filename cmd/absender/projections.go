@@ -176,10 +176,10 @@ func retryParked(ctx context.Context, srv *server.Server, db dbConfig, groups re
 	return noBroker
 }
 
-// sagaApp is the message area of the command layer, which the saga's
-// resolver records with: it needs the key ring, as serve does (the
+// sagaApp is the command layer whose message area the saga's resolver
+// reads through its port: it needs the key ring, as serve does (the
 // resolution itself reads no secret).
-func (c dbConfig) sagaApp(conn *database.DB, store *eventstore.Store) (*app.Service, error) {
+func (c dbConfig) sagaApp(conn *database.DB, store *eventstore.Store) (*app.App, error) {
 	ring, err := c.keyring(conn)
 	if err != nil {
 		return nil, fmt.Errorf("projections retry-parked %s: the send saga needs the key ring serve uses: %w", saga.ConsumerGroup, err)
@@ -190,11 +190,7 @@ func (c dbConfig) sagaApp(conn *database.DB, store *eventstore.Store) (*app.Serv
 	if cfg.Content, err = content.New(conn.Read, ring); err != nil {
 		return nil, err
 	}
-	a, err := app.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return a.Messages, nil
+	return app.New(cfg)
 }
 
 // progress shows events done / total, rate and ETA: one redrawn line on a

@@ -47,14 +47,18 @@ var allowedImports = map[string][]string{
 	"projections": {
 		"database", "domain/...", "envelope", "eventstore", "telemetry", "tokenusage",
 	},
+	// The decorator of every command (span, metric, log line), which both
+	// the command side and the saga's steps run through: it knows the
+	// domain's error codes (the outcomes) and telemetry's instruments.
+	"observe": {"domain/...", "telemetry"},
 
 	// Layer 4 — the command side.
-	"app": {"content", "domain/...", "eventstore", "keyring", "projections", "telemetry"},
+	"app": {"content", "domain/...", "eventstore", "keyring", "observe", "projections", "telemetry"},
 
 	// Layer 5 — users of the command side: the saga (side effects, through
 	// its own port interface, which app.SagaPort implements), the seed,
 	// the GraphQL API.
-	"saga":        {"content", "database", "domain/...", "eventstore", "telemetry", "transport"},
+	"saga":        {"content", "database", "domain/...", "eventstore", "observe", "telemetry", "transport"},
 	"seed":        {"app", "domain/...", "projections"},
 	"graph/model": {"domain/..."},
 	"graph": {

@@ -1,0 +1,135 @@
+package observe_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/absender/absender/domain"
+	"github.com/absender/absender/observe"
+)
+
+var (
+	spans   = tracetest.NewInMemoryExporter()
+	metrics = sdkmetric.NewManualReader()
+)
+
+func TestMain(m *testing.M) {
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans)))
+	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(metrics)))
+	os.Exit(m.Run())
+}
+
+func count(t *testing.T, name, outcome string) int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := metrics.Collect(t.Context(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name != "absender.commands" {
+				continue
+			}
+			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+				c, _ := dp.Attributes.Value("command")
+				o, _ := dp.Attributes.Value("outcome")
+				if c.AsString() == name && o.AsString() == outcome {
+					return dp.Value
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// Issue 12: the decorator gives a run its span, its count by outcome and
+// one log line whose level says how it ended — also when it panics.
+func TestCommandIsObserved(t *testing.T) {
+	errDisk := errors.New("disk on fire")
+	tests := []struct {
+		name    string
+		run     func(context.Context) (int, error)
+		outcome string
+		level   string
+		status  codes.Code
+		panics  bool
+	}{
+		{"ok", func(context.Context) (int, error) { return 7, nil }, observe.OK, "DEBUG", codes.Unset, false},
+		{"refused", func(context.Context) (int, error) {
+			return 0, fmt.Errorf("load: %w", domain.NotFound("mailbox"))
+		}, string(domain.CodeNotFound), "INFO", codes.Error, false},
+		{"failed", func(context.Context) (int, error) { return 0, errDisk }, string(domain.CodeInternal), "WARN", codes.Error, false},
+		{"panicked", func(context.Context) (int, error) { panic("boom") }, string(domain.CodeInternal), "WARN", codes.Error, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			command := "test" + strings.ToUpper(tt.name[:1]) + tt.name[1:]
+			before := count(t, command, tt.outcome)
+			spans.Reset()
+			var inner string
+			func() {
+				defer func() {
+					if v := recover(); (v != nil) != tt.panics {
+						t.Errorf("recovered %v, want a panic: %v", v, tt.panics)
+					}
+				}()
+				_, _ = observe.Command(t.Context(), log, command, func(ctx context.Context) (int, error) {
+					inner = trace.SpanFromContext(ctx).SpanContext().SpanID().String()
+					return tt.run(ctx)
+				})
+			}()
+
+			ss := spans.GetSpans()
+			if len(ss) != 1 || ss[0].Name != "command "+command {
+				t.Fatalf("spans: got %v, want one %q", ss, "command "+command)
+			}
+			if inner != ss[0].SpanContext.SpanID().String() {
+				t.Errorf("the run's context is not the command span's")
+			}
+			want := map[attribute.Key]string{"absender.command": command, "absender.outcome": tt.outcome}
+			for _, kv := range ss[0].Attributes {
+				if w, ok := want[kv.Key]; ok && kv.Value.AsString() != w {
+					t.Errorf("%s: got %q, want %q", kv.Key, kv.Value.AsString(), w)
+				}
+				delete(want, kv.Key)
+			}
+			if len(want) > 0 {
+				t.Errorf("the span lacks %v", want)
+			}
+			if ss[0].Status.Code != tt.status {
+				t.Errorf("span status: got %v, want %v", ss[0].Status.Code, tt.status)
+			}
+			if got := count(t, command, tt.outcome) - before; got != 1 {
+				t.Errorf("absender.commands{command=%s,outcome=%s} grew by %d, want 1", command, tt.outcome, got)
+			}
+			var line map[string]any
+			if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+				t.Fatalf("want one JSON log line, got %q: %v", buf.String(), err)
+			}
+			if line["msg"] != "command" || line["command"] != command || line["outcome"] != tt.outcome || line["level"] != tt.level || line["duration"] == nil {
+				t.Errorf("log line: got %v, want command %s, outcome %s, level %s and a duration", line, command, tt.outcome, tt.level)
+			}
+			if strings.Contains(buf.String(), errDisk.Error()) {
+				t.Errorf("the log line copies the error: %s", buf.String())
+			}
+		})
+	}
+}
