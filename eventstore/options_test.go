@@ -3,6 +3,7 @@ package eventstore_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/eventstore"
@@ -37,6 +38,39 @@ func TestOptionsValidate(t *testing.T) {
 				}
 			}()
 			eventstore.New(&database.DB{}, tt.opt)
+		})
+	}
+}
+
+// SubscriberOptions.Validate names a bad option, and NewSubscriber stops at
+// it (STYLE §9).
+func TestSubscriberOptionsValidate(t *testing.T) {
+	tests := []struct {
+		name  string
+		opt   eventstore.SubscriberOptions
+		field string // "" when valid
+	}{
+		{"zero durations take defaults", eventstore.SubscriberOptions{ConsumerGroup: "g"}, ""},
+		{"no group", eventstore.SubscriberOptions{}, "ConsumerGroup"},
+		{"negative PollInterval", eventstore.SubscriberOptions{ConsumerGroup: "g", PollInterval: -time.Second}, "PollInterval"},
+		{"negative RetryInterval", eventstore.SubscriberOptions{ConsumerGroup: "g", RetryInterval: -1}, "RetryInterval"},
+		{"negative AckDeadline", eventstore.SubscriberOptions{ConsumerGroup: "g", AckDeadline: -1}, "AckDeadline"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.opt.Validate()
+			if tt.field == "" {
+				if err != nil {
+					t.Errorf("Validate: got %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.field) {
+				t.Errorf("Validate: got %v, want an error naming %s", err, tt.field)
+			}
+			if _, err := eventstore.New(&database.DB{}, eventstore.Options{}).NewSubscriber(tt.opt); err == nil || !strings.Contains(err.Error(), tt.field) {
+				t.Errorf("NewSubscriber: got %v, want an error naming %s", err, tt.field)
+			}
 		})
 	}
 }

@@ -29,6 +29,24 @@ type SubscriberOptions struct {
 	Logger      watermill.LoggerAdapter
 }
 
+// Validate names every missing or bad option; zero durations take their
+// defaults, negative ones are refused.
+func (o SubscriberOptions) Validate() error {
+	var errs []error
+	if o.ConsumerGroup == "" {
+		errs = append(errs, errors.New("eventstore: ConsumerGroup is required"))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"PollInterval", o.PollInterval}, {"RetryInterval", o.RetryInterval}, {"AckDeadline", o.AckDeadline}} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("eventstore: %s %s must not be negative", d.name, d.v))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // NewSubscriber returns a watermill-sql subscriber of the events topic for
 // one consumer group. Every batch of events is handled in one transaction
 // that also advances the group's offset; a handler writes its read-model
@@ -37,8 +55,8 @@ type SubscriberOptions struct {
 // same transaction, so handlers either write idempotently or use Handle,
 // which rolls their writes back to a savepoint on error (watermill#224).
 func (s *Store) NewSubscriber(opt SubscriberOptions) (*wsql.Subscriber, error) {
-	if opt.ConsumerGroup == "" {
-		return nil, errors.New("eventstore: consumer group is required")
+	if err := opt.Validate(); err != nil {
+		return nil, err
 	}
 	if opt.PollInterval <= 0 {
 		opt.PollInterval = time.Second
