@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/tenant"
 	"github.com/absender/absender/eventstore"
@@ -31,10 +33,12 @@ type core struct {
 type aggregate interface{ Apply(domain.Event) }
 
 // attempt is one load–decide–append round: it remembers the version of
-// every stream it loaded, so the append can expect exactly those.
+// every stream it loaded, so the append can expect exactly those, and
+// what the command writes to its own table with the events (with).
 type attempt struct {
 	c        *core
 	versions map[domain.StreamRef]int64
+	also     func(ctx context.Context, tx bun.IDB) error
 }
 
 // load rebuilds agg from its stream and records the version read.
@@ -46,6 +50,21 @@ func (a *attempt) load(ctx context.Context, kind domain.StreamKind, id string, a
 	}
 	a.versions[ref] = version(recs)
 	return nil
+}
+
+// create records that the decision starts a new stream: the append
+// expects it to have no events yet (version 0), so a stream that another
+// command created meanwhile is a conflict, never a second beginning.
+func (a *attempt) create(kind domain.StreamKind, id string) {
+	a.versions[domain.StreamRef{Kind: kind, ID: id}] = 0
+}
+
+// with makes the append also run write in its transaction, after the
+// events: the command's write to a table it owns (a message's content)
+// commits with its events or not at all (Store.AppendWith). It runs only
+// when there are events to append.
+func (a *attempt) with(write func(ctx context.Context, tx bun.IDB) error) {
+	a.also = write
 }
 
 // attempt starts a load–decide–append round.
@@ -89,7 +108,9 @@ func apply(recs []eventstore.Record, agg aggregate) int64 {
 }
 
 // execute runs decide until its changes append without conflict, at most
-// the configured number of times.
+// the configured number of times; a decision that changes nothing returns
+// a zero Result. The append also runs the write decide gave the attempt
+// (attempt.with) in its transaction.
 func (c *core) execute(ctx context.Context, decide func(ctx context.Context, a *attempt) (domain.Changes, error)) (Result, error) {
 	req := RequestFrom(ctx)
 	for i := range c.retries {
@@ -105,7 +126,7 @@ func (c *core) execute(ctx context.Context, decide func(ctx context.Context, a *
 		if n == 0 {
 			return Result{}, nil
 		}
-		res, err := c.store.Append(ctx, appends...)
+		res, err := c.store.AppendWith(ctx, a.also, appends...)
 		if errors.Is(err, eventstore.ErrConflict) {
 			// Another command changed a stream we read: decide again on
 			// fresh state after a short, jittered pause.

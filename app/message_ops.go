@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -10,94 +9,62 @@ import (
 	"github.com/absender/absender/content"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/message"
-	"github.com/absender/absender/eventstore"
 )
 
 // The operator's commands on a queued message (cancel, retry now, purge)
-// and the retention sweep (R23, R25). Each appends with the message
-// stream's expected version, so it races the saga's steps only through
-// optimistic concurrency.
+// and the retention sweep (R23, R25). Each runs through the core's execute
+// with the message stream's expected version, so it races the saga's steps
+// only through optimistic concurrency: on a conflict it decides again on
+// what the saga recorded meanwhile.
 
 // cancel cancels a QUEUED or RETRYING message (Cancel, R23): CANCELLED,
 // final, nothing more is sent. The append expects the stream's version, so
 // it races a delivery worker's attempt safely: whichever appends first
 // wins, and a cancel that lost is CONFLICT.
 func (s Messages) cancel(ctx context.Context, id string) (Result, error) {
-	return s.messageCommand(ctx, id, func(m *message.State) ([]domain.Event, error) { return m.Cancel() })
+	return s.messageCommand(ctx, id, func(_ *attempt, m *message.State) ([]domain.Event, error) { return m.Cancel() })
 }
 
 // retryNow makes a RETRYING message due now (RetryNow, R23); the delivery
 // workers take it at once, and its attempt counts like any other. Another
 // status is CONFLICT.
 func (s Messages) retryNow(ctx context.Context, id string) (Result, error) {
-	res, err := s.messageCommand(ctx, id, func(m *message.State) ([]domain.Event, error) { return m.RetryNow(s.now()) })
+	res, err := s.messageCommand(ctx, id, func(_ *attempt, m *message.State) ([]domain.Event, error) { return m.RetryNow(s.now()) })
 	if err == nil && s.onQueued != nil {
 		s.onQueued(ctx, id) // this process's saga attempts it now
 	}
 	return res, err
 }
 
-// messageCommand runs an operator's command on a message: load, decide,
-// append with the expected version; on a conflict decide again on what the
-// saga recorded meanwhile.
-func (s Messages) messageCommand(ctx context.Context, id string, decide func(*message.State) ([]domain.Event, error)) (Result, error) {
-	for range s.retries {
-		var m message.State
-		recs, err := s.loadRecords(ctx, MessageStreamID(id), &m)
-		if err != nil {
-			return Result{}, err
-		}
-		events, err := decide(&m)
-		if err != nil {
-			return Result{}, err
-		}
-		if len(events) == 0 {
-			return Result{Position: recs[len(recs)-1].Position}, nil
-		}
-		a := eventstore.StreamAppend{StreamType: string(message.StreamKind), StreamID: MessageStreamID(id), ExpectedVersion: version(recs)}
-		for _, ev := range events {
-			a.Events = append(a.Events, eventstore.NewEvent{Event: ev, Metadata: s.metadata(RequestFrom(ctx), m.TenantID())})
-		}
-		res, err := s.store.Append(ctx, a)
-		if errors.Is(err, eventstore.ErrConflict) {
-			continue // the saga moved on meanwhile: decide again
-		}
-		if err != nil {
-			return Result{}, err
-		}
-		return Result{Position: res.Last, Events: len(a.Events)}, nil
-	}
-	return Result{}, domain.Conflict("the message changed too often; try again")
-}
-
 // purgeContent erases a message's content now (PurgeContent, R25): it
 // appends MessageContentPurged and erases the content in one transaction;
-// the history of what was sent to whom stays.
+// the history of what was sent to whom stays. Purging purged content
+// records nothing.
 func (s Messages) purgeContent(ctx context.Context, id, reason string) (Result, error) {
-	for range s.retries {
-		var m message.State
-		recs, err := s.loadRecords(ctx, MessageStreamID(id), &m)
-		if err != nil {
-			return Result{}, err
-		}
+	return s.messageCommand(ctx, id, func(a *attempt, m *message.State) ([]domain.Event, error) {
 		events, err := m.Purge(reason)
-		if err != nil || len(events) == 0 {
-			return Result{}, err
-		}
-		a := eventstore.StreamAppend{StreamType: string(message.StreamKind), StreamID: MessageStreamID(id), ExpectedVersion: version(recs),
-			Events: []eventstore.NewEvent{{Event: events[0], Metadata: s.metadata(RequestFrom(ctx), m.TenantID())}}}
-		res, err := s.store.AppendWith(ctx, func(ctx context.Context, tx bun.IDB) error {
-			return content.Erase(ctx, tx, id)
-		}, a)
-		if errors.Is(err, eventstore.ErrConflict) {
-			continue // the saga moved on meanwhile
-		}
 		if err != nil {
-			return Result{}, err
+			return nil, err
 		}
-		return Result{Position: res.Last, Events: 1}, nil
-	}
-	return Result{}, domain.Conflict("the message changed too often while its content was purged; try again")
+		a.with(func(ctx context.Context, tx bun.IDB) error { return content.Erase(ctx, tx, id) })
+		return events, nil
+	})
+}
+
+// messageCommand runs an operator's command on a message through execute:
+// load the message, decide, append with the stream's version.
+func (s Messages) messageCommand(ctx context.Context, id string, decide func(*attempt, *message.State) ([]domain.Event, error)) (Result, error) {
+	return s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
+		var m message.State
+		if err := a.load(ctx, message.StreamKind, id, &m); err != nil {
+			return nil, err
+		}
+		events, err := decide(a, &m)
+		if err != nil {
+			return nil, err
+		}
+		return one(message.StreamKind, id, events), nil
+	})
 }
 
 // purgeExpired erases the content of finished messages past their

@@ -14,7 +14,6 @@ import (
 	"github.com/absender/absender/domain/message"
 	"github.com/absender/absender/domain/system"
 	"github.com/absender/absender/domain/tenant"
-	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/telemetry"
 )
 
@@ -37,7 +36,9 @@ func IdempotentMessageID(userID, key string) string {
 // R17, in its order (message.Queue decides them): permission (the caller's
 // user), idempotent replay (here: it reads the message the key names),
 // R1/R2, From, Reply-To, then R22 and R5 field by field. It returns the
-// message id; a refused message leaves nothing behind.
+// message id; a refused message leaves nothing behind. A keyed send that
+// loses a race to the same key decides again and finds that message: it
+// is the answer (or CONFLICT, when its content differs).
 func (s Messages) send(ctx context.Context, d message.Draft, idempotencyKey string) (string, Result, error) {
 	req := RequestFrom(ctx)
 	in := message.QueueInput{UserID: req.Actor.UserID, IdempotencyKey: idempotencyKey, Draft: d}
@@ -48,27 +49,43 @@ func (s Messages) send(ctx context.Context, d message.Draft, idempotencyKey stri
 		in.MessageID = s.newID()
 	} else {
 		in.MessageID = IdempotentMessageID(in.UserID, idempotencyKey)
-		if res, ok, err := s.existing(ctx, in.MessageID, d); err != nil || ok {
-			return in.MessageID, res, err
+	}
+	var (
+		replay *Result
+		dec    message.Decision
+	)
+	res, err := s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
+		if idempotencyKey != "" {
+			res, ok, err := s.existing(ctx, in.MessageID, d)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				replay = &res
+				return nil, nil
+			}
 		}
-	}
-	var err error
-	if in.Facts, err = s.messageFacts(ctx, in.UserID, req.Actor.TenantID, message.AddressKeys(d)); err != nil {
-		return "", Result{}, err
-	}
-	dec, err := message.Queue(in)
+		var err error
+		if in.Facts, err = s.messageFacts(ctx, in.UserID, req.Actor.TenantID, message.AddressKeys(d)); err != nil {
+			return nil, err
+		}
+		if dec, err = message.Queue(in); err != nil {
+			return nil, err
+		}
+		// The decision resolved the transport already (R17 and R5 need
+		// it): that resolution, with the versions it read, is recorded
+		// with the message, and the saga's resolver finds the message
+		// resolved.
+		return s.queue(a, &dec)
+	})
 	if err != nil {
 		return "", Result{}, err
 	}
-	// The decision resolved the transport already (R17 and R5 need it):
-	// that resolution, with the versions it read, is recorded with the
-	// message, and the saga's resolver finds the message resolved.
-	res, err := s.queue(ctx, dec.Queued, dec.Content, dec.Events()[1:]...)
-	if errors.Is(err, eventstore.ErrConflict) && idempotencyKey != "" {
-		// The same key won a race: answer with that message.
-		res, _, err = s.existing(ctx, in.MessageID, d)
+	if replay != nil {
+		return in.MessageID, *replay, nil
 	}
-	return in.MessageID, res, err
+	s.queued(ctx, dec)
+	return in.MessageID, res, nil
 }
 
 // existing finds a queued message (idempotent replay, R23): the same
@@ -93,43 +110,41 @@ func (s Messages) existing(ctx context.Context, id string, d message.Draft) (Res
 	return Result{Position: recs[0].Position, Events: 0}, true, nil
 }
 
-// queue appends MessageQueued (and then, when given, the message's
-// resolution) and stores the encrypted content, in one transaction (R25).
-func (s Messages) queue(ctx context.Context, q message.MessageQueued, c message.Content, then ...domain.Event) (Result, error) {
-	req := RequestFrom(ctx)
+// queue is the part of an attempt that queues a decided message: it
+// completes MessageQueued (retention, Message-ID header, the content's
+// description) and seals the content, and returns the new message stream's
+// changes — MessageQueued, then the decision's resolution when it has one
+// — with the sealed content written in the append's transaction (R25). The
+// stream is new: the append expects version 0.
+func (s Messages) queue(a *attempt, dec *message.Decision) (domain.Changes, error) {
+	q := &dec.Queued
 	if q.RetainUntil.IsZero() {
 		q.RetainUntil = s.now().Add(s.retention).UTC().Truncate(time.Second)
 	}
 	if q.HeaderID == "" {
 		q.HeaderID = message.NewHeaderID(q.MessageID, q.From.Address)
 	}
-	sealed, key, err := s.content.Seal(q.MessageID, c)
+	sealed, key, err := s.content.Seal(q.MessageID, dec.Content)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	q.Text, q.HTML, q.Attachments = message.Describe(c, key)
-	a := eventstore.StreamAppend{StreamType: string(message.StreamKind), StreamID: MessageStreamID(q.MessageID), ExpectedVersion: 0,
-		Events: []eventstore.NewEvent{{Event: q, Metadata: s.metadata(req, q.TenantID)}}}
-	for _, ev := range then {
-		a.Events = append(a.Events, eventstore.NewEvent{Event: ev, Metadata: s.metadata(req, q.TenantID)})
-	}
-	res, err := s.store.AppendWith(ctx, func(ctx context.Context, tx bun.IDB) error {
-		return content.Insert(ctx, tx, sealed, q.RetainUntil)
-	}, a)
-	if err != nil {
-		return Result{}, err
-	}
-	telemetry.Message(ctx, string(message.StatusQueued), "")
-	if len(then) > 0 && s.onQueued != nil {
-		s.onQueued(ctx, q.MessageID)
-	}
-	return Result{Position: res.Last, Events: len(a.Events)}, nil
+	q.Text, q.HTML, q.Attachments = message.Describe(dec.Content, key)
+	retainUntil := q.RetainUntil
+	a.create(message.StreamKind, q.MessageID)
+	a.with(func(ctx context.Context, tx bun.IDB) error {
+		return content.Insert(ctx, tx, sealed, retainUntil)
+	})
+	return one(message.StreamKind, q.MessageID, dec.Events()), nil
 }
 
-// metadata are the metadata of a message event the request appends.
-func (s Messages) metadata(req Request, tenantID string) eventstore.Metadata {
-	return eventstore.Metadata{Actor: req.Principal, TenantID: tenantID, CorrelationID: req.CorrelationID,
-		CausationID: req.CausationID, IdempotencyKey: req.IdempotencyKey, TraceParent: req.TraceParent}
+// queued runs what follows a queued message's commit: the messages metric,
+// and for a message queued resolved (sendMessage) this process's saga
+// attempts it now (Config.OnQueued).
+func (s Messages) queued(ctx context.Context, dec message.Decision) {
+	telemetry.Message(ctx, string(message.StatusQueued), "")
+	if dec.Resolved != nil && s.onQueued != nil {
+		s.onQueued(ctx, dec.Queued.MessageID)
+	}
 }
 
 // sendTestMail queues a test mail (SendTestMail, R6) to one address
@@ -138,12 +153,34 @@ func (s Messages) metadata(req Request, tenantID string) eventstore.Metadata {
 // also while R1–R3 would not use that server; message.QueueTest decides
 // it.
 func (s Messages) sendTestMail(ctx context.Context, tenantID, mailboxID, to string) (string, Result, error) {
-	in := message.QueueTestInput{UserID: RequestFrom(ctx).Actor.UserID, To: to, TenantID: tenantID, MailboxID: mailboxID}
+	in := message.QueueTestInput{UserID: RequestFrom(ctx).Actor.UserID, To: to, TenantID: tenantID, MailboxID: mailboxID, MessageID: s.newID()}
+	var dec message.Decision
+	res, err := s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
+		if err := s.testTarget(ctx, &in); err != nil {
+			return nil, err
+		}
+		var err error
+		if dec, err = message.QueueTest(in); err != nil {
+			return nil, err
+		}
+		return s.queue(a, &dec)
+	})
+	if err != nil {
+		return "", Result{}, err
+	}
+	s.queued(ctx, dec)
+	return in.MessageID, res, nil
+}
+
+// testTarget reads the server a test mail goes through into in: the
+// mailbox's, the tenant's or the system's, as in names it.
+func (s Messages) testTarget(ctx context.Context, in *message.QueueTestInput) error {
+	in.Mailbox, in.Tenant, in.SystemServer = nil, nil, nil
 	switch {
-	case mailboxID != "":
+	case in.MailboxID != "":
 		var m mailbox.State
-		if err := s.loadStream(ctx, domain.StreamMailbox, mailboxID, &m); err != nil {
-			return "", Result{}, err
+		if err := s.loadStream(ctx, domain.StreamMailbox, in.MailboxID, &m); err != nil {
+			return err
 		}
 		if m.Exists() {
 			in.Mailbox = &message.TestMailbox{TenantID: m.TenantID(), Address: m.Address()}
@@ -151,10 +188,10 @@ func (s Messages) sendTestMail(ctx context.Context, tenantID, mailboxID, to stri
 				in.Mailbox.Settings = &ms
 			}
 		}
-	case tenantID != "":
+	case in.TenantID != "":
 		var t tenant.State
-		if err := s.loadStream(ctx, domain.StreamTenant, tenantID, &t); err != nil {
-			return "", Result{}, err
+		if err := s.loadStream(ctx, domain.StreamTenant, in.TenantID, &t); err != nil {
+			return err
 		}
 		if t.Exists() {
 			in.Tenant = &message.TestTenant{Name: t.Name()}
@@ -165,19 +202,13 @@ func (s Messages) sendTestMail(ctx context.Context, tenantID, mailboxID, to stri
 	default:
 		var sys system.State
 		if err := s.loadStream(ctx, domain.StreamSystem, "system", &sys); err != nil {
-			return "", Result{}, err
+			return err
 		}
 		if ss, ok := sys.Settings(); ok {
 			in.SystemServer = &ss
 		}
 	}
-	in.MessageID = s.newID()
-	dec, err := message.QueueTest(in)
-	if err != nil {
-		return "", Result{}, err
-	}
-	res, err := s.queue(ctx, dec.Queued, dec.Content, dec.Events()[1:]...)
-	return in.MessageID, res, err
+	return nil
 }
 
 // submitSupportRequest sends a user's support request (R7) to the
@@ -190,24 +221,30 @@ func (s Messages) submitSupportRequest(ctx context.Context, subject, body string
 	if err := in.CheckRequester(); err != nil {
 		return "", Result{}, err
 	}
-	var err error
-	if in.Facts, err = s.messageFacts(ctx, in.UserID, req.Actor.TenantID, nil); err != nil {
-		return "", Result{}, err
-	}
-	var sys system.State
-	if err := s.loadStream(ctx, domain.StreamSystem, "system", &sys); err != nil {
-		return "", Result{}, err
-	}
-	var t tenant.State
-	if err := s.loadStream(ctx, domain.StreamTenant, in.Facts.Viewer.TenantID, &t); err != nil {
-		return "", Result{}, err
-	}
-	in.Support, in.TenantName, in.TenantSupportAddress = sys.Support(), t.Name(), t.OwnSupportAddress()
 	in.MessageID = s.newID()
-	dec, err := message.QueueSupport(in)
+	var dec message.Decision
+	res, err := s.execute(ctx, func(ctx context.Context, a *attempt) (domain.Changes, error) {
+		var err error
+		if in.Facts, err = s.messageFacts(ctx, in.UserID, req.Actor.TenantID, nil); err != nil {
+			return nil, err
+		}
+		var sys system.State
+		if err := s.loadStream(ctx, domain.StreamSystem, "system", &sys); err != nil {
+			return nil, err
+		}
+		var t tenant.State
+		if err := s.loadStream(ctx, domain.StreamTenant, in.Facts.Viewer.TenantID, &t); err != nil {
+			return nil, err
+		}
+		in.Support, in.TenantName, in.TenantSupportAddress = sys.Support(), t.Name(), t.OwnSupportAddress()
+		if dec, err = message.QueueSupport(in); err != nil {
+			return nil, err
+		}
+		return s.queue(a, &dec)
+	})
 	if err != nil {
 		return "", Result{}, err
 	}
-	res, err := s.queue(ctx, dec.Queued, dec.Content, dec.Events()[1:]...)
-	return in.MessageID, res, err
+	s.queued(ctx, dec)
+	return in.MessageID, res, nil
 }

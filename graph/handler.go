@@ -133,8 +133,8 @@ func Handler(d Deps) http.Handler {
 	srv.Use(recheckToken{auth: auth, log: d.Log})
 	srv.Use(loaderScope{reader: d.Reader})
 	srv.Use(extension.Introspection{})
-	srv.Use(observe{})
-	srv.Use(fieldChecks{reader: d.Reader})
+	srv.Use(operationSpans{})
+	srv.Use(fieldChecks{reader: d.Reader, log: d.Log})
 	srv.SetErrorPresenter(presentError(d.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		d.Log.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(v))

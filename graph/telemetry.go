@@ -13,21 +13,22 @@ import (
 	"github.com/absender/absender/telemetry"
 )
 
-// observe is the gqlgen extension of telemetry: a span per query or
+// operationSpans is the gqlgen extension of telemetry: a span per query or
 // mutation operation. The span "command <name>" and the commands metric
 // come from the commands themselves (app's decorator), so a command run
-// by the CLI or the seed has them too.
-type observe struct{}
+// by the CLI or the seed has them too; a mutation refused before its
+// command has them from fieldChecks (fields.go).
+type operationSpans struct{}
 
 var (
-	_ graphql.HandlerExtension     = observe{}
-	_ graphql.OperationInterceptor = observe{}
+	_ graphql.HandlerExtension     = operationSpans{}
+	_ graphql.OperationInterceptor = operationSpans{}
 )
 
-func (observe) ExtensionName() string                   { return "AbsenderTelemetry" }
-func (observe) Validate(graphql.ExecutableSchema) error { return nil }
+func (operationSpans) ExtensionName() string                   { return "AbsenderTelemetry" }
+func (operationSpans) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (observe) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+func (operationSpans) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	oc := graphql.GetOperationContext(ctx)
 	if oc == nil || oc.Operation == nil || oc.Operation.Operation == ast.Subscription {
 		return next(ctx) // a subscription lives long; its events have their own traces

@@ -2,7 +2,10 @@
 // whoever runs it: the API's and the CLI's commands (package app) and the
 // send saga's steps (package saga). It gives each run a span "command
 // <name>", the commands metric (telemetry.Command) by outcome and one log
-// line, so no handler logs, counts or traces itself (STYLE §4).
+// line, so no handler logs, counts or traces itself (STYLE §4). A command
+// the API refuses before it reaches the decorator (authentication,
+// authorization, the target's lookup, argument checks) is observed the
+// same way by the API (Track, Refused), so every mutation is counted once.
 //
 // It sits between the domain, whose error codes are the outcomes, and
 // telemetry, whose instruments count them, so that app and saga both
@@ -13,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -42,12 +46,42 @@ const OK = "ok"
 // and the saga's.
 func Command[T any](ctx context.Context, log *slog.Logger, name string, run func(context.Context) (T, error)) (T, error) {
 	start := time.Now()
+	if seen, ok := ctx.Value(trackKey{}).(*atomic.Bool); ok {
+		seen.Store(true)
+	}
 	ctx, span := telemetry.Tracer().Start(ctx, "command "+name, trace.WithAttributes(attribute.String("absender.command", name)))
 	outcome := string(domain.CodeInternal) // unless run returns: a panic stays INTERNAL
 	defer func() { observed(ctx, log, span, name, outcome, time.Since(start)) }()
 	v, err := run(ctx)
 	outcome = Outcome(err)
 	return v, err
+}
+
+type trackKey struct{}
+
+// Track marks ctx as the context of a caller that runs a command under
+// the decorator — the API's mutation field — and returns seen, which
+// tells once the caller is done whether a command ran through Command
+// with ctx or a context made from it. A caller whose command never got
+// there (refused before, or a mutation that runs no command) records the
+// run itself with Refused, so it is observed once, not twice and not
+// never.
+func Track(ctx context.Context) (_ context.Context, seen func() bool) {
+	var ran atomic.Bool
+	return context.WithValue(ctx, trackKey{}, &ran), ran.Load
+}
+
+// Refused observes a command that did not run under Command, as Command
+// would have: a span "command <name>" from start to now, the commands
+// metric by Outcome(err), and one log line on log (slog.Default() when
+// nil). The API uses it for a mutation it refused before the command
+// (UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, INVALID_INPUT of an argument),
+// so that such refusals are counted — an alert on FORBIDDEN sees them.
+// (A mutation that runs no command and succeeds is counted as ok.)
+func Refused(ctx context.Context, log *slog.Logger, name string, start time.Time, err error) {
+	ctx, span := telemetry.Tracer().Start(ctx, "command "+name, trace.WithTimestamp(start),
+		trace.WithAttributes(attribute.String("absender.command", name)))
+	observed(ctx, log, span, name, Outcome(err), time.Since(start))
 }
 
 // Outcome is a command's outcome for telemetry: OK, the code of a domain

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -131,5 +132,48 @@ func TestCommandIsObserved(t *testing.T) {
 				t.Errorf("the log line copies the error: %s", buf.String())
 			}
 		})
+	}
+}
+
+// Review of issue 12: a caller that tracks its context learns whether a
+// command ran under the decorator with it (or a context made from it);
+// Refused observes one that did not as Command would — a span from the
+// caller's start, the count by the error's outcome, one log line.
+func TestTrackAndRefused(t *testing.T) {
+	ctx, seen := observe.Track(t.Context())
+	if seen() {
+		t.Fatal("seen before any command ran")
+	}
+	inner, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if _, err := observe.Command(inner, nil, "testTracked", func(context.Context) (int, error) { return 0, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !seen() {
+		t.Error("a command ran with a context made from the tracked one: seen says no")
+	}
+	if _, seen := observe.Track(t.Context()); seen() {
+		t.Error("another tracked context is seen")
+	}
+
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	before := count(t, "testRefused", string(domain.CodeForbidden))
+	spans.Reset()
+	start := time.Now().Add(-time.Second)
+	observe.Refused(t.Context(), log, "testRefused", start, fmt.Errorf("authz: %w", domain.Forbidden("no")))
+	ss := spans.GetSpans()
+	if len(ss) != 1 || ss[0].Name != "command testRefused" || !ss[0].StartTime.Equal(start) || ss[0].Status.Code != codes.Error {
+		t.Fatalf("spans: got %v, want one %q from the caller's start with an error status", ss, "command testRefused")
+	}
+	if got := count(t, "testRefused", string(domain.CodeForbidden)) - before; got != 1 {
+		t.Errorf("absender.commands{command=testRefused,outcome=FORBIDDEN} grew by %d, want 1", got)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("want one JSON log line, got %q: %v", buf.String(), err)
+	}
+	if line["command"] != "testRefused" || line["outcome"] != string(domain.CodeForbidden) || line["level"] != "INFO" {
+		t.Errorf("log line: got %v, want command testRefused, outcome FORBIDDEN, level INFO", line)
 	}
 }

@@ -270,6 +270,55 @@ func TestMetricsAfterAWorkload(t *testing.T) {
 	}
 }
 
+// Review of issue 12: a mutation refused before it reaches its command —
+// by authorization (FORBIDDEN), the target's lookup (NOT_FOUND) or an
+// argument check (INVALID_INPUT) — is counted once under its name, with
+// its span, like one its command refused; an accepted mutation is still
+// counted once (by its command's decorator, not again by the API).
+func TestRefusedMutationsAreCountedOnce(t *testing.T) {
+	f := start(t, dbtest.SQLite(t), nil, smtptest.Config{})
+	before := samples(scrape(t, f.in.URL))
+	spans.Reset()
+	for _, tc := range []struct {
+		token, query, code string
+	}{
+		{f.user, `mutation{ createTenant(name:"Forbidden GmbH"){ id } }`, "FORBIDDEN"},
+		{f.admin, `mutation{ deleteGroup(groupId:"no-such-group") }`, "NOT_FOUND"},
+		{f.admin, `mutation{ deleteGroup(groupId:"bad\u0001id") }`, "INVALID_INPUT"},
+		{f.admin, `mutation{ createTenant(name:"Accepted GmbH"){ id } }`, ""},
+	} {
+		if got := f.in.Do(t, tc.token, tc.query, nil).Code(); got != tc.code {
+			t.Fatalf("%s: got code %q, want %q", tc.query, got, tc.code)
+		}
+	}
+	after := samples(scrape(t, f.in.URL))
+	for series, want := range map[string]float64{
+		`absender_commands_total{command="createTenant",outcome="FORBIDDEN"}`:    1,
+		`absender_commands_total{command="createTenant",outcome="ok"}`:           1,
+		`absender_commands_total{command="deleteGroup",outcome="NOT_FOUND"}`:     1,
+		`absender_commands_total{command="deleteGroup",outcome="INVALID_INPUT"}`: 1,
+	} {
+		if got := after[series] - before[series]; got != want {
+			t.Errorf("%s grew by %v, want %v", series, got, want)
+		}
+	}
+	outcomes := map[string][]string{}
+	for _, s := range spans.GetSpans() {
+		if name, ok := strings.CutPrefix(s.Name, "command "); ok {
+			for _, kv := range s.Attributes {
+				if kv.Key == "absender.outcome" {
+					outcomes[name] = append(outcomes[name], kv.Value.AsString())
+				}
+			}
+		}
+	}
+	for name, want := range map[string][]string{"createTenant": {"FORBIDDEN", "ok"}, "deleteGroup": {"NOT_FOUND", "INVALID_INPUT"}} {
+		if got := outcomes[name]; strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("spans %q: outcomes %v, want %v", "command "+name, got, want)
+		}
+	}
+}
+
 // samples reads the exposition's samples by series.
 func samples(body string) map[string]float64 {
 	out := map[string]float64{}

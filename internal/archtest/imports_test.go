@@ -63,7 +63,7 @@ var allowedImports = map[string][]string{
 	"graph/model": {"domain/..."},
 	"graph": {
 		"app", "authz", "domain/...", "envelope", "eventstore", "graph/model",
-		"history", "projections", "telemetry", "transport",
+		"history", "observe", "projections", "telemetry", "transport",
 	},
 
 	// Layer 6 — composition: the server wires the layers, the binary wires the
