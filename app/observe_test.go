@@ -3,20 +3,14 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
@@ -28,64 +22,24 @@ import (
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/keyring"
+	"github.com/absender/absender/observe/observetest"
 	"github.com/absender/absender/projections"
 	"github.com/absender/absender/seed"
 	"github.com/absender/absender/telemetry"
 )
 
-// The test process's telemetry: every span in memory, the metrics read on
-// demand (the global providers, as telemetry.Setup installs them).
-var (
-	spans   = tracetest.NewInMemoryExporter()
-	metrics = sdkmetric.NewManualReader()
-)
+// capture is the test process's telemetry (TestMain installs it).
+var capture *observetest.Capture
 
 func TestMain(m *testing.M) {
-	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans)))
-	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(metrics)))
+	capture = observetest.Install()
 	os.Exit(m.Run())
-}
-
-// logBuffer collects JSON log lines; safe for concurrent commands.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// lines are the log lines of the command name.
-func (b *logBuffer) lines(t *testing.T, name string) []map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line %q: %v", l, err)
-		}
-		if m["command"] == name {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // observedApp is an App logging JSON at debug level through the process's
 // log handler, which adds the request's correlation id from ctx (as
 // server.LogContext does).
-func observedApp(t *testing.T, db *database.DB) (*app.App, *logBuffer) {
+func observedApp(t *testing.T, db *database.DB) (*app.App, *observetest.Logs) {
 	t.Helper()
 	reg, err := app.NewRegistry()
 	if err != nil {
@@ -95,7 +49,7 @@ func observedApp(t *testing.T, db *database.DB) (*app.App, *logBuffer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &logBuffer{}
+	logs := &observetest.Logs{}
 	log := slog.New(telemetry.LogHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}),
 		func(ctx context.Context) []slog.Attr {
 			if id := app.RequestFrom(ctx).CorrelationID; id != "" {
@@ -115,48 +69,15 @@ func observedApp(t *testing.T, db *database.DB) (*app.App, *logBuffer) {
 	return a, logs
 }
 
-// commandCount is the absender.commands counter of a command and outcome.
-func commandCount(t *testing.T, name, outcome string) int64 {
-	t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := metrics.Collect(t.Context(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if m.Name != "absender.commands" {
-				continue
-			}
-			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-				c, _ := dp.Attributes.Value("command")
-				o, _ := dp.Attributes.Value("outcome")
-				if c.AsString() == name && o.AsString() == outcome {
-					return dp.Value
-				}
-			}
-		}
-	}
-	return 0
-}
-
 // commandSpans are the spans "command <name>" under parent.
 func commandSpans(parent trace.Span, name string) tracetest.SpanStubs {
 	var out tracetest.SpanStubs
-	for _, s := range spans.GetSpans() {
+	for _, s := range capture.Spans.GetSpans() {
 		if s.Name == "command "+name && s.Parent.SpanID() == parent.SpanContext().SpanID() {
 			out = append(out, s)
 		}
 	}
 	return out
-}
-
-func attr(s tracetest.SpanStub, key string) string {
-	for _, kv := range s.Attributes {
-		if kv.Key == attribute.Key(key) {
-			return kv.Value.AsString()
-		}
-	}
-	return ""
 }
 
 // Issue 12: every command runs through one decorator — a span "command
@@ -196,7 +117,7 @@ func TestEveryCommandIsObserved(t *testing.T) {
 				}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				before := commandCount(t, tc.command, tc.outcome)
+				before := capture.CommandCount(t, tc.command, tc.outcome)
 				pctx, parent := otel.Tracer("test").Start(ctx, "test "+tc.name)
 				err := tc.run(pctx)
 				parent.End()
@@ -208,21 +129,21 @@ func TestEveryCommandIsObserved(t *testing.T) {
 				if len(ss) != 1 {
 					t.Fatalf("spans %q under the caller's: got %d, want 1", "command "+tc.command, len(ss))
 				}
-				if got := attr(ss[0], "absender.command"); got != tc.command {
+				if got := observetest.Attr(ss[0], "absender.command"); got != tc.command {
 					t.Errorf("absender.command: got %q, want %q", got, tc.command)
 				}
-				if got := attr(ss[0], "absender.outcome"); got != tc.outcome {
+				if got := observetest.Attr(ss[0], "absender.outcome"); got != tc.outcome {
 					t.Errorf("absender.outcome: got %q, want %q", got, tc.outcome)
 				}
 				if ss[0].Status.Code != tc.status {
 					t.Errorf("span status: got %v, want %v", ss[0].Status.Code, tc.status)
 				}
 
-				if got := commandCount(t, tc.command, tc.outcome) - before; got != 1 {
+				if got := capture.CommandCount(t, tc.command, tc.outcome) - before; got != 1 {
 					t.Errorf("absender.commands{command=%s,outcome=%s} grew by %d, want 1", tc.command, tc.outcome, got)
 				}
 
-				lines := logs.lines(t, tc.command)
+				lines := logs.Lines(t, tc.command)
 				if len(lines) == 0 {
 					t.Fatalf("no log line of %s; the log:\n%s", tc.command, logs)
 				}
@@ -245,7 +166,7 @@ func TestSeedCommandsAreObserved(t *testing.T) {
 	before := map[string]int64{}
 	commands := []string{"configureSystemServer", "createTenant", "addMailbox", "createUser", "issueApiToken"}
 	for _, c := range commands {
-		before[c] = commandCount(t, c, "ok")
+		before[c] = capture.CommandCount(t, c, "ok")
 	}
 	ctx, parent := otel.Tracer("test").Start(t.Context(), "test seed")
 	if _, err := seed.MakeDemo(ctx, a); err != nil {
@@ -256,10 +177,10 @@ func TestSeedCommandsAreObserved(t *testing.T) {
 		if got := len(commandSpans(parent, c)); got < 1 {
 			t.Errorf("spans %q under the seed's caller: got %d, want at least 1", "command "+c, got)
 		}
-		if got := commandCount(t, c, "ok") - before[c]; got < 1 {
+		if got := capture.CommandCount(t, c, "ok") - before[c]; got < 1 {
 			t.Errorf("absender.commands{command=%s,outcome=ok} grew by %d, want at least 1", c, got)
 		}
-		if len(logs.lines(t, c)) == 0 {
+		if len(logs.Lines(t, c)) == 0 {
 			t.Errorf("no log line of %s", c)
 		}
 	}

@@ -12,51 +12,21 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/observe"
+	"github.com/absender/absender/observe/observetest"
 )
 
-var (
-	spans   = tracetest.NewInMemoryExporter()
-	metrics = sdkmetric.NewManualReader()
-)
+// capture is the test process's telemetry (TestMain installs it).
+var capture *observetest.Capture
 
 func TestMain(m *testing.M) {
-	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans)))
-	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(metrics)))
+	capture = observetest.Install()
 	os.Exit(m.Run())
-}
-
-func count(t *testing.T, name, outcome string) int64 {
-	t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := metrics.Collect(t.Context(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if m.Name != "absender.commands" {
-				continue
-			}
-			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-				c, _ := dp.Attributes.Value("command")
-				o, _ := dp.Attributes.Value("outcome")
-				if c.AsString() == name && o.AsString() == outcome {
-					return dp.Value
-				}
-			}
-		}
-	}
-	return 0
 }
 
 // Issue 12: the decorator gives a run its span, its count by outcome and
@@ -83,8 +53,8 @@ func TestCommandIsObserved(t *testing.T) {
 			var buf bytes.Buffer
 			log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			command := "test" + strings.ToUpper(tt.name[:1]) + tt.name[1:]
-			before := count(t, command, tt.outcome)
-			spans.Reset()
+			before := capture.CommandCount(t, command, tt.outcome)
+			capture.Spans.Reset()
 			var inner string
 			func() {
 				defer func() {
@@ -98,7 +68,7 @@ func TestCommandIsObserved(t *testing.T) {
 				})
 			}()
 
-			ss := spans.GetSpans()
+			ss := capture.Spans.GetSpans()
 			if len(ss) != 1 || ss[0].Name != "command "+command {
 				t.Fatalf("spans: got %v, want one %q", ss, "command "+command)
 			}
@@ -118,7 +88,7 @@ func TestCommandIsObserved(t *testing.T) {
 			if ss[0].Status.Code != tt.status {
 				t.Errorf("span status: got %v, want %v", ss[0].Status.Code, tt.status)
 			}
-			if got := count(t, command, tt.outcome) - before; got != 1 {
+			if got := capture.CommandCount(t, command, tt.outcome) - before; got != 1 {
 				t.Errorf("absender.commands{command=%s,outcome=%s} grew by %d, want 1", command, tt.outcome, got)
 			}
 			var line map[string]any
@@ -158,15 +128,15 @@ func TestTrackAndRefused(t *testing.T) {
 
 	var buf bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	before := count(t, "testRefused", string(domain.CodeForbidden))
-	spans.Reset()
+	before := capture.CommandCount(t, "testRefused", string(domain.CodeForbidden))
+	capture.Spans.Reset()
 	start := time.Now().Add(-time.Second)
 	observe.Refused(t.Context(), log, "testRefused", start, fmt.Errorf("authz: %w", domain.Forbidden("no")))
-	ss := spans.GetSpans()
+	ss := capture.Spans.GetSpans()
 	if len(ss) != 1 || ss[0].Name != "command testRefused" || !ss[0].StartTime.Equal(start) || ss[0].Status.Code != codes.Error {
 		t.Fatalf("spans: got %v, want one %q from the caller's start with an error status", ss, "command testRefused")
 	}
-	if got := count(t, "testRefused", string(domain.CodeForbidden)) - before; got != 1 {
+	if got := capture.CommandCount(t, "testRefused", string(domain.CodeForbidden)) - before; got != 1 {
 		t.Errorf("absender.commands{command=testRefused,outcome=FORBIDDEN} grew by %d, want 1", got)
 	}
 	var line map[string]any

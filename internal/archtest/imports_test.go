@@ -84,9 +84,10 @@ var allowedImports = map[string][]string{
 	"internal/archtest": {},
 
 	// Test helpers: imported by test files only, never by a package's code.
-	"internal/dbtest":    {"database", "migrations"},
-	"server/servertest":  {"app", "database", "domain/...", "keyring", "server"},
-	"transport/smtptest": {},
+	"internal/dbtest":     {"database", "migrations"},
+	"server/servertest":   {"app", "database", "domain/...", "keyring", "server"},
+	"transport/smtptest":  {},
+	"observe/observetest": {},
 }
 
 // TestImportsFollowTheLayers fails on an import between the module's packages
