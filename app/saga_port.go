@@ -55,6 +55,10 @@ func (p SagaPort) PurgeExpired(ctx context.Context, limit int) (int, error) {
 // RetryPolicy is Config.Retry, with its default.
 func (p SagaPort) RetryPolicy() message.RetryPolicy { return p.m.retry }
 
+// ConflictRounds is Config.MaxAttempts, with its default: how many
+// load–decide–append rounds a saga step takes on conflict, as a command.
+func (p SagaPort) ConflictRounds() int { return p.m.retries }
+
 // BeforeAttemptAppend runs Config.BeforeAttemptAppend, when set.
 func (p SagaPort) BeforeAttemptAppend(ctx context.Context, messageID string) {
 	if p.m.beforeAttemptAppend != nil {

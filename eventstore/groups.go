@@ -11,25 +11,36 @@ import (
 )
 
 // LockGroup locks a consumer group's offset in tx, for a rebuild that
-// replays the group's events and then moves it (MoveGroup): FOR UPDATE on
-// PostgreSQL; on SQLite the transaction's BEGIN IMMEDIATE already
-// excludes writers.
+// replays the group's events and then moves it (MoveGroup), or a retry of
+// its parked events that writes what its live consumer writes
+// (InGroupTx). On PostgreSQL it writes the offset row unchanged: a live
+// batch of the group takes the row FOR UPDATE first thing, in a
+// repeatable-read transaction whose snapshot is taken before it waits; a
+// lock alone would let it go on with that snapshot after tx commits,
+// blind to what tx wrote, and fail on a row tx changed (40001) for as
+// long as it redelivers in that snapshot. A row tx wrote makes the
+// batch's first statement fail at once instead, and the next batch starts
+// with a fresh snapshot. On SQLite the transaction's BEGIN IMMEDIATE
+// already excludes writers.
 func (s *Store) LockGroup(ctx context.Context, tx *sql.Tx, group string) error {
-	q := `SELECT offset_acked FROM events_offsets WHERE consumer_group = ? FOR UPDATE`
 	if s.db.Kind == database.SQLite {
-		q = `SELECT offset_acked FROM events_offsets WHERE consumer_group = ?`
+		rows, err := tx.QueryContext(ctx, rebind(s.db.Kind, `SELECT offset_acked FROM events_offsets WHERE consumer_group = ?`), group)
+		if err != nil {
+			return fmt.Errorf("eventstore: lock consumer group %s: %w", group, err)
+		}
+		for rows.Next() {
+		}
+		if err := rows.Err(); err != nil {
+			_ = rows.Close()
+			return fmt.Errorf("eventstore: lock consumer group %s: %w", group, err)
+		}
+		return rows.Close()
 	}
-	rows, err := tx.QueryContext(ctx, rebind(s.db.Kind, q), group)
-	if err != nil {
+	if _, err := tx.ExecContext(ctx, rebind(s.db.Kind,
+		`UPDATE events_offsets SET offset_acked = offset_acked WHERE consumer_group = ?`), group); err != nil {
 		return fmt.Errorf("eventstore: lock consumer group %s: %w", group, err)
 	}
-	for rows.Next() {
-	}
-	if err := rows.Err(); err != nil {
-		_ = rows.Close()
-		return fmt.Errorf("eventstore: lock consumer group %s: %w", group, err)
-	}
-	return rows.Close()
+	return nil
 }
 
 // MoveGroup sets a consumer group's offset to pos in tx: the group goes on

@@ -1,7 +1,13 @@
 package eventstore_test
 
 import (
+	"context"
+	"database/sql"
+	"errors"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/eventstore"
@@ -47,4 +53,65 @@ func TestR35_MoveGroupSetsTheCheckpoint(t *testing.T) {
 			t.Errorf("checkpoint after a rolled-back move: got %v, want 9/130", got)
 		}
 	})
+}
+
+// R35 retry beside a live consumer: a batch of the group that waits for
+// InGroupTx's lock (watermill's first statement, SELECT … FOR UPDATE of
+// the offset, in a repeatable-read transaction) does not go on with the
+// snapshot it took before the wait — blind to what InGroupTx wrote, it
+// would fail on every row InGroupTx changed, again and again in that
+// snapshot: it fails at once with a serialization failure, and the next
+// batch sees InGroupTx's writes. PostgreSQL only (SQLite has one writer).
+func TestR35_InGroupTxRestartsAnOverlappingBatch(t *testing.T) {
+	db := dbtest.Postgres(t)
+	ctx := t.Context()
+	s := newStore(t, db)
+	rows := callerTable(t, db)
+	if err := s.InGroupTx(ctx, "g", func(ctx context.Context, tx eventstore.GroupTx) error {
+		return tx.MoveTo(ctx, eventstore.Position{Offset: 1, TxID: 1})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	locked, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- s.InGroupTx(ctx, "g", func(ctx context.Context, tx eventstore.GroupTx) error {
+			close(locked)
+			<-release
+			return insertRow("r1")(ctx, tx)
+		})
+	}()
+	<-locked
+	batch, err := db.Write.DB.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = batch.Rollback() }()
+	first := make(chan error, 1)
+	go func() {
+		var off int64
+		first <- batch.QueryRowContext(ctx, `SELECT offset_acked FROM events_offsets WHERE consumer_group = 'g' FOR UPDATE`).Scan(&off)
+	}()
+	time.Sleep(200 * time.Millisecond) // the batch waits for the lock
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	err = <-first
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "40001" {
+		if got := rows(); got != 1 {
+			t.Errorf("rows after InGroupTx: got %d, want 1", got)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("the batch's first statement: got %v, want a serialization failure (40001) or success", err)
+	}
+	var n int
+	if err := batch.QueryRowContext(ctx, `SELECT count(*) FROM caller_rows`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("the batch went on after InGroupTx committed, in a snapshot without its row (%d rows seen): want it restarted (40001)", n)
+	}
 }

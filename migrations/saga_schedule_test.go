@@ -11,7 +11,8 @@ import (
 
 // Issue 12: the saga_schedule migration back-fills the schedule of every
 // unfinished message from rm_messages.due_at (a message SENDING is due
-// when its attempt times out), and moves the saga's consumer group back to
+// when its attempt started: a worker leases it until the attempt times
+// out by the saga's own setting), and moves the saga's consumer group back to
 // the messages read model's position when it was ahead, so it applies the
 // events the back-fill has not seen again.
 func TestSagaScheduleMigrationBackfills(t *testing.T) {
@@ -59,7 +60,7 @@ func TestSagaScheduleMigrationBackfills(t *testing.T) {
 		want := map[string]struct {
 			due     int64 // -1: NULL
 			sending bool
-		}{"queued": {1000, false}, "queued-unresolved": {-1, false}, "retrying": {9000, false}, "sending": {125000, true}}
+		}{"queued": {1000, false}, "queued-unresolved": {-1, false}, "retrying": {9000, false}, "sending": {5000, true}}
 		if len(rows) != len(want) {
 			t.Errorf("got %d scheduled messages, want %d: %+v", len(rows), len(want), rows)
 		}

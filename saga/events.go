@@ -14,8 +14,10 @@ import (
 )
 
 // Applies lists the event types the saga's consumer group applies: it
-// resolves MessageQueued (R23), and every one of them moves the message's
-// schedule (saga_schedule, schedule.go).
+// resolves MessageQueued (R23), and on every one of them it sets the
+// message's schedule (saga_schedule, schedule.go) from the message's
+// stream as it stands, so their order does not matter. Should it fail on
+// one, the message ends FAILED (R35).
 func Applies() []string {
 	return []string{message.MessageQueued{}.EventName(), message.TransportResolved{}.EventName(),
 		message.DeliveryAttempted{}.EventName(), message.DeliveryFailed{}.EventName(), message.MessageSent{}.EventName(),

@@ -1,10 +1,12 @@
 package saga_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/google/uuid"
 
 	"github.com/absender/absender/app"
@@ -16,6 +18,11 @@ import (
 	"github.com/absender/absender/saga"
 	"github.com/absender/absender/server"
 )
+
+// retryOptions are the saga's options of e for RetryParked.
+func (e *env) retryOptions() saga.Options {
+	return saga.Options{App: app.NewSagaPort(e.srv.App), Store: e.srv.Store, DB: e.db, AttemptTimeout: attemptTimeout}
+}
 
 // rawEvent is an event as stored: any name, any JSON.
 type rawEvent struct{ name, data string }
@@ -122,7 +129,7 @@ func TestR35_SagaRetryParkedResolvesAndSends(t *testing.T) {
 			t.Fatalf("parked for the saga: got %+v, want the test mail's MessageQueued", parked)
 		}
 
-		res, err := saga.RetryParked(t.Context(), app.NewSagaPort(e.srv.App), e.srv.Store, e.db)
+		res, err := saga.RetryParked(t.Context(), e.retryOptions())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +141,7 @@ func TestR35_SagaRetryParkedResolvesAndSends(t *testing.T) {
 		}
 
 		fix()
-		if res, err = saga.RetryParked(t.Context(), app.NewSagaPort(e.srv.App), e.srv.Store, e.db); err != nil {
+		if res, err = saga.RetryParked(t.Context(), e.retryOptions()); err != nil {
 			t.Fatal(err)
 		}
 		if res.Applied != 1 || res.Left != 0 {
@@ -145,6 +152,165 @@ func TestR35_SagaRetryParkedResolvesAndSends(t *testing.T) {
 		}
 		if parked, err := e.srv.Store.Parked(t.Context(), saga.ConsumerGroup); err != nil || len(parked) != 0 {
 			t.Errorf("parked after the retry: got %+v (%v), want none", parked, err)
+		}
+	})
+}
+
+// refuseScheduleChanges makes the database refuse every change of a
+// schedule row (a constraint the data violates, as a bug would make it),
+// so the resolver cannot apply a message event that moves a message.
+func (e *env) refuseScheduleChanges() {
+	e.t.Helper()
+	ctx := e.t.(*testing.T).Context()
+	create := []string{`CREATE TRIGGER r35_refuse BEFORE UPDATE ON saga_schedule BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`}
+	if e.db.Kind == database.Postgres {
+		create = []string{`CREATE FUNCTION r35_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+			RAISE EXCEPTION 'refused by the test'; END $$`,
+			`CREATE TRIGGER r35_refuse BEFORE UPDATE ON saga_schedule FOR EACH ROW EXECUTE FUNCTION r35_refuse()`}
+	}
+	for _, q := range create {
+		if _, err := e.db.Write.ExecContext(ctx, q); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// R35: a message event after MessageQueued that the resolver cannot apply
+// (here the MessageRetryRequested of an operator's "retry now") ends its
+// message FAILED with an INTERNAL reason, as an unresolvable MessageQueued
+// does; it is not parked, where a retry after later events could set a
+// schedule the message's state does not say.
+func TestR35_SagaFailsAMessageWhoseLaterEventItCannotApply(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		slow := message.RetryPolicy{MaxAttempts: 3, First: time.Hour, Factor: 1}
+		e := newEnv(t, db, server.Options{App: app.Config{Retry: slow}})
+		e.smtp.SetDataReplies(&smtp.SMTPError{Code: 451, Message: "later"})
+		id := e.send(message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Subject: "x", Text: "x"})
+		later := time.Now().Add(30 * time.Minute).UnixMilli()
+		waitFor(t, func() bool {
+			var due int64
+			err := db.Read.NewRaw(`SELECT due_at FROM saga_schedule WHERE message_id = ?`, id).Scan(t.Context(), &due)
+			return err == nil && due > later
+		})
+		e.refuseScheduleChanges()
+		// As retryMessageNow records it, without the hint to this
+		// process's workers: the schedule alone makes it due.
+		e.appendRaw(string(message.StreamKind), app.MessageStreamID(id), message.MessageRetryRequested{MessageID: id, TenantID: e.tenant, Attempt: 2})
+		m := e.await(id)
+		if m.Status != string(message.StatusFailed) || m.LastError == nil || *m.LastError != saga.UnappliedReason {
+			t.Errorf("message: got %s (%v), want FAILED with %q; events %s", m.Status, deref(m.LastError), saga.UnappliedReason, joined(e.events(id)))
+		}
+		if got, want := joined(e.events(id)), "MessageQueued,TransportResolved,DeliveryAttempted,DeliveryFailed,MessageRetryRequested,MessageFailed"; got != want {
+			t.Errorf("events: got %s, want %s", got, want)
+		}
+		if parked, err := e.srv.Store.Parked(t.Context(), saga.ConsumerGroup); err != nil || len(parked) != 0 {
+			t.Errorf("parked for the saga: got %+v (%v), want none", parked, err)
+		}
+	})
+}
+
+// R35, R23: the schedule follows the message's state, whatever the order
+// its events are applied in: a TransportResolved re-applied after the
+// message's DeliveryFailed (a parked event retried after later ones)
+// leaves the message due at its retry time, not now.
+func TestR35_RetriedEarlierEventKeepsTheSchedule(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		slow := message.RetryPolicy{MaxAttempts: 3, First: time.Hour, Factor: 1}
+		e := newEnv(t, db, server.Options{App: app.Config{Retry: slow}})
+		e.smtp.SetDataReplies(&smtp.SMTPError{Code: 451, Message: "later"})
+		id := e.send(message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Subject: "x", Text: "x"})
+		dueAt := func() int64 {
+			var due int64
+			if err := db.Read.NewRaw(`SELECT due_at FROM saga_schedule WHERE message_id = ?`, id).Scan(t.Context(), &due); err != nil {
+				return 0
+			}
+			return due
+		}
+		later := time.Now().Add(30 * time.Minute).UnixMilli()
+		waitFor(t, func() bool { return dueAt() > later })
+		recs, err := e.srv.Store.Load(t.Context(), app.MessageStreamID(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var resolved eventstore.Record
+		for _, r := range recs {
+			if _, ok := r.Event.(message.TransportResolved); ok {
+				resolved = r
+			}
+		}
+		if _, err := db.Write.ExecContext(t.Context(), `INSERT INTO parked_events (consumer_group, "offset", transaction_id, event_id, stream_id, event_type, error, parked_at)
+			VALUES (?, ?, ?, ?, ?, ?, 'failed before the fix', '2026-12-07T00:00:00Z')`,
+			saga.ConsumerGroup, resolved.Position.Offset, int64(resolved.Position.TxID), resolved.ID, resolved.StreamID, resolved.Name()); err != nil {
+			t.Fatal(err)
+		}
+		res, err := saga.RetryParked(t.Context(), e.retryOptions())
+		if err != nil || res.Applied != 1 {
+			t.Fatalf("retry: got %+v, %v, want 1 applied", res, err)
+		}
+		if got := dueAt(); got <= later {
+			t.Errorf("due at %s after the retry, want the retry time (after %s)", time.UnixMilli(got), time.UnixMilli(later))
+		}
+	})
+}
+
+// R35 (review of issue 12): saga.RetryParked writes what the resolver of a
+// serve process writes, so each of its transactions holds the saga
+// group's offset as a batch of the resolver does: while a batch holds it,
+// the retry waits (and a batch that waited for the retry starts again with
+// what it wrote, eventstore.Store.LockGroup), instead of making the
+// batch's repeatable-read transaction fail on the rows it wrote until the
+// batch's deadline.
+func TestR35_SagaRetryParkedWaitsForALiveBatch(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := t.Context()
+		reg, err := app.NewRegistry()
+		if err != nil {
+			t.Fatal(err)
+		}
+		store := eventstore.New(db, eventstore.Options{Registry: reg, NoNotify: true})
+		if err := store.InGroupTx(ctx, saga.ConsumerGroup, func(ctx context.Context, tx eventstore.GroupTx) error {
+			return tx.MoveTo(ctx, eventstore.Position{})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Append(ctx, eventstore.StreamAppend{StreamType: "blob", StreamID: "blob-1", ExpectedVersion: 0,
+			Events: []eventstore.NewEvent{{Event: rawEvent{"Blob.v1", `{"n": 1}`}}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Write.ExecContext(ctx, `INSERT INTO parked_events (consumer_group, "offset", transaction_id, event_id, stream_id, event_type, error, parked_at)
+			SELECT ?, "offset", 0, uuid, stream_id, 'Blob.v1', 'failed before the fix', '2026-12-07T00:00:00Z' FROM events WHERE stream_id = 'blob-1'`, saga.ConsumerGroup); err != nil {
+			t.Fatal(err)
+		}
+		locked, release, batch := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		go func() {
+			batch <- store.InGroupTx(ctx, saga.ConsumerGroup, func(context.Context, eventstore.GroupTx) error {
+				close(locked)
+				<-release
+				return nil
+			})
+		}()
+		<-locked
+		type result struct {
+			res eventstore.Retried
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			res, err := saga.RetryParked(ctx, saga.Options{App: app.NewSagaPort(&app.App{}), Store: store, DB: db})
+			done <- result{res, err}
+		}()
+		select {
+		case r := <-done:
+			t.Errorf("RetryParked returned (%+v, %v) while a batch of the resolver held the group, want it to wait", r.res, r.err)
+			done <- r
+		case <-time.After(300 * time.Millisecond):
+		}
+		close(release)
+		if err := <-batch; err != nil {
+			t.Fatal(err)
+		}
+		if r := <-done; r.err != nil || r.res.Applied != 1 {
+			t.Errorf("RetryParked: got %+v, %v, want 1 applied", r.res, r.err)
 		}
 	})
 }

@@ -31,6 +31,9 @@ type App interface {
 	PurgeExpired(ctx context.Context, limit int) (int, error)
 	// RetryPolicy is the schedule of delivery attempts (R23).
 	RetryPolicy() message.RetryPolicy
+	// ConflictRounds bounds the load–decide–append rounds of a step on
+	// conflict (app.Config.MaxAttempts, as for every command).
+	ConflictRounds() int
 	// BeforeAttemptAppend is a test hook: it runs after an attempt was
 	// decided and before it is appended.
 	BeforeAttemptAppend(ctx context.Context, messageID string)

@@ -15,18 +15,22 @@
 //     "saga", run by a watermill Router with retries and poison handling).
 //     On MessageQueued it resolves the transport and records
 //     TransportResolved or MessageRejected in the consumer's transaction;
-//     on every message event it moves the message's row of the schedule
-//     (saga_schedule) in the same transaction. So the record, the schedule
-//     and the group's progress commit together. It never talks to a server.
+//     on every message event it sets the message's row of the schedule
+//     (saga_schedule) from the message's stream as it stands, in the same
+//     transaction. So the record, the schedule and the group's progress
+//     commit together. It never talks to a server. A message event it
+//     cannot handle ends its message FAILED (R35).
 //   - The delivery workers take due messages from the schedule — claimed
 //     with FOR UPDATE SKIP LOCKED on PostgreSQL, through the single writer
-//     on SQLite, by a lease in saga_leases — and make one attempt each:
+//     on SQLite, by a lease in saga_leases whose upsert decides — and make
+//     one attempt each:
 //     beginAttempt re-resolves and records DeliveryAttempted (asserting the
 //     configuration it read is unchanged) before the server is contacted,
 //     and recordOutcome records the answer.
 //
 // Both tables are this package's alone. The resolver alone writes
-// saga_schedule and the workers alone write saga_leases, so that the
+// saga_schedule (and RetryParked, holding the group's offset as a batch of
+// the resolver does) and the workers alone write saga_leases, so that the
 // resolver's transaction (repeatable read on PostgreSQL) never meets a row
 // a worker changed meanwhile.
 //
@@ -43,6 +47,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -104,9 +109,11 @@ type Saga struct {
 }
 
 // due is a message to attempt, with the trace context of the request that
-// queued it.
+// queued it and the revision of its schedule row a claim leased (0 for a
+// hint, which leases nothing).
 type due struct {
 	id          string
+	rev         int64
 	traceParent string
 }
 
@@ -118,7 +125,7 @@ type due struct {
 // traceParent is the queueing request's W3C trace context.
 func (s *Saga) Due(messageID, traceParent string) {
 	select {
-	case s.hints <- due{messageID, traceParent}:
+	case s.hints <- due{id: messageID, traceParent: traceParent}:
 	default:
 	}
 }
@@ -158,6 +165,11 @@ func New(opt Options) (*Saga, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
+	return &Saga{opt: opt.withDefaults(), hints: make(chan due, 1024)}, nil
+}
+
+// withDefaults fills in the defaults of zero options.
+func (opt Options) withDefaults() Options {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
@@ -176,7 +188,7 @@ func New(opt Options) (*Saga, error) {
 	if opt.AttemptTimeout <= 0 {
 		opt.AttemptTimeout = message.AttemptTimeout
 	}
-	return &Saga{opt: opt, hints: make(chan due, 1024)}, nil
+	return opt
 }
 
 // Run resolves and delivers until ctx ends; deliveries under way finish
@@ -192,10 +204,9 @@ func (s *Saga) Run(ctx context.Context, running chan<- struct{}) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
+	var first firstError
 	stop := func(err error) {
-		once.Do(func() { first = err })
+		first.set(err)
 		cancel()
 	}
 	wg.Add(3)
@@ -210,10 +221,32 @@ func (s *Saga) Run(ctx context.Context, running chan<- struct{}) error {
 	case <-ctx.Done():
 	}
 	wg.Wait()
-	if first != nil && !errors.Is(first, context.Canceled) {
-		return first
+	if err := first.get(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
 	}
 	return nil
+}
+
+// firstError keeps the first error that is not nil: a part that stops
+// without one (the workers, the sweep, when ctx ends) does not hide a
+// later error of another (the router's).
+type firstError struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *firstError) set(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err == nil {
+		f.err = err
+	}
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
 }
 
 // router is the resolver: one handler on the events topic.
@@ -250,22 +283,24 @@ func recoverer(h wmessage.HandlerFunc) wmessage.HandlerFunc {
 	}
 }
 
-// queuedType is the event type the resolver resolves.
-var queuedType = func() string {
-	typ, _, _ := eventstore.SplitName(message.MessageQueued{}.EventName())
-	return typ
-}()
+// ignored are the event types of message streams the resolver skips
+// (Ignores).
+var ignored = Ignores()
+
+// ignoredEvent reports whether the resolver skips rec (Ignores).
+func ignoredEvent(rec eventstore.Record) bool { return ignored[rec.Name()] != "" }
 
 // consume handles one event: a MessageQueued gets its resolution, and
-// every message event moves the message's schedule, in the consumer's
-// transaction. Events of other streams are skipped before they are
-// decoded, so none of them can stop the resolver.
+// every message event sets the message's schedule from its state, in the
+// consumer's transaction. Events of other streams, and those Ignores
+// names, are skipped before they are decoded, so none of them can stop
+// the resolver.
 func (s *Saga) consume(msg *wmessage.Message) error {
 	raw, err := s.opt.Store.DecodeRaw(msg)
 	if err != nil {
 		return err
 	}
-	if raw.StreamType != string(message.StreamKind) {
+	if raw.StreamType != string(message.StreamKind) || ignoredEvent(raw) {
 		return nil
 	}
 	rec, err := s.opt.Store.Decode(msg)
@@ -275,12 +310,27 @@ func (s *Saga) consume(msg *wmessage.Message) error {
 	return eventstore.Handle(msg.Context(), func(tx *sqlTx) error { return s.apply(msg.Context(), tx, rec) })
 }
 
-// apply applies one message event in tx: the resolver's step and the
-// schedule.
+// messageID is the id of the message whose stream is streamID.
+func messageID(streamID string) (string, bool) {
+	return strings.CutPrefix(streamID, string(message.StreamKind)+"-")
+}
+
+// apply applies one message event in tx: on MessageQueued the resolver's
+// step, and on every one the schedule, set from the message's stream as
+// it stands (scheduleState), so that the events' order — a parked event
+// retried after later ones (R35) — does not matter.
 func (s *Saga) apply(ctx context.Context, tx *sqlTx, rec eventstore.Record) (err error) {
 	q, ok := rec.Event.(message.MessageQueued)
 	if !ok {
-		return s.scheduleEvent(ctx, tx, rec)
+		id, ok := messageID(rec.StreamID)
+		if !ok {
+			return fmt.Errorf("saga: %s in stream %s, not a message's", rec.Name(), rec.StreamID)
+		}
+		m, recs, err := s.load(ctx, id)
+		if err != nil {
+			return err
+		}
+		return s.scheduleState(ctx, tx, &m, recs)
 	}
 	ctx, span := telemetry.Tracer().Start(telemetry.WithTraceParent(ctx, rec.Metadata.TraceParent), "saga.resolver",
 		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attribute.String("absender.message_id", q.MessageID)))
@@ -294,17 +344,22 @@ func (s *Saga) apply(ctx context.Context, tx *sqlTx, rec eventstore.Record) (err
 	}); err != nil {
 		return err
 	}
-	return s.scheduleState(ctx, tx, &m, recs, rec.RecordedAt, rec.Metadata.TraceParent)
+	return s.scheduleState(ctx, tx, &m, recs)
 }
 
 // FailedReason is the reason of a message the resolver could not handle
 // (R35: the saga does not park a message, it ends it FAILED).
 var FailedReason = string(domain.CodeInternal) + ": internal error while resolving the transport"
 
+// UnappliedReason is the reason of a message one of whose later events
+// the resolver could not apply to the schedule (R35).
+var UnappliedReason = string(domain.CodeInternal) + ": internal error while scheduling the message"
+
 // poison takes an event the resolver failed on eventstore.ParkAfter times
-// with errors that are not transient (R35). The message of a MessageQueued
-// ends FAILED with an INTERNAL reason; an event whose message cannot be
-// ended so (its MessageQueued cannot even be decoded) is parked for the
+// with errors that are not transient (R35). The message of any message
+// event ends FAILED with an INTERNAL reason (FailedReason for its
+// MessageQueued, UnappliedReason for a later one); an event whose message
+// cannot be ended so (its stream cannot even be read) is parked for the
 // saga's group. Either way the resolver goes on. A transient error is
 // returned: the event is tried again.
 func (s *Saga) poison(h wmessage.HandlerFunc) wmessage.HandlerFunc {
@@ -313,14 +368,20 @@ func (s *Saga) poison(h wmessage.HandlerFunc) wmessage.HandlerFunc {
 		if err == nil || eventstore.Transient(err) {
 			return out, err
 		}
-		rec, decErr := s.opt.Store.Decode(msg)
-		if q, ok := rec.Event.(message.MessageQueued); decErr == nil && ok {
-			ctx := s.opt.App.WithActor(telemetry.WithTraceParent(msg.Context(), rec.Metadata.TraceParent), principal,
-				rec.Metadata.TenantID, rec.Metadata.CorrelationID)
-			s.opt.Log.ErrorContext(ctx, "saga: message cannot be resolved; it fails", "message", q.MessageID, "error", eventstore.ParkError(err))
+		raw, decErr := s.opt.Store.DecodeRaw(msg)
+		id, ok := messageID(raw.StreamID)
+		if decErr == nil && ok && raw.StreamType == string(message.StreamKind) {
+			reason := UnappliedReason
+			if raw.Type == queuedType {
+				reason = FailedReason
+			}
+			ctx := s.opt.App.WithActor(telemetry.WithTraceParent(msg.Context(), raw.Metadata.TraceParent), principal,
+				raw.Metadata.TenantID, raw.Metadata.CorrelationID)
+			s.opt.Log.ErrorContext(ctx, "saga: a message event cannot be handled; the message fails", "message", id,
+				"event_type", raw.Name(), "error", eventstore.ParkError(err))
 			failErr := eventstore.Handle(msg.Context(), func(tx *sqlTx) error {
 				return s.step(ctx, stepFailMessage, func(ctx context.Context) error {
-					return s.failMessage(ctx, tx, q.MessageID, &failure{FailedReason, err})
+					return s.failMessage(ctx, tx, id, &failure{reason, err})
 				})
 			})
 			if failErr == nil {
@@ -334,6 +395,12 @@ func (s *Saga) poison(h wmessage.HandlerFunc) wmessage.HandlerFunc {
 		return nil, s.park(msg, err)
 	}
 }
+
+// queuedType is the event type of MessageQueued, unversioned.
+var queuedType = func() string {
+	typ, _, _ := eventstore.SplitName(message.MessageQueued{}.EventName())
+	return typ
+}()
 
 // park parks the event of msg for the saga's group.
 func (s *Saga) park(msg *wmessage.Message, cause error) error {

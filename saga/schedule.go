@@ -3,6 +3,7 @@ package saga
 import (
 	"context"
 	"database/sql"
+	"math"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -24,18 +25,28 @@ import (
 //   - saga_leases, written by the workers alone: a claim leases a due
 //     message until one attempt timeout from now, for the revision of its
 //     schedule row it saw. The next change of the row (the attempt's own
-//     events) ends the lease, so the message is due as its events say.
+//     events) ends the lease, so the message is due as its events say. A
+//     worker that finds the message not due yet keeps the lease until it
+//     is, and one that finds it finished or unknown (a row the migration's
+//     back-fill made from a stale read model) for ever: until the row
+//     changes or goes (dropEndedLeases then drops the lease).
 //
 // Had the workers moved due_at themselves, a claim committed while the
 // resolver's transaction (repeatable read on PostgreSQL) was open would
 // make the resolver's update of that row fail, again and again, as the
 // consumer retries an event in the same transaction.
 
-// scheduleState sets the schedule of a message from its state (m as the
-// resolver left it on MessageQueued): due when resolved, at its retry
-// time or when its attempt times out; waiting when unresolved; gone when
-// finished. at is the event's time.
-func (s *Saga) scheduleState(ctx context.Context, tx *sql.Tx, m *message.State, recs []eventstore.Record, at time.Time, traceParent string) error {
+// scheduleState sets the schedule of a message from its state, m rebuilt
+// from recs (its stream as loaded; m may have moved on by events the
+// resolver just appended): due when resolved — at its retry time, or when
+// its attempt without outcome times out, else since it was queued; waiting
+// (due_at NULL) when unresolved; gone when finished. It depends on the
+// stream alone, not on the event being applied, so applying the events of
+// a message in any order, or one of them again (a parked event retried
+// after later ones, R35), leaves the schedule its current state says. A
+// row whose due time and sending flag stay as they are keeps its revision,
+// and so its leases.
+func (s *Saga) scheduleState(ctx context.Context, tx *sql.Tx, m *message.State, recs []eventstore.Record) error {
 	switch {
 	case !m.Exists():
 		return nil
@@ -47,54 +58,34 @@ func (s *Saga) scheduleState(ctx context.Context, tx *sql.Tx, m *message.State, 
 	switch {
 	case m.Resolution() == nil:
 	case m.InFlight():
-		t := recs[len(recs)-1].RecordedAt.Add(s.opt.AttemptTimeout).UnixMilli()
+		t := lastAttempt(recs).Add(s.opt.AttemptTimeout).UnixMilli()
 		due, sending = &t, true
 	default:
-		t := at.UnixMilli()
+		t := recs[0].RecordedAt.UnixMilli()
 		if r := m.DueAt(); !r.IsZero() {
 			t = r.UnixMilli()
 		}
 		due = &t
 	}
 	var tp *string
-	if traceParent != "" {
-		tp = &traceParent
+	if p := recs[0].Metadata.TraceParent; p != "" {
+		tp = &p
 	}
 	return s.exec(ctx, tx, `INSERT INTO saga_schedule (message_id, due_at, sending, rev, trace_parent) VALUES (?, ?, ?, 1, ?)
-		ON CONFLICT (message_id) DO UPDATE SET due_at = excluded.due_at, sending = excluded.sending, rev = saga_schedule.rev + 1`,
+		ON CONFLICT (message_id) DO UPDATE SET due_at = excluded.due_at, sending = excluded.sending, rev = saga_schedule.rev + 1
+		WHERE COALESCE(saga_schedule.due_at, -1) <> COALESCE(excluded.due_at, -1) OR saga_schedule.sending <> excluded.sending`,
 		m.ID(), due, sending, tp)
 }
 
-// scheduleEvent applies a message event other than MessageQueued to the
-// schedule of its message (a message without a row — its MessageQueued
-// is parked — stays without one).
-func (s *Saga) scheduleEvent(ctx context.Context, tx *sql.Tx, rec eventstore.Record) error {
-	at := rec.RecordedAt.UnixMilli()
-	switch e := rec.Event.(type) {
-	case message.TransportResolved:
-		// Resolved: due now, unless this resolution comes with an
-		// attempt (DeliveryAttempted follows).
-		return s.exec(ctx, tx, `UPDATE saga_schedule SET due_at = ?, rev = rev + 1 WHERE message_id = ? AND sending = ?`, at, e.MessageID, false)
-	case message.DeliveryAttempted:
-		// Due again when the attempt times out without outcome (R23).
-		return s.exec(ctx, tx, `UPDATE saga_schedule SET due_at = ?, sending = ?, rev = rev + 1 WHERE message_id = ?`,
-			rec.RecordedAt.Add(s.opt.AttemptTimeout).UnixMilli(), true, e.MessageID)
-	case message.DeliveryFailed:
-		return s.exec(ctx, tx, `UPDATE saga_schedule SET due_at = ?, sending = ?, rev = rev + 1 WHERE message_id = ?`,
-			e.RetryAt.UnixMilli(), false, e.MessageID)
-	case message.MessageRetryRequested:
-		return s.exec(ctx, tx, `UPDATE saga_schedule SET due_at = ?, rev = rev + 1 WHERE message_id = ? AND sending = ?`, at, e.MessageID, false)
-	case message.MessageSent:
-		return s.unschedule(ctx, tx, e.MessageID)
-	case message.MessageFailed:
-		return s.unschedule(ctx, tx, e.MessageID)
-	case message.MessageRejected:
-		return s.unschedule(ctx, tx, e.MessageID)
-	case message.MessageCancelled:
-		// R23: nothing more is sent; no worker finds it due again.
-		return s.unschedule(ctx, tx, e.MessageID)
+// lastAttempt is the time of the last DeliveryAttempted of recs (the
+// attempt in flight); the last event's when there is none among them.
+func lastAttempt(recs []eventstore.Record) time.Time {
+	for i := len(recs) - 1; i >= 0; i-- {
+		if _, ok := recs[i].Event.(message.DeliveryAttempted); ok {
+			return recs[i].RecordedAt
+		}
 	}
-	return nil
+	return recs[len(recs)-1].RecordedAt
 }
 
 func (s *Saga) unschedule(ctx context.Context, tx *sql.Tx, id string) error {
@@ -116,48 +107,75 @@ func (s *Saga) claim(ctx context.Context, n int) ([]due, error) {
 	if s.opt.DB.Kind == database.Postgres {
 		lock = " FOR UPDATE OF s SKIP LOCKED"
 	}
-	var rows []struct {
-		ID          string  `bun:"message_id"`
-		Rev         int64   `bun:"rev"`
-		TraceParent *string `bun:"trace_parent"`
-	}
+	var out []due
 	err := s.opt.DB.Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var rows []struct {
+			ID          string  `bun:"message_id"`
+			Rev         int64   `bun:"rev"`
+			TraceParent *string `bun:"trace_parent"`
+		}
 		if err := tx.NewRaw(`SELECT s.message_id, s.rev, s.trace_parent FROM saga_schedule s
 				LEFT JOIN saga_leases l ON l.message_id = s.message_id AND l.rev = s.rev
 				WHERE s.due_at <= ? AND (l.until IS NULL OR l.until <= ?)
 				ORDER BY s.due_at LIMIT ?`+lock, now.UnixMilli(), now.UnixMilli(), n).Scan(ctx, &rows); err != nil {
 			return err
 		}
-		for _, r := range rows {
-			if _, err := tx.NewRaw(`INSERT INTO saga_leases (message_id, rev, until) VALUES (?, ?, ?)
-					ON CONFLICT (message_id) DO UPDATE SET rev = excluded.rev, until = excluded.until`,
-				r.ID, r.Rev, now.Add(s.opt.AttemptTimeout).UnixMilli()).Exec(ctx); err != nil {
-				return err
+		found := make([]due, len(rows))
+		for i, r := range rows {
+			found[i] = due{id: r.ID, rev: r.Rev}
+			if r.TraceParent != nil {
+				found[i].traceParent = *r.TraceParent
 			}
 		}
-		return nil
+		var err error
+		out, err = s.lease(ctx, tx, found, now)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]due, len(rows))
-	for i, r := range rows {
-		out[i].id = r.ID
-		if r.TraceParent != nil {
-			out[i].traceParent = *r.TraceParent
+	return out, nil
+}
+
+// lease leases the rows a claim found due, each for the revision it saw,
+// and returns those it leased: the upsert decides, on the lease as
+// committed now. The claim's query judged the leases with its own
+// snapshot, so on PostgreSQL two workers may both find a message free
+// (the row lock of saga_schedule is only held until the first commits);
+// the second's upsert then finds the first's lease of that revision
+// still holding and leases nothing. A lease of an older revision is
+// taken over, one of a newer revision never (the row changed after this
+// claim's snapshot).
+func (s *Saga) lease(ctx context.Context, tx bun.Tx, rows []due, now time.Time) ([]due, error) {
+	var out []due
+	for _, r := range rows {
+		var id []string
+		if err := tx.NewRaw(`INSERT INTO saga_leases (message_id, rev, until) VALUES (?, ?, ?)
+				ON CONFLICT (message_id) DO UPDATE SET rev = excluded.rev, until = excluded.until
+				WHERE saga_leases.rev < excluded.rev OR (saga_leases.rev = excluded.rev AND saga_leases.until <= ?)
+				RETURNING message_id`,
+			r.id, r.rev, now.Add(s.opt.AttemptTimeout).UnixMilli(), now.UnixMilli()).Scan(ctx, &id); err != nil {
+			return nil, err
+		}
+		if len(id) == 1 {
+			out = append(out, r)
 		}
 	}
 	return out, nil
 }
 
-// notBefore leases a message whose retry is not due yet (a stale due
-// time: its DeliveryFailed is not yet in the schedule) until the retry
-// time its events say.
-func (s *Saga) notBefore(ctx context.Context, id string, at time.Time) error {
-	_, err := s.opt.DB.Write.NewRaw(`INSERT INTO saga_leases (message_id, rev, until)
-			SELECT message_id, rev, ? FROM saga_schedule WHERE message_id = ? AND sending = ?
-		ON CONFLICT (message_id) DO UPDATE SET rev = excluded.rev, until = excluded.until`,
-		at.UnixMilli(), id, false).Exec(ctx)
+// never is the end of a lease that holds until its row changes.
+const never = math.MaxInt64
+
+// holdLease moves the end of the lease a claim took on revision rev of a
+// message's row to until (Unix milliseconds): a retry not due yet (a stale
+// due time: its DeliveryFailed is not yet in the schedule), or never for a
+// message that is finished or unknown (a row the back-fill made from a
+// stale read model), which no worker then claims again until the resolver
+// changes the row (a new revision) or deletes it (dropEndedLeases). The
+// lease of a revision the row has left is no longer looked at.
+func (s *Saga) holdLease(ctx context.Context, id string, rev, until int64) error {
+	_, err := s.opt.DB.Write.NewRaw(`UPDATE saga_leases SET until = ? WHERE message_id = ? AND rev = ?`, until, id, rev).Exec(ctx)
 	return err
 }
 

@@ -52,9 +52,6 @@ func (s *Saga) step(ctx context.Context, name string, run func(ctx context.Conte
 // principal is the actor of the saga's events.
 const principal = "system:saga"
 
-// rounds bounds the load–decide–append rounds of a step on conflict.
-const rounds = 10
-
 // failure is an error that ends a message FAILED: reason is the text the
 // MessageFailed records, err the cause it keeps for errors.Is and logs.
 type failure struct {
@@ -255,24 +252,29 @@ func (s *Saga) openContent(ctx context.Context, id string) (message.Content, err
 // before the attempt is recorded; content or secrets that do not decrypt
 // with the key ring fail the message.
 //
-// It returns nil when there is nothing to attempt now: the message is
-// finished or rejected, another worker's attempt is younger than lease, or
-// a retry is not yet due (R23's backoff) — then with its time.
-func (s *Saga) beginAttempt(ctx context.Context, id string, lease time.Duration) (*Delivery, time.Time, error) {
+// It returns nil when there is nothing to attempt now, with why (idle):
+// the message is finished or unknown (ended), another worker's attempt
+// is younger than lease or a retry is not yet due (R23's backoff) — then
+// with the time it is due — or it waits for its resolution.
+func (s *Saga) beginAttempt(ctx context.Context, id string, lease time.Duration) (*Delivery, idle, error) {
+	rounds := s.opt.App.ConflictRounds()
 	for range rounds {
 		m, recs, err := s.load(ctx, id)
 		if err != nil {
-			return nil, time.Time{}, err
+			return nil, idle{}, err
 		}
-		if !m.Exists() || m.Status().Final() || m.Resolution() == nil {
-			return nil, time.Time{}, nil
+		switch {
+		case !m.Exists() || m.Status().Final():
+			return nil, idle{ended: true}, nil
+		case m.Resolution() == nil:
+			return nil, idle{}, nil // the resolver resolves it first
 		}
 		now := s.opt.Now()
 		if due := m.DueAt(); now.Before(due) {
-			return nil, due, nil // the backoff is not over
+			return nil, idle{until: due}, nil // the backoff is not over
 		}
-		if m.InFlight() && now.Sub(recs[len(recs)-1].RecordedAt) < lease {
-			return nil, time.Time{}, nil // another worker is sending it
+		if at := lastAttempt(recs); m.InFlight() && now.Sub(at) < lease {
+			return nil, idle{until: at.Add(lease)}, nil // another worker is sending it
 		}
 		// fail records cause as the message's failure; again says the
 		// stream moved meanwhile and the step decides again.
@@ -294,18 +296,18 @@ func (s *Saga) beginAttempt(ctx context.Context, id string, lease time.Duration)
 			if again, ferr := fail(err); again {
 				continue
 			} else {
-				return nil, time.Time{}, ferr
+				return nil, idle{}, ferr
 			}
 		case err != nil:
-			return nil, time.Time{}, err // passing: due again later
+			return nil, idle{}, err // passing: due again later
 		}
 		r, facts, rejection, err := s.resolve(ctx, &m)
 		if err != nil {
-			return nil, time.Time{}, err
+			return nil, idle{}, err
 		}
 		events, err := m.Resolve(r, rejection)
 		if err != nil {
-			return nil, time.Time{}, err
+			return nil, idle{}, err
 		}
 		for _, ev := range events {
 			m.Apply(ev)
@@ -318,12 +320,12 @@ func (s *Saga) beginAttempt(ctx context.Context, id string, lease time.Duration)
 				if again, ferr := fail(err); again {
 					continue
 				} else {
-					return nil, time.Time{}, ferr
+					return nil, idle{}, ferr
 				}
 			}
 			more, err := m.Attempt(s.opt.App.RetryPolicy(), now)
 			if err != nil {
-				return nil, time.Time{}, err
+				return nil, idle{}, err
 			}
 			events = append(events, more...)
 			for _, ev := range more {
@@ -344,13 +346,23 @@ func (s *Saga) beginAttempt(ctx context.Context, id string, lease time.Duration)
 			telemetry.Message(ctx, string(message.StatusRejected), r.Transport.String())
 		}
 		if err != nil || d == nil || m.Status() != message.StatusSending {
-			return nil, time.Time{}, err
+			return nil, idle{}, err
 		}
 		d.Attempt, d.state = m.Attempts(), m
 		d.cursor = cursor{stream: a.StreamID, version: a.ExpectedVersion + int64(len(a.Events)), first: recs[0].Metadata, last: a.Events[len(a.Events)-1].ID}
-		return d, time.Time{}, nil
+		return d, idle{}, nil
 	}
-	return nil, time.Time{}, domain.Conflict(fmt.Sprintf("message %s changed %d times while an attempt was prepared", id, rounds))
+	return nil, idle{}, domain.Conflict(fmt.Sprintf("message %s changed %d times while an attempt was prepared", id, rounds))
+}
+
+// idle says why beginAttempt attempts nothing now.
+type idle struct {
+	// until is when the message is due: its retry time, or when another
+	// worker's attempt times out; zero when the step cannot tell.
+	until time.Time
+	// ended says the message is finished or unknown: no attempt is due
+	// ever again.
+	ended bool
 }
 
 // reveal picks the resolved settings and decrypts their secrets; a secret
@@ -397,7 +409,7 @@ func (s *Saga) recordOutcome(ctx context.Context, d *Delivery, o message.Outcome
 	// First on the state the attempt left, then, should the stream have
 	// moved on, on what it holds now.
 	m, c := d.state, d.cursor
-	for i := 0; i <= rounds; i++ {
+	for i := 0; i <= s.opt.App.ConflictRounds(); i++ {
 		if i > 0 {
 			var recs []eventstore.Record
 			var err error

@@ -38,6 +38,7 @@ func (f fakeApp) RevealSecret(domain.StreamRef, string, domain.Secret) (string, 
 }
 func (fakeApp) PurgeExpired(context.Context, int) (int, error)                { return 0, nil }
 func (fakeApp) RetryPolicy() message.RetryPolicy                              { return message.DefaultRetryPolicy }
+func (fakeApp) ConflictRounds() int                                           { return 10 }
 func (fakeApp) BeforeAttemptAppend(context.Context, string)                   {}
 func (fakeApp) WithActor(ctx context.Context, _, _, _ string) context.Context { return ctx }
 

@@ -81,9 +81,9 @@ func (s *Saga) attempt(ctx context.Context, due due) {
 	log := s.opt.Log.With("message", id)
 	ctx = s.opt.App.WithActor(ctx, principal, "", "") // the message's tenant and correlation once it is loaded
 	var d *Delivery
-	var notBefore time.Time
+	var why idle
 	err := s.step(ctx, stepBeginAttempt, func(ctx context.Context) (err error) {
-		d, notBefore, err = s.beginAttempt(ctx, id, s.opt.AttemptTimeout)
+		d, why, err = s.beginAttempt(ctx, id, s.opt.AttemptTimeout)
 		return err
 	})
 	if err != nil {
@@ -93,12 +93,23 @@ func (s *Saga) attempt(ctx context.Context, due due) {
 	}
 	if d == nil {
 		span.SetAttributes(attribute.Bool("absender.attempted", false))
-		if !notBefore.IsZero() {
-			// A retry not due yet (a stale due time: the resolver has
-			// not scheduled its DeliveryFailed yet): the claim leased it
-			// for an attempt timeout; lease it until the retry time the
-			// message's events say.
-			if err := s.notBefore(ctx, id, notBefore); err != nil {
+		// A claim leased the row for an attempt timeout (a hint leased
+		// nothing). A message finished or unknown (a row the back-fill
+		// made from a stale read model) keeps the lease until the
+		// resolver changes or deletes the row, so no worker claims it
+		// again and again; one not due yet (a stale due time: the
+		// resolver has not scheduled its DeliveryFailed or its attempt
+		// yet) keeps it until the time its events say.
+		var until int64
+		switch {
+		case due.rev == 0:
+		case why.ended:
+			until = never
+		case !why.until.IsZero():
+			until = why.until.UnixMilli()
+		}
+		if until != 0 {
+			if err := s.holdLease(ctx, id, due.rev, until); err != nil {
 				log.ErrorContext(ctx, "saga: setting the due time failed", "error", err)
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/keyring"
 	"github.com/absender/absender/migrations"
+	"github.com/absender/absender/saga"
 	"github.com/absender/absender/server"
 	"github.com/absender/absender/telemetry"
 )
@@ -197,6 +198,14 @@ func (c dbConfig) server(ctx context.Context, withKeyring bool) (srv *server.Ser
 		return nil, nil, err
 	}
 	return srv, closeDB, nil
+}
+
+// sagaOptions are the send saga's settings of this binary, as serve runs
+// it: workers delivery workers (0: the default), the default attempt
+// timeout and clock. retry-parked re-applies the saga's parked events with
+// the same settings.
+func sagaOptions(workers int) saga.Options {
+	return saga.Options{Workers: workers}
 }
 
 // appConfig is the command layer's configuration of this binary: its

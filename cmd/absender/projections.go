@@ -143,7 +143,9 @@ func retryParked(ctx context.Context, srv *server.Server, db dbConfig, groups re
 		if err != nil {
 			return err
 		}
-		res, err := saga.RetryParked(ctx, app.NewSagaPort(a), srv.Store, srv.Database())
+		opt := sagaOptions(0)
+		opt.App, opt.Store, opt.DB = app.NewSagaPort(a), srv.Store, srv.Database()
+		res, err := saga.RetryParked(ctx, opt)
 		if err != nil {
 			return fmt.Errorf("projections retry-parked %s (%d re-applied, the rest stay parked): %w", saga.ConsumerGroup, res.Applied, err)
 		}

@@ -13,7 +13,6 @@ import (
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/fanout"
 	"github.com/absender/absender/graph"
-	"github.com/absender/absender/saga"
 	"github.com/absender/absender/server"
 	"github.com/absender/absender/transport"
 )
@@ -138,7 +137,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Listen:      c.Listen,
 		BrokerURL:   c.BrokerURL,
 		Server: server.Options{CORSOrigins: origins, Transport: c.transport(), WaitTimeout: c.ReadYourWrites,
-			App: appConfig(time.Duration(c.MessageRetention)), Saga: saga.Options{Workers: c.DeliveryWorkers}},
+			App: appConfig(time.Duration(c.MessageRetention)), Saga: sagaOptions(c.DeliveryWorkers)},
 	})
 	if err != nil {
 		return serveError(err)

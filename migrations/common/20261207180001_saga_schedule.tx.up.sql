@@ -21,10 +21,14 @@ CREATE TABLE IF NOT EXISTS saga_leases (
 );
 
 -- Back-fill every unfinished message. rm_messages.due_at of a message
--- SENDING was when its attempt started; the schedule keeps when it times
--- out (message.AttemptTimeout, 2 minutes, as serve uses).
+-- SENDING was when its attempt started: the back-fill keeps that time, so
+-- a worker looks at it at once and, while the attempt has not timed out
+-- (the saga's AttemptTimeout, whatever serve sets), leases it until it
+-- does — no timeout is written into the schedule here. A row of a message
+-- that is in fact finished (rm_messages may be behind, R35) is leased by
+-- the first worker that sees it until the resolver deletes it.
 INSERT INTO saga_schedule (message_id, due_at, sending, trace_parent)
-	SELECT id, CASE WHEN status = 'SENDING' THEN due_at + 120000 ELSE due_at END, status = 'SENDING', trace_parent
+	SELECT id, due_at, status = 'SENDING', trace_parent
 	FROM rm_messages WHERE status IN ('QUEUED', 'SENDING', 'RETRYING')
 	ON CONFLICT (message_id) DO NOTHING;
 
