@@ -41,3 +41,21 @@ func TestDecodeMetadataMatchesUnmarshal(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeMetadata: for any bytes, decodeMetadata gives what
+// json.Unmarshal gives — the fast path may only ever take inputs whose
+// meaning it reads exactly. The seeds run in every go test.
+func FuzzDecodeMetadata(f *testing.F) {
+	for _, seed := range []string{`{}`, `{"actor":"a","tenant_id":"t"}`, `{"Actor":"x"}`, `{"actor":"a\"b"}`, "{\"actor\":\"\xff\"}", `{"actor":"a",}`, `{"a":"b","actor":"c"}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var want Metadata
+		wantErr := json.Unmarshal(in, &want)
+		var got Metadata
+		err := decodeMetadata(in, &got)
+		if (err != nil) != (wantErr != nil) || (wantErr == nil && got != want) {
+			t.Errorf("%q: got %+v (%v), want %+v (%v)", in, got, err, want, wantErr)
+		}
+	})
+}
