@@ -35,6 +35,10 @@ func (f Filter) keep(rec eventstore.Record) bool {
 	return true
 }
 
+// pageSize is how many events one query of an export reads; pages follow
+// the primary key from the last event read (eventstore.ScanUntilRaw).
+const pageSize = 20000
+
 // Export writes the envelopes of the selected events as JSON lines, in
 // commit order, secrets removed. Without Follow it ends at the last event
 // committed when it started; with Follow it goes on until ctx ends.
@@ -55,37 +59,40 @@ func Export(ctx context.Context, store *eventstore.Store, w io.Writer, f Filter,
 		}
 	}
 	out := bufio.NewWriterSize(w, 1<<16)
-	var line []byte
 	var written, read int64
+	// write streams one event: its envelope goes straight into the output
+	// buffer, the payload as the driver's bytes (json.RawMessage, never
+	// decoded and encoded again unless it holds a secret; see AppendJSON).
+	write := func(rec *eventstore.Record) error {
+		from = rec.Position
+		read++
+		if !f.keep(*rec) {
+			return nil
+		}
+		line := AppendJSON(out.AvailableBuffer(), *rec)
+		if _, err := out.Write(append(line, '\n')); err != nil {
+			return err
+		}
+		written++
+		return nil
+	}
 	last := time.Now()
 	for {
-		var recs []eventstore.Record
+		var n int
 		wake := store.Notify()
 		if f.Follow {
-			recs, err = store.ReadAllRaw(ctx, from, 20000)
+			n, err = store.ScanAllRaw(ctx, from, pageSize, write)
 		} else {
-			recs, err = store.ReadUntilRaw(ctx, from, head, 20000)
+			n, err = store.ScanUntilRaw(ctx, from, head, pageSize, write)
 		}
 		if err != nil {
 			return written, err
 		}
-		for _, rec := range recs {
-			from = rec.Position
-			read++
-			if !f.keep(rec) {
-				continue
-			}
-			line = append(AppendJSON(line[:0], rec), '\n')
-			if _, err := out.Write(line); err != nil {
-				return written, err
-			}
-			written++
-		}
-		if progress != nil && (time.Since(last) > 200*time.Millisecond || len(recs) == 0) {
+		if progress != nil && (time.Since(last) > 200*time.Millisecond || n == 0) {
 			progress(read, max(total, read))
 			last = time.Now()
 		}
-		if len(recs) > 0 {
+		if n > 0 {
 			continue
 		}
 		if err := out.Flush(); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/absender/absender/app"
 	"github.com/absender/absender/content"
 	"github.com/absender/absender/database"
+	"github.com/absender/absender/domain/user"
 	"github.com/absender/absender/envelope"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/internal/dbtest"
@@ -191,4 +192,82 @@ func TestAppendJSONMatchesMarshal(t *testing.T) {
 			t.Fatalf("event %s:\ngot  %s\nwant %s", rec.ID, got, want)
 		}
 	}
+}
+
+// The export writes, byte for byte, what json.Marshal writes for each
+// event's envelope (the reference form of docs/events.md), one per line, on
+// a mixed log: the random seed's events (secrets among them: server
+// passwords, token hashes) and events whose metadata and data need escaping
+// (quotes, HTML characters, control and non-ASCII characters, U+2028).
+func TestExportBytesMatchMarshal(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := t.Context()
+		svc, store := newApp(t, db)
+		if err := seed.Random(ctx, svc, rand.New(rand.NewPCG(8, 8)), 200); err != nil {
+			t.Fatal(err)
+		}
+		odd := []string{`a"b`, `<&>`, "tab\there", "é\u2028ü", `back\slash`, "\x01", "山田"}
+		for i, s := range odd {
+			name := s
+			if _, err := store.Append(ctx, eventstore.StreamAppend{StreamType: "user", StreamID: "user-odd-" + strconv.Itoa(i), Events: []eventstore.NewEvent{{
+				Event:    user.UserUpdated{UserID: s, TenantID: s, DisplayName: &name},
+				Metadata: eventstore.Metadata{Actor: s, TenantID: s, CorrelationID: s, CausationID: s, IdempotencyKey: s, TraceParent: s},
+			}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		head, err := store.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var recs []eventstore.Record
+		for from := (eventstore.Position{}); ; {
+			page, err := store.ReadUntilRaw(ctx, from, head, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			recs = append(recs, page...)
+			from = page[len(page)-1].Position
+		}
+		var want bytes.Buffer
+		secrets := 0
+		for _, rec := range recs {
+			if bytes.Contains(rec.Data, []byte(`"password"`)) || bytes.Contains(rec.Data, []byte(`"secretHash"`)) {
+				secrets++
+			}
+			b, err := json.Marshal(envelope.From(rec))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want.Write(append(b, '\n'))
+		}
+		if secrets == 0 {
+			t.Fatal("the log holds no secrets to strip")
+		}
+		var got bytes.Buffer
+		n, err := envelope.Export(ctx, store, &got, envelope.Filter{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != int64(len(recs)) {
+			t.Fatalf("exported %d events, want %d", n, len(recs))
+		}
+		for _, secret := range []string{"s3cret", `"password"`, `"secretHash"`} {
+			if strings.Contains(got.String(), secret) {
+				t.Fatalf("the export contains %s", secret)
+			}
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			gl, wl := strings.Split(got.String(), "\n"), strings.Split(want.String(), "\n")
+			for i := range min(len(gl), len(wl)) {
+				if gl[i] != wl[i] {
+					t.Fatalf("line %d:\ngot  %s\nwant %s", i+1, gl[i], wl[i])
+				}
+			}
+			t.Fatalf("got %d lines, want %d", len(gl), len(wl))
+		}
+	})
 }
