@@ -59,21 +59,21 @@ func Export(ctx context.Context, store *eventstore.Store, w io.Writer, f Filter,
 		}
 	}
 	out := bufio.NewWriterSize(w, 1<<16)
-	var written, read int64
-	// write streams one event: its envelope goes straight into the output
+	var written, read, pending int64
+	// write takes one event: its envelope is appended to the page's
 	// buffer, the payload as the driver's bytes (json.RawMessage, never
 	// decoded and encoded again unless it holds a secret; see AppendJSON).
+	// The page goes to w only after its read ended, so a slow reader of
+	// the export never holds a read of the database open.
+	var page []byte
 	write := func(rec *eventstore.Record) error {
 		from = rec.Position
 		read++
 		if !f.keep(*rec) {
 			return nil
 		}
-		line := AppendJSON(out.AvailableBuffer(), *rec)
-		if _, err := out.Write(append(line, '\n')); err != nil {
-			return err
-		}
-		written++
+		page = append(AppendJSON(page, *rec), '\n')
+		pending++
 		return nil
 	}
 	last := time.Now()
@@ -88,6 +88,10 @@ func Export(ctx context.Context, store *eventstore.Store, w io.Writer, f Filter,
 		if err != nil {
 			return written, err
 		}
+		if _, err := out.Write(page); err != nil {
+			return written, err
+		}
+		written, pending, page = written+pending, 0, page[:0]
 		if progress != nil && (time.Since(last) > 200*time.Millisecond || n == 0) {
 			progress(read, max(total, read))
 			last = time.Now()

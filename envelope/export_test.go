@@ -271,3 +271,38 @@ func TestExportBytesMatchMarshal(t *testing.T) {
 		}
 	})
 }
+
+// writerFunc is an io.Writer of a function.
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// Export writes a page to its writer only after the page's read ended: a
+// slow reader of the export (a pipe to a pager, a network sink) never
+// holds a database connection, a PostgreSQL transaction or SQLite's WAL
+// open. 300 random commands make more than the output buffer of 64 KiB,
+// so the writer is reached before the export ends.
+func TestExportHoldsNoReadWhileWriting(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := t.Context()
+		svc, store := newApp(t, db)
+		if err := seed.Random(ctx, svc, rand.New(rand.NewPCG(9, 9)), 300); err != nil {
+			t.Fatal(err)
+		}
+		var writes, bytes int
+		w := writerFunc(func(p []byte) (int, error) {
+			writes++
+			bytes += len(p)
+			if inUse := db.Read.DB.Stats().InUse; inUse != 0 {
+				t.Errorf("write %d: %d connections of the read pool in use, want 0", writes, inUse)
+			}
+			return len(p), nil
+		})
+		if _, err := envelope.Export(ctx, store, w, envelope.Filter{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if bytes <= 1<<16 {
+			t.Fatalf("got %d bytes in %d writes, want more than the 64 KiB the output buffer holds", bytes, writes)
+		}
+	})
+}

@@ -2,6 +2,8 @@ package eventstore
 
 import (
 	"encoding/json"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -58,4 +60,36 @@ func FuzzDecodeMetadata(f *testing.F) {
 			t.Errorf("%q: got %+v (%v), want %+v (%v)", in, got, err, want, wantErr)
 		}
 	})
+}
+
+// Every field of Metadata is a string the fast path knows by its JSON
+// name: a field added to Metadata without teaching metadataField would
+// otherwise be dropped silently on every read of the log (otherKey would
+// take its key for an unknown one).
+func TestDecodeMetadataKnowsEveryField(t *testing.T) {
+	typ := reflect.TypeFor[Metadata]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Type.Kind() != reflect.String || name == "" || name == "-" {
+			t.Errorf("Metadata.%s: want a string field with a JSON name, got %s %q", f.Name, f.Type, name)
+			continue
+		}
+		var m Metadata
+		if field := metadataField(&m, []byte(name)); field == nil {
+			t.Errorf("Metadata.%s (%q): metadataField does not know it", f.Name, name)
+		}
+		if otherKey([]byte(name)) || otherKey([]byte(strings.ToUpper(name))) {
+			t.Errorf("Metadata.%s (%q): otherKey takes it for an unknown key", f.Name, name)
+		}
+		in := []byte(`{"` + name + `":"x"}`)
+		var got, want Metadata
+		if err := decodeMetadata(in, &got); err != nil {
+			t.Fatal(err)
+		}
+		_ = json.Unmarshal(in, &want)
+		if got != want || reflect.ValueOf(got).Field(i).String() != "x" {
+			t.Errorf("%s: got %+v, want %+v", in, got, want)
+		}
+	}
 }

@@ -615,8 +615,10 @@ func (s *Store) readAll(ctx context.Context, from Position, limit int, decode bo
 // ScanAllRaw is ReadAllRaw that hands each event to fn as it is read
 // instead of collecting a page: for exports of long logs. rec, and the
 // bytes of its Data, are valid only during the call (they are reused for
-// the next event); fn copies what it keeps. An error from fn ends the read
-// and is returned as it is. It returns how many events fn was given.
+// the next event); fn copies what it keeps. fn runs while the page's read
+// is open (a connection and, on PostgreSQL, a transaction): it must not
+// block on I/O or use the store. An error from fn ends the read and is
+// returned as it is. It returns how many events fn was given.
 func (s *Store) ScanAllRaw(ctx context.Context, from Position, limit int, fn func(rec *Record) error) (int, error) {
 	n, _, err := s.scanPage(ctx, from, Position{}, limit, fn)
 	return n, err
@@ -735,7 +737,10 @@ func (s *Store) scanPage(ctx context.Context, from, to Position, limit int, fn f
 		return 0, false, fmt.Errorf("eventstore: read log: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }() // read-only: nothing to commit
-	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_sort = off`); err != nil {
+	// Both for this transaction only; plan_cache_mode too, because a
+	// generic plan cached without enable_sort (the URL may turn custom
+	// plans off) would keep its sort.
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('enable_sort', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)`); err != nil {
 		return 0, false, fmt.Errorf("eventstore: read log: %w", err)
 	}
 	rows, err := s.queryLog(ctx, tx, from, limit)
