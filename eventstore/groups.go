@@ -118,11 +118,17 @@ func (t GroupTx) UnparkAll(ctx context.Context) error {
 // event applied to a read model, or a resolution appended with
 // AppendSQLTx(ctx, tx.Tx, …)) and deletes the parked row, so the row goes
 // only together with what also did. A consumer whose re-application is not
-// a database write (a publish) does it first and passes nil. The caller
+// a database write (a publish) does it first and passes nil. The group is
+// locked first (LockGroup), as InGroupTx does: a live batch of the group
+// that overlaps waits and then starts again on fresh data, instead of
+// writing the same rows from a snapshot without also's writes. The caller
 // wakes consumers afterwards (Changed, NotifyNow), once for all the events
 // it retried.
 func (s *Store) UnparkWith(ctx context.Context, group string, pos Position, also func(ctx context.Context, tx bun.Tx) error) error {
 	return s.db.Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.LockGroup(ctx, tx.Tx, group); err != nil {
+			return err
+		}
 		if also != nil {
 			if err := also(ctx, tx); err != nil {
 				return err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/uptrace/bun"
 
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/eventstore"
@@ -63,6 +64,26 @@ func TestR35_MoveGroupSetsTheCheckpoint(t *testing.T) {
 // snapshot: it fails at once with a serialization failure, and the next
 // batch sees InGroupTx's writes. PostgreSQL only (SQLite has one writer).
 func TestR35_InGroupTxRestartsAnOverlappingBatch(t *testing.T) {
+	overlappingBatchRestarts(t, func(ctx context.Context, s *eventstore.Store, write func(context.Context, bun.IDB) error) error {
+		return s.InGroupTx(ctx, "g", func(ctx context.Context, tx eventstore.GroupTx) error { return write(ctx, tx) })
+	})
+}
+
+// R35 retry: UnparkWith locks the group as InGroupTx does, so a
+// projection's or the fan-out's retry-parked beside a live consumer makes
+// its overlapping batch start again instead of stalling it.
+func TestR35_UnparkWithRestartsAnOverlappingBatch(t *testing.T) {
+	overlappingBatchRestarts(t, func(ctx context.Context, s *eventstore.Store, write func(context.Context, bun.IDB) error) error {
+		return s.UnparkWith(ctx, "g", eventstore.Position{Offset: 1, TxID: 1}, func(ctx context.Context, tx bun.Tx) error { return write(ctx, tx) })
+	})
+}
+
+// overlappingBatchRestarts: while hold (a transaction of group g) is open,
+// a repeatable-read batch of g waits for the group's offset row; once hold
+// has committed its write, the batch fails its first statement (40001) or
+// sees the write — never goes on in a snapshot without it.
+func overlappingBatchRestarts(t *testing.T, hold func(ctx context.Context, s *eventstore.Store, write func(context.Context, bun.IDB) error) error) {
+	t.Helper()
 	db := dbtest.Postgres(t)
 	ctx := t.Context()
 	s := newStore(t, db)
@@ -74,7 +95,7 @@ func TestR35_InGroupTxRestartsAnOverlappingBatch(t *testing.T) {
 	}
 	locked, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	go func() {
-		done <- s.InGroupTx(ctx, "g", func(ctx context.Context, tx eventstore.GroupTx) error {
+		done <- hold(ctx, s, func(ctx context.Context, tx bun.IDB) error {
 			close(locked)
 			<-release
 			return insertRow("r1")(ctx, tx)
@@ -100,7 +121,7 @@ func TestR35_InGroupTxRestartsAnOverlappingBatch(t *testing.T) {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "40001" {
 		if got := rows(); got != 1 {
-			t.Errorf("rows after InGroupTx: got %d, want 1", got)
+			t.Errorf("rows after the group's transaction: got %d, want 1", got)
 		}
 		return
 	}
@@ -112,6 +133,6 @@ func TestR35_InGroupTxRestartsAnOverlappingBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n != 1 {
-		t.Errorf("the batch went on after InGroupTx committed, in a snapshot without its row (%d rows seen): want it restarted (40001)", n)
+		t.Errorf("the batch went on after the group's transaction committed, in a snapshot without its row (%d rows seen): want it restarted (40001)", n)
 	}
 }
