@@ -2,10 +2,10 @@ package database_test
 
 import (
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/absender/absender/database"
+	"github.com/absender/absender/internal/validatetest"
 )
 
 // Options.Validate names a bad option, and Open refuses it before opening
@@ -22,23 +22,13 @@ func TestOptionsValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.opt.Validate()
-			if tt.field == "" {
-				if err != nil {
-					t.Errorf("Validate: got %v, want nil", err)
+			validatetest.Check(t, tt.field, tt.opt.Validate, "Open", func() error {
+				db, err := database.Open(t.Context(), filepath.Join(t.TempDir(), "a.db"), tt.opt)
+				if err == nil {
+					db.Close()
 				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.field) {
-				t.Errorf("Validate: got %v, want an error naming %s", err, tt.field)
-			}
-			db, err := database.Open(t.Context(), filepath.Join(t.TempDir(), "a.db"), tt.opt)
-			if err == nil {
-				db.Close()
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.field) {
-				t.Errorf("Open: got %v, want an error naming %s", err, tt.field)
-			}
+				return err
+			})
 		})
 	}
 }

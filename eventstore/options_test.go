@@ -1,12 +1,12 @@
 package eventstore_test
 
 import (
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/internal/validatetest"
 )
 
 // Options.Validate names a bad option, and New stops at it (STYLE §9).
@@ -22,22 +22,7 @@ func TestOptionsValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.opt.Validate()
-			if tt.field == "" {
-				if err != nil {
-					t.Errorf("Validate: got %v, want nil", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.field) {
-				t.Errorf("Validate: got %v, want an error naming %s", err, tt.field)
-			}
-			defer func() {
-				if r := recover(); r == nil || !strings.Contains(r.(error).Error(), tt.field) {
-					t.Errorf("New: got panic %v, want one naming %s", r, tt.field)
-				}
-			}()
-			eventstore.New(&database.DB{}, tt.opt)
+			validatetest.Check(t, tt.field, tt.opt.Validate, "New", validatetest.Panics(func() { eventstore.New(&database.DB{}, tt.opt) }))
 		})
 	}
 }
@@ -58,19 +43,10 @@ func TestSubscriberOptionsValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.opt.Validate()
-			if tt.field == "" {
-				if err != nil {
-					t.Errorf("Validate: got %v, want nil", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.field) {
-				t.Errorf("Validate: got %v, want an error naming %s", err, tt.field)
-			}
-			if _, err := eventstore.New(&database.DB{}, eventstore.Options{}).NewSubscriber(tt.opt); err == nil || !strings.Contains(err.Error(), tt.field) {
-				t.Errorf("NewSubscriber: got %v, want an error naming %s", err, tt.field)
-			}
+			validatetest.Check(t, tt.field, tt.opt.Validate, "NewSubscriber", func() error {
+				_, err := eventstore.New(&database.DB{}, eventstore.Options{}).NewSubscriber(tt.opt)
+				return err
+			})
 		})
 	}
 }

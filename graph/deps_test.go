@@ -1,13 +1,13 @@
 package graph
 
 import (
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/absender/absender/app"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/history"
+	"github.com/absender/absender/internal/validatetest"
 	"github.com/absender/absender/projections"
 )
 
@@ -36,22 +36,7 @@ func TestDepsValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := valid()
 			tt.edit(&d)
-			err := d.Validate()
-			if tt.field == "" {
-				if err != nil {
-					t.Errorf("Validate: got %v, want nil", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.field) {
-				t.Errorf("Validate: got %v, want an error naming %s", err, tt.field)
-			}
-			defer func() {
-				if r := recover(); r == nil || !strings.Contains(r.(error).Error(), tt.field) {
-					t.Errorf("Handler: got panic %v, want one naming %s", r, tt.field)
-				}
-			}()
-			Handler(d)
+			validatetest.Check(t, tt.field, d.Validate, "Handler", validatetest.Panics(func() { Handler(d) }))
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/internal/validatetest"
 	"github.com/absender/absender/saga"
 	"github.com/absender/absender/transport"
 )
@@ -49,19 +50,10 @@ func TestOptionsValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := valid()
 			tt.edit(&o)
-			err := o.Validate()
-			if tt.field == "" {
-				if err != nil {
-					t.Errorf("Validate: got %v, want nil", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.field) {
-				t.Errorf("Validate: got %v, want an error naming %s", err, tt.field)
-			}
-			if _, err := saga.New(o); err == nil || !strings.Contains(err.Error(), tt.field) {
-				t.Errorf("New: got %v, want an error naming %s", err, tt.field)
-			}
+			validatetest.Check(t, tt.field, o.Validate, "New", func() error {
+				_, err := saga.New(o)
+				return err
+			})
 		})
 	}
 }

@@ -1,11 +1,11 @@
 package server_test
 
 import (
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/absender/absender/database"
+	"github.com/absender/absender/internal/validatetest"
 	"github.com/absender/absender/server"
 )
 
@@ -25,19 +25,10 @@ func TestOptionsValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.opt.Validate()
-			if tt.field == "" {
-				if err != nil {
-					t.Errorf("Validate: got %v, want nil", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.field) {
-				t.Errorf("Validate: got %v, want an error naming %s", err, tt.field)
-			}
-			if _, err := server.New(tt.opt); err == nil || !strings.Contains(err.Error(), tt.field) {
-				t.Errorf("New: got %v, want an error naming %s", err, tt.field)
-			}
+			validatetest.Check(t, tt.field, tt.opt.Validate, "New", func() error {
+				_, err := server.New(tt.opt)
+				return err
+			})
 		})
 	}
 }

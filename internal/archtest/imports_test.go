@@ -84,10 +84,11 @@ var allowedImports = map[string][]string{
 	"internal/archtest": {},
 
 	// Test helpers: imported by test files only, never by a package's code.
-	"internal/dbtest":     {"database", "migrations"},
-	"server/servertest":   {"app", "database", "domain/...", "keyring", "server"},
-	"transport/smtptest":  {},
-	"observe/observetest": {},
+	"internal/dbtest":       {"database", "migrations"},
+	"server/servertest":     {"app", "database", "domain/...", "keyring", "server"},
+	"transport/smtptest":    {},
+	"observe/observetest":   {},
+	"internal/validatetest": {},
 }
 
 // TestImportsFollowTheLayers fails on an import between the module's packages
