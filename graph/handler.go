@@ -135,12 +135,14 @@ func Handler(d Deps) http.Handler {
 	srv.Use(extension.Introspection{})
 	srv.Use(operationSpans{})
 	srv.Use(fieldChecks{reader: d.Reader, log: d.Log})
+	srv.Use(cacheableQuery{})
 	srv.SetErrorPresenter(presentError(d.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		d.Log.ErrorContext(ctx, "graphql resolver panicked", "panic", fmt.Sprint(v))
 		return errInternal
 	})
-	return limitBodySize(withRequest(auth, d.Log, requireToken(requireUTF8(srv))))
+	answers := newResponseCache(d.Store.Generation)
+	return limitBodySize(withRequest(auth, d.Log, requireToken(answers.handler(requireUTF8(srv)))))
 }
 
 // wsOrigins accepts WebSocket upgrades from the server's own origin, from
