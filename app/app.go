@@ -136,7 +136,8 @@ func New(c Config) (*App, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	cc := &core{store: c.Store, ring: c.Keyring, log: c.Log, now: c.Now, newID: c.NewID, retries: c.MaxAttempts}
+	cc := &core{store: c.Store, ring: c.Keyring, log: c.Log, now: c.Now, newID: c.NewID, retries: c.MaxAttempts,
+		streams: newStreamCache(defaultCachedRecords)}
 	if cc.log == nil {
 		cc.log = slog.Default()
 	}

@@ -27,6 +27,8 @@ type core struct {
 	now     func() time.Time
 	newID   func() string
 	retries int
+	// streams caches configuration streams between loads (streamcache.go).
+	streams *streamCache
 }
 
 // aggregate is a domain state rebuilt by applying its events.
@@ -80,7 +82,7 @@ func (c *core) loadStream(ctx context.Context, kind domain.StreamKind, id string
 
 // loadRecords rebuilds agg from a stream and returns the stream's records.
 func (c *core) loadRecords(ctx context.Context, streamID string, agg aggregate) ([]eventstore.Record, error) {
-	recs, err := c.store.Load(ctx, streamID)
+	recs, err := c.streams.load(ctx, c.store, streamID)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/message"
 	"github.com/absender/absender/graph/model"
+	"github.com/absender/absender/telemetry"
 )
 
 // R36 Committed means accepted: a mutation whose events were committed
@@ -36,7 +37,11 @@ func (r *Resolver) wrote(ctx context.Context, res app.Result, err error) (contex
 	if err != nil {
 		return ctx, err
 	}
-	wctx, cancel := context.WithTimeout(ctx, r.deps.WaitTimeout)
+	// The span shows how much of a mutation is waiting for the read
+	// models (issue 13 item 2).
+	wctx, span := telemetry.Tracer().Start(ctx, "graph.read-your-writes")
+	defer span.End()
+	wctx, cancel := context.WithTimeout(wctx, r.deps.WaitTimeout)
 	defer cancel()
 	pos := res.Position
 	if res.Events == 0 {
@@ -51,9 +56,11 @@ func (r *Resolver) wrote(ctx context.Context, res app.Result, err error) (contex
 		// A read model past the position may have parked the command's
 		// events (R35) instead of applying them: it does not show them.
 		var parked bool
+		_, ps := telemetry.Tracer().Start(wctx, "graph.parked-check")
 		if parked, err = r.deps.Store.ParkedAppend(wctx, pos, res.Events); err == nil && parked {
 			err = errParked
 		}
+		ps.End()
 	}
 	if err == nil {
 		return ctx, nil
