@@ -133,7 +133,7 @@ func BenchmarkServeCatchUp(b *testing.B) {
 
 // benchDB is a migrated database of the dialect and the string that opens
 // it again.
-func benchDB(b *testing.B, dialect string) (*database.DB, string) {
+func benchDB(b testing.TB, dialect string) (*database.DB, string) {
 	if dialect == "sqlite" {
 		db := dbtest.SQLite(b)
 		return db, db.Path
@@ -150,7 +150,7 @@ var benchRing = func() func(*database.DB) (*keyring.Ring, error) {
 
 // buildServer assembles a server on db that runs nothing: its command
 // layer and store write the log.
-func buildServer(b *testing.B, db *database.DB) *server.Server {
+func buildServer(b testing.TB, db *database.DB) *server.Server {
 	ring, err := benchRing(db)
 	if err != nil {
 		b.Fatal(err)
@@ -165,7 +165,7 @@ func buildServer(b *testing.B, db *database.DB) *server.Server {
 // appendLog makes a history of about n events as fillLog does (tenants and
 // users through the commands, then display-name changes 1,000 per append),
 // with no consumer running.
-func appendLog(b *testing.B, srv *server.Server, n int) int64 {
+func appendLog(b testing.TB, srv *server.Server, n int) int64 {
 	ctx := seed.AsSystem(b.Context())
 	var users []string
 	for t := range 10 {
@@ -210,7 +210,7 @@ func appendLog(b *testing.B, srv *server.Server, n int) int64 {
 
 // moveGroup moves a consumer group to the log's head (toHead) or to its
 // start, and drops nothing else.
-func moveGroup(b *testing.B, store *eventstore.Store, group string, toHead bool) {
+func moveGroup(b testing.TB, store *eventstore.Store, group string, toHead bool) {
 	var pos eventstore.Position
 	if toHead {
 		var err error
