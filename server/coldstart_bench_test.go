@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -231,8 +232,10 @@ func moveGroup(b testing.TB, store *eventstore.Store, group string, toHead bool)
 func startServe(b *testing.B, raw string, after int64) {
 	ctx, cancel := context.WithCancel(b.Context())
 	defer cancel()
+	var log bytes.Buffer // read only after Run returned
+	start := time.Now()
 	p, err := server.NewProcess(ctx, server.Config{
-		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log:          slog.New(slog.NewTextHandler(&log, nil)),
 		OpenDB:       func(ctx context.Context) (*database.DB, error) { return database.Open(ctx, raw, database.Options{}) },
 		Keyring:      benchRing,
 		Listen:       "127.0.0.1:0",
@@ -261,9 +264,18 @@ func startServe(b *testing.B, raw string, after int64) {
 		}
 	}
 	b.StopTimer()
+	ready := time.Since(start)
 	cancel()
 	if err := <-done; err != nil {
 		b.Fatal(err)
+	}
+	if testing.Verbose() { // where the start's time went
+		for _, l := range strings.Split(log.String(), "\n") {
+			if strings.Contains(l, "caught up") || strings.Contains(l, "passed over") {
+				b.Log(l)
+			}
+		}
+		b.Logf("ready after %s", ready.Round(time.Millisecond))
 	}
 	b.StartTimer()
 }
