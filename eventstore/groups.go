@@ -137,3 +137,20 @@ func (s *Store) UnparkWith(ctx context.Context, group string, pos Position, also
 		return s.Unpark(ctx, tx.Tx, group, pos)
 	})
 }
+
+// EnsureGroup gives a consumer group its offset row (at the start of the
+// log) when it has none, and changes nothing when it has one, so that
+// LockGroup has a row to lock: on PostgreSQL a group without a row would
+// not be locked, and two transactions could both act for it.
+func (s *Store) EnsureGroup(ctx context.Context, group string) error {
+	txid := "CAST(CAST(? AS TEXT) AS xid8)"
+	if s.db.Kind == database.SQLite {
+		txid = "CAST(? AS INTEGER)"
+	}
+	_, err := s.db.Write.DB.ExecContext(ctx, rebind(s.db.Kind, `INSERT INTO events_offsets (consumer_group, offset_acked, last_processed_transaction_id) VALUES (?, ?, `+txid+`)
+		ON CONFLICT (consumer_group) DO NOTHING`), group, 0, "0")
+	if err != nil {
+		return fmt.Errorf("eventstore: consumer group %s: %w", group, err)
+	}
+	return nil
+}

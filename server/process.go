@@ -45,6 +45,10 @@ type Config struct {
 	// ShutdownTimeout bounds the draining of HTTP requests at shutdown
 	// (default 15 s).
 	ShutdownTimeout time.Duration
+	// CatchUpAfter is how many events a read model may be behind at the
+	// start before it is caught up the rebuild's way (Server.CatchUp;
+	// default projections.DefaultCatchUpAfter).
+	CatchUpAfter int64
 	// Server configures the parts (read-your-writes, CORS, transports,
 	// command layer, saga); DB, Keyring, Log, Metrics and BrokerCheck are
 	// filled in by NewProcess.
@@ -70,6 +74,9 @@ func (c Config) Validate() error {
 		if err := fanout.ValidateURL(c.BrokerURL); err != nil {
 			errs = append(errs, fmt.Errorf("server: Config.BrokerURL: %w", err))
 		}
+	}
+	if c.CatchUpAfter < 0 {
+		errs = append(errs, fmt.Errorf("server: Config.CatchUpAfter %d must not be negative", c.CatchUpAfter))
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, fmt.Errorf("server: Config.ShutdownTimeout %s must not be negative", c.ShutdownTimeout))
@@ -211,6 +218,12 @@ func (p *Process) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error {
+		// Read models far behind (after a bulk seed or import, a restore,
+		// a new projection) catch up the rebuild's way first; the live
+		// consumers go on from there.
+		if err := p.Server.CatchUp(parts, p.cfg.CatchUpAfter); err != nil && parts.Err() == nil {
+			p.cfg.Log.Warn("catching up the read models failed; the live consumers catch up instead", "err", err)
+		}
 		err := p.Server.Run(parts, nil)
 		if parts.Err() == nil { // stopped by itself
 			if err == nil {

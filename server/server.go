@@ -90,6 +90,9 @@ type Server struct {
 	History *history.Service
 	Saga    *saga.Saga
 	sender  saga.Sender
+	// tabled are the projections that can be caught up the rebuild's way
+	// (CatchUp).
+	tabled []projections.Tabled
 
 	lagMu   sync.Mutex
 	lagAt   time.Time
@@ -182,6 +185,11 @@ func New(opt Options) (*Server, error) {
 		opt.Projections = projectionsOf(projections.All())
 	}
 	s.Runner = projections.NewRunner(s.Store, opt.DB, opt.Log, opt.Projections...)
+	for _, p := range opt.Projections {
+		if t, ok := p.(projections.Tabled); ok {
+			s.tabled = append(s.tabled, t)
+		}
+	}
 	// checkMailServer checks with the transports that send, or, when this
 	// process sends nothing or tests replaced them, with its own.
 	checker, ok := s.sender.(graph.ServerChecker)
