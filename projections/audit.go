@@ -129,13 +129,15 @@ func (Audit) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error {
 // streamFields is what the audit log remembers of a stream's fields: from
 // the table, or during a rebuild from memory (the tables started empty).
 func streamFields(ctx context.Context, tx Tx, streamID string) (map[string]*string, error) {
-	if tx.batch != nil && !tx.batch.stale[streamID] {
-		m := tx.batch.fields[streamID]
-		if m == nil {
-			m = map[string]*string{}
-			tx.batch.fields[streamID] = m
+	if tx.batch != nil {
+		if m, ok := tx.batch.fields[streamID]; ok {
+			return m, nil
 		}
-		return m, nil
+		if !tx.batch.live && !tx.batch.stale[streamID] {
+			m := map[string]*string{}
+			tx.batch.fields[streamID] = m
+			return m, nil
+		}
 	}
 	var stored []struct {
 		Field string  `bun:"field"`
