@@ -319,11 +319,13 @@ type liveBatch struct {
 	tx    Tx                 // queues the batch's statements
 	open  bool               // the batch savepoint is taken
 	alone bool               // the batch goes event by event
-	// span is the batch's: a child of the first applied event's append,
-	// linked to the appends of the others; absender.events counts them.
-	span    trace.Span
-	spanCtx context.Context
-	count   int
+	// span is the batch's: a child of the span that appended its first
+	// applied event (whose type and stream it names), linked to the spans
+	// that appended the others; absender.events counts the applied events.
+	// A batch that goes event by event ends it with absender.one_by_one and
+	// gives each event its own span (handle) as before.
+	span  trace.Span
+	count int
 }
 
 func (b *liveBatch) end(err error) {
@@ -415,9 +417,11 @@ func (r *Runner) queue(ctx context.Context, db *bun.DB, p Projection, parking *e
 		}
 	}
 	if cur.span == nil {
-		cur.spanCtx, cur.span = telemetry.Tracer().Start(telemetry.WithTraceParent(context.WithoutCancel(ctx), rec.Metadata.TraceParent),
-			"projection "+p.Name()+" batch", trace.WithSpanKind(trace.SpanKindConsumer),
-			trace.WithAttributes(attribute.Int("absender.batch_size", cur.size)))
+		// Named as an event's span: a batch of one is one event's span.
+		_, cur.span = telemetry.Tracer().Start(telemetry.WithTraceParent(context.WithoutCancel(ctx), rec.Metadata.TraceParent),
+			"projection "+p.Name(), trace.WithSpanKind(trace.SpanKindConsumer),
+			trace.WithAttributes(attribute.Int("absender.batch_size", cur.size),
+				attribute.String("absender.event_type", rec.Name()), attribute.String("absender.stream_id", rec.StreamID)))
 	} else if link, ok := telemetry.LinkTo(rec.Metadata.TraceParent); ok {
 		cur.span.AddLink(link)
 	}
