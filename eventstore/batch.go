@@ -46,9 +46,10 @@ type Batches struct {
 	base  int
 
 	mu      sync.Mutex
-	limit   int     // the current batch's size limit
-	rows    []int64 // offsets of the current batch, in delivery order
-	applied int     // how many of rows are applied
+	limit   int      // the current batch's size limit
+	rows    []int64  // offsets of the current batch, in delivery order
+	streams []string // their streams
+	applied int      // how many of rows are applied
 	pending *Position
 }
 
@@ -121,14 +122,32 @@ func (b *Batches) begin() int {
 		b.limit = b.base
 	}
 	b.rows = b.rows[:0]
+	b.streams = b.streams[:0]
 	b.applied = 0
 	return b.limit
 }
 
-func (b *Batches) add(off int64) {
+func (b *Batches) add(r wsql.Row) {
 	b.mu.Lock()
-	b.rows = append(b.rows, off)
+	b.rows = append(b.rows, r.Offset)
+	b.streams = append(b.streams, r.Msg.Metadata.Get(keyStreamID))
 	b.mu.Unlock()
+}
+
+// Streams names the streams of the current batch's events, each once, so
+// a consumer can read what it needs of them in one query.
+func (b *Batches) Streams() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	seen := make(map[string]bool, len(b.streams))
+	out := make([]string, 0, len(b.streams))
+	for _, s := range b.streams {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // acking checks that the group may move to last and remembers it for the
@@ -190,7 +209,7 @@ func (s batchSchema) SelectQuery(p wsql.SelectQueryParams) (wsql.Query, error) {
 func (s batchSchema) UnmarshalMessage(p wsql.UnmarshalMessageParams) (wsql.Row, error) {
 	r, err := s.SchemaAdapter.UnmarshalMessage(p)
 	if err == nil {
-		s.b.add(r.Offset)
+		s.b.add(r)
 	}
 	return r, err
 }

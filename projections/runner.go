@@ -58,9 +58,11 @@ type batch struct {
 	gen schema.QueryGen
 	// live is a live consumer's batch: its tables did not start empty, so
 	// the audit projection reads a stream's fields once before it
-	// remembers them.
-	live bool
-	sql  strings.Builder
+	// remembers them: at the first read, it reads the fields of every
+	// stream of the batch (streams) in one query.
+	live    bool
+	streams func() []string
+	sql     strings.Builder
 	// fields is the audit projection's memory of stream fields during a
 	// rebuild from empty tables, so it need not read them back.
 	fields map[string]map[string]*string
@@ -293,7 +295,7 @@ func (r *Runner) session(ctx context.Context, db *bun.DB, p Projection, logger w
 			i, n := batches.Index(msg), batches.Len()
 			if i <= 0 || cur == nil {
 				cur.end(nil)
-				cur = &liveBatch{size: n, alone: i < 0}
+				cur = &liveBatch{size: n, alone: i < 0, streams: batches.Streams}
 			}
 			last := i < 0 || i == n-1
 			if err := r.consumeBatched(msg, db, p, parking, cur, last); err != nil {
@@ -314,11 +316,12 @@ func (r *Runner) session(ctx context.Context, db *bun.DB, p Projection, logger w
 
 // liveBatch is the batch a session is applying.
 type liveBatch struct {
-	size  int
-	msgs  []*message.Message // the events received so far
-	tx    Tx                 // queues the batch's statements
-	open  bool               // the batch savepoint is taken
-	alone bool               // the batch goes event by event
+	size    int
+	streams func() []string    // the batch's streams (eventstore.Batches.Streams)
+	msgs    []*message.Message // the events received so far
+	tx      Tx                 // queues the batch's statements
+	open    bool               // the batch savepoint is taken
+	alone   bool               // the batch goes event by event
 	// span is the batch's: a child of the span that appended its first
 	// applied event (whose type and stream it names), linked to the spans
 	// that appended the others; absender.events counts the applied events.
@@ -412,7 +415,7 @@ func (r *Runner) queue(ctx context.Context, db *bun.DB, p Projection, parking *e
 		}
 		cur.open = true
 		if cur.tx.batch == nil {
-			cur.tx = Tx{db: db, conn: conn, batch: &batch{gen: schema.NewQueryGen(db.Dialect()), live: true,
+			cur.tx = Tx{db: db, conn: conn, batch: &batch{gen: schema.NewQueryGen(db.Dialect()), live: true, streams: cur.streams,
 				fields: map[string]map[string]*string{}, stale: map[string]bool{}}}
 		}
 	}
