@@ -78,14 +78,16 @@ func (s *Store) listenOnce(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
 		return err
 	}
-	s.changed.Broadcast() // catch up on what was appended while we were away
+	s.remote.Broadcast() // catch up on what was appended while we were away
+	s.changed.Broadcast()
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}
 		if n.Payload != s.instance {
-			s.changed.Broadcast() // another process's; our own woke us already
+			s.remote.Broadcast() // another process's; our own woke us already
+			s.changed.Broadcast()
 		}
 	}
 }

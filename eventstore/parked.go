@@ -424,6 +424,9 @@ func consumerTx(msgCtx context.Context) (*sql.Tx, error) {
 	if !ok {
 		return nil, errors.New("eventstore: no consumer transaction in context")
 	}
+	if b, ok := wtx.(*batchTx); ok {
+		return b.Tx, nil
+	}
 	std, ok := wtx.(*wsql.StdSQLTx)
 	if !ok {
 		return nil, fmt.Errorf("eventstore: consumer transaction is %T, not database/sql", wtx)

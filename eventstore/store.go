@@ -60,6 +60,12 @@ type Store struct {
 	changed *signal
 	// instance names this store in NOTIFY payloads, so it ignores its own.
 	instance string
+	// remote is broadcast when another process notified (PostgreSQL).
+	remote *signal
+	// positions are the consumer groups' positions committed by this
+	// process's batch consumers (see wait.go).
+	positions *positions
+	batchSize int
 }
 
 // Options configure a Store.
@@ -92,14 +98,17 @@ func New(db *database.DB, opt Options) *Store {
 		panic(err)
 	}
 	s := &Store{
-		db:       db,
-		registry: opt.Registry,
-		now:      opt.Now,
-		log:      opt.Logger,
-		changed:  newSignal(),
-		appended: make(chan struct{}, 1),
-		instance: uuid.NewString(),
+		db:        db,
+		registry:  opt.Registry,
+		now:       opt.Now,
+		log:       opt.Logger,
+		changed:   newSignal(),
+		remote:    newSignal(),
+		batchSize: opt.BatchSize,
+		appended:  make(chan struct{}, 1),
+		instance:  uuid.NewString(),
 	}
+	s.positions = newPositions(s.changed)
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -58,6 +58,13 @@ func (s *Store) NewSubscriber(opt SubscriberOptions) (*wsql.Subscriber, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
+	return s.newSubscriber(opt, wsql.BeginnerFromStdSQL(s.db.Write.DB), s.schema, s.offsets)
+}
+
+func (s *Store) newSubscriber(opt SubscriberOptions, db wsql.Beginner, schema wsql.SchemaAdapter, offsets wsql.OffsetsAdapter) (*wsql.Subscriber, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
 	if opt.PollInterval <= 0 {
 		opt.PollInterval = time.Second
 	}
@@ -68,15 +75,15 @@ func (s *Store) NewSubscriber(opt SubscriberOptions) (*wsql.Subscriber, error) {
 		opt.AckDeadline = 30 * time.Second
 	}
 	ack := opt.AckDeadline
-	return wsql.NewSubscriber(wsql.BeginnerFromStdSQL(s.db.Write.DB), wsql.SubscriberConfig{
+	return wsql.NewSubscriber(db, wsql.SubscriberConfig{
 		ConsumerGroup:  opt.ConsumerGroup,
 		AckDeadline:    &ack,
 		PollInterval:   opt.PollInterval,
 		ResendInterval: 10 * time.Millisecond,
 		RetryInterval:  opt.RetryInterval,
 		BackoffManager: &wakeBackoff{store: s, poll: opt.PollInterval, retry: opt.RetryInterval, next: s.changed.Wait()},
-		SchemaAdapter:  s.schema,
-		OffsetsAdapter: s.offsets,
+		SchemaAdapter:  schema,
+		OffsetsAdapter: offsets,
 	}, opt.Logger)
 }
 
@@ -193,32 +200,4 @@ func castText(k database.Kind) string {
 		return "::text"
 	}
 	return ""
-}
-
-// WaitFor returns once every group has consumed the event at pos, or with
-// ctx's error. It wakes on this process's commits and rechecks at least
-// every 100 ms for consumers in other processes. Before it returns it moves
-// Generation on, so no read-model cache still holds what pos changed (the
-// consumer's own wake-up may come a moment after its commit is visible).
-func (s *Store) WaitFor(ctx context.Context, pos Position, groups ...string) error {
-	for _, g := range groups {
-		for {
-			wake := s.changed.Wait()
-			cp, err := s.Checkpoint(ctx, g)
-			if err != nil {
-				return err
-			}
-			if cp.Reached(pos) {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("eventstore: waiting for %s to reach %s (at %s): %w", g, pos, cp, ctx.Err())
-			case <-wake:
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	}
-	s.changed.Broadcast()
-	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/uptrace/bun"
+
 	"github.com/absender/absender/envelope"
 	"github.com/absender/absender/eventstore"
 )
@@ -129,13 +131,26 @@ func (Audit) Apply(ctx context.Context, tx Tx, rec eventstore.Record) error {
 // streamFields is what the audit log remembers of a stream's fields: from
 // the table, or during a rebuild from memory (the tables started empty).
 func streamFields(ctx context.Context, tx Tx, streamID string) (map[string]*string, error) {
-	if tx.batch != nil && !tx.batch.stale[streamID] {
-		m := tx.batch.fields[streamID]
-		if m == nil {
-			m = map[string]*string{}
-			tx.batch.fields[streamID] = m
+	if tx.batch != nil {
+		if m, ok := tx.batch.fields[streamID]; ok {
+			return m, nil
 		}
-		return m, nil
+		if !tx.batch.live && !tx.batch.stale[streamID] {
+			m := map[string]*string{}
+			tx.batch.fields[streamID] = m
+			return m, nil
+		}
+		if tx.batch.live && tx.batch.streams != nil {
+			// A live batch reads the fields of all its streams at once.
+			streams := tx.batch.streams()
+			tx.batch.streams = nil
+			if err := prefetchFields(ctx, tx, streams); err != nil {
+				return nil, err
+			}
+			if m, ok := tx.batch.fields[streamID]; ok {
+				return m, nil
+			}
+		}
 	}
 	var stored []struct {
 		Field string  `bun:"field"`
@@ -153,6 +168,32 @@ func streamFields(ctx context.Context, tx Tx, streamID string) (map[string]*stri
 		tx.batch.fields[streamID] = before
 	}
 	return before, nil
+}
+
+// prefetchFields remembers the stored fields of streams (in a live batch,
+// before any of them was written in it).
+func prefetchFields(ctx context.Context, tx Tx, streams []string) error {
+	for len(streams) > 0 {
+		chunk := streams[:min(len(streams), 500)]
+		streams = streams[len(chunk):]
+		var stored []struct {
+			StreamID string  `bun:"stream_id"`
+			Field    string  `bun:"field"`
+			Value    *string `bun:"value"`
+		}
+		if err := tx.Scan(ctx, &stored, `SELECT stream_id, field, value FROM rm_audit_fields WHERE stream_id IN (?)`, bun.In(chunk)); err != nil {
+			return err
+		}
+		for _, id := range chunk {
+			if _, ok := tx.batch.fields[id]; !ok {
+				tx.batch.fields[id] = map[string]*string{}
+			}
+		}
+		for _, f := range stored {
+			tx.batch.fields[f.StreamID][f.Field] = f.Value
+		}
+	}
+	return nil
 }
 
 func eq(a, b *string) bool {

@@ -56,7 +56,13 @@ type Tx struct {
 
 type batch struct {
 	gen schema.QueryGen
-	sql strings.Builder
+	// live is a live consumer's batch: its tables did not start empty, so
+	// the audit projection reads a stream's fields once before it
+	// remembers them: at the first read, it reads the fields of every
+	// stream of the batch (streams) in one query.
+	live    bool
+	streams func() []string
+	sql     strings.Builder
 	// fields is the audit projection's memory of stream fields during a
 	// rebuild from empty tables, so it need not read them back.
 	fields map[string]map[string]*string
@@ -242,12 +248,22 @@ func (r *Runner) consume(ctx context.Context, db *bun.DB, p Projection, logger w
 // session consumes until an event fails transiently (its error) or ctx
 // ends. An event that fails for good is parked (R35) and the session goes
 // on.
+//
+// Events come in watermill-sql's batches (eventstore.Batches): the
+// events of a batch are applied together, their statements queued and
+// sent in few round trips behind one savepoint, and sent before the
+// batch's last event is acked, so they commit with the group's offset.
+// When anything fails in a batch (a statement, a decode, a panic, an
+// event behind a parked one), the batch is rolled back to its savepoint
+// and applied again event by event (consumeOne: a savepoint per event,
+// retries, parking), which finds the failing event; the next batch is
+// applied together again.
 func (r *Runner) session(ctx context.Context, db *bun.DB, p Projection, logger watermill.LoggerAdapter, subscribed func()) (int, error) {
 	parking, err := r.store.Parking(ctx, p.Name())
 	if err != nil {
 		return 0, err
 	}
-	sub, err := r.store.NewSubscriber(eventstore.SubscriberOptions{ConsumerGroup: p.Name(), PollInterval: r.poll, Logger: logger})
+	sub, batches, err := r.store.NewBatchSubscriber(eventstore.SubscriberOptions{ConsumerGroup: p.Name(), PollInterval: r.poll, Logger: logger})
 	if err != nil {
 		return 0, err
 	}
@@ -257,8 +273,13 @@ func (r *Runner) session(ctx context.Context, db *bun.DB, p Projection, logger w
 		return 0, err
 	}
 	subscribed()
+	var cur *liveBatch
 	defer func() {
-		_ = sub.Close() // commits what was acked, ends the transaction
+		cur.end(nil)
+		// Commits what was applied and acked; an acked event whose
+		// statements were not sent yet makes the ack refuse (the batch
+		// rolls back, see eventstore.Batches).
+		_ = sub.Close()
 		for range msgs {
 		}
 	}()
@@ -271,8 +292,21 @@ func (r *Runner) session(ctx context.Context, db *bun.DB, p Projection, logger w
 			if !ok {
 				return applied, errors.New("subscription ended")
 			}
-			if err := r.consumeOne(msg, db, p, parking); err != nil {
+			i, n := batches.Index(msg), batches.Len()
+			if i <= 0 || cur == nil {
+				cur.end(nil)
+				cur = &liveBatch{size: n, alone: i < 0, streams: batches.Streams}
+			}
+			last := i < 0 || i == n-1
+			if err := r.consumeBatched(msg, db, p, parking, cur, last); err != nil {
+				cur.end(err)
+				cur = nil
 				return applied, err
+			}
+			if last {
+				batches.Applied(msg)
+				cur.end(nil)
+				cur = nil
 			}
 			msg.Ack()
 			applied++
@@ -280,36 +314,163 @@ func (r *Runner) session(ctx context.Context, db *bun.DB, p Projection, logger w
 	}
 }
 
-// consumeOne applies one event, or parks it (R35): when an earlier event
-// of its stream is parked, or when it fails eventstore.ParkAfter times in
-// a row with errors that are not transient. A transient error is
-// returned: the session ends and the projection pauses.
-func (r *Runner) consumeOne(msg *message.Message, db *bun.DB, p Projection, parking *eventstore.Parking) error {
+// liveBatch is the batch a session is applying.
+type liveBatch struct {
+	size    int
+	streams func() []string    // the batch's streams (eventstore.Batches.Streams)
+	msgs    []*message.Message // the events received so far
+	tx      Tx                 // queues the batch's statements
+	open    bool               // the batch savepoint is taken
+	alone   bool               // the batch goes event by event
+	// span is the batch's: a child of the span that appended its first
+	// applied event (whose type and stream it names), linked to the spans
+	// that appended the others; absender.events counts the applied events.
+	// A batch that goes event by event ends it with absender.one_by_one and
+	// gives each event its own span (handle) as before.
+	span  trace.Span
+	count int
+}
+
+func (b *liveBatch) end(err error) {
+	if b == nil || b.span == nil {
+		return
+	}
+	b.span.SetAttributes(attribute.Int("absender.events", b.count), attribute.Bool("absender.one_by_one", b.alone))
+	telemetry.End(b.span, err)
+	b.span = nil
+}
+
+// errBlocked sends a batch with an event behind a parked one event by
+// event, where it is parked.
+var errBlocked = errors.New("an earlier event of the stream is parked")
+
+// consumeBatched applies msg as part of its batch; the batch's last event
+// sends its statements. On a failure that is not transient the batch goes
+// event by event from its start.
+func (r *Runner) consumeBatched(msg *message.Message, db *bun.DB, p Projection, parking *eventstore.Parking, cur *liveBatch, last bool) error {
+	ctx := msg.Context() // the live message's: earlier ones' end with their ack
+	cur.msgs = append(cur.msgs, msg)
+	if !cur.alone {
+		err := r.queue(ctx, db, p, parking, cur, msg)
+		if err == nil && last && cur.open {
+			if err = cur.tx.Flush(ctx); err == nil {
+				err = eventstore.EndBatch(ctx)
+				cur.open = false
+			}
+		}
+		if err == nil || eventstore.Transient(err) {
+			return err
+		}
+		if cur.open {
+			if err := eventstore.UndoBatch(ctx); err != nil {
+				return err
+			}
+			cur.open = false
+		}
+		if cur.tx.batch != nil {
+			cur.tx.batch.sql.Reset()
+		}
+		cur.alone = true
+		if cur.span != nil {
+			cur.span.AddEvent("applied again event by event", trace.WithAttributes(attribute.String("absender.cause", eventstore.ParkError(err))))
+		}
+		for _, m := range cur.msgs[:len(cur.msgs)-1] {
+			if err := r.consumeOne(ctx, m, db, p, parking); err != nil {
+				return err
+			}
+		}
+	}
+	return r.consumeOne(ctx, msg, db, p, parking)
+}
+
+// queue applies one event of a batch with its statements queued.
+func (r *Runner) queue(ctx context.Context, db *bun.DB, p Projection, parking *eventstore.Parking, cur *liveBatch, msg *message.Message) (err error) {
 	rec, err := r.store.DecodeRaw(msg)
 	if err != nil {
-		// Not even the stream columns: park it on its own.
-		rec = eventstore.Record{ID: msg.UUID, Type: "unreadable"}
-		return r.park(msg, p, parking, rec, fmt.Errorf("projection %s: %w", p.Name(), err))
+		return err
 	}
 	if sel, ok := p.(Selective); ok && !sel.Handles(rec) {
-		return nil // no savepoint, no span for an event the projection ignores
+		return nil
 	}
-	blocked, err := parking.Blocked(msg.Context(), rec.StreamID)
+	blocked, err := parking.Blocked(ctx, rec.StreamID)
 	if err != nil {
 		return err
 	}
 	if blocked {
-		return r.park(msg, p, parking, rec, eventstore.ErrBehindParked)
+		return errBlocked
 	}
-	err = r.applyWithRetries(msg, db, p)
+	if err := r.store.DecodeEvent(&rec); err != nil {
+		return err
+	}
+	if rec.Event == nil {
+		return nil // a type this version does not know: skip it
+	}
+	if !cur.open {
+		conn, err := eventstore.ConsumerTx(ctx)
+		if err != nil {
+			return err
+		}
+		if err := eventstore.BeginBatch(ctx); err != nil {
+			return err
+		}
+		cur.open = true
+		if cur.tx.batch == nil {
+			cur.tx = Tx{db: db, conn: conn, batch: &batch{gen: schema.NewQueryGen(db.Dialect()), live: true, streams: cur.streams,
+				fields: map[string]map[string]*string{}, stale: map[string]bool{}}}
+		}
+	}
+	if cur.span == nil {
+		// Named as an event's span: a batch of one is one event's span.
+		_, cur.span = telemetry.Tracer().Start(telemetry.WithTraceParent(context.WithoutCancel(ctx), rec.Metadata.TraceParent),
+			"projection "+p.Name(), trace.WithSpanKind(trace.SpanKindConsumer),
+			trace.WithAttributes(attribute.Int("absender.batch_size", cur.size),
+				attribute.String("absender.event_type", rec.Name()), attribute.String("absender.stream_id", rec.StreamID)))
+	} else if link, ok := telemetry.LinkTo(rec.Metadata.TraceParent); ok {
+		cur.span.AddLink(link)
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = &eventstore.PanicError{Where: "projection " + p.Name(), Value: v}
+		}
+	}()
+	if err := p.Apply(trace.ContextWithSpan(ctx, cur.span), cur.tx, rec); err != nil {
+		return fmt.Errorf("projection %s: %s at %s: %w", p.Name(), rec.Name(), rec.Position, err)
+	}
+	cur.count++
+	return nil
+}
+
+// consumeOne applies one event, or parks it (R35): when an earlier event
+// of its stream is parked, or when it fails eventstore.ParkAfter times in
+// a row with errors that are not transient. A transient error is
+// returned: the session ends and the projection pauses. ctx carries the
+// consumer transaction.
+func (r *Runner) consumeOne(ctx context.Context, msg *message.Message, db *bun.DB, p Projection, parking *eventstore.Parking) error {
+	rec, err := r.store.DecodeRaw(msg)
+	if err != nil {
+		// Not even the stream columns: park it on its own.
+		rec = eventstore.Record{ID: msg.UUID, Type: "unreadable"}
+		return r.park(ctx, p, parking, rec, fmt.Errorf("projection %s: %w", p.Name(), err))
+	}
+	if sel, ok := p.(Selective); ok && !sel.Handles(rec) {
+		return nil // no savepoint, no span for an event the projection ignores
+	}
+	blocked, err := parking.Blocked(ctx, rec.StreamID)
+	if err != nil {
+		return err
+	}
+	if blocked {
+		return r.park(ctx, p, parking, rec, eventstore.ErrBehindParked)
+	}
+	err = r.applyWithRetries(ctx, msg, db, p)
 	if err == nil || eventstore.Transient(err) {
 		return err
 	}
-	return r.park(msg, p, parking, rec, err)
+	return r.park(ctx, p, parking, rec, err)
 }
 
-func (r *Runner) park(msg *message.Message, p Projection, parking *eventstore.Parking, rec eventstore.Record, cause error) error {
-	if err := parking.Park(msg.Context(), rec, cause); err != nil {
+func (r *Runner) park(ctx context.Context, p Projection, parking *eventstore.Parking, rec eventstore.Record, cause error) error {
+	if err := parking.Park(ctx, rec, cause); err != nil {
 		return err
 	}
 	r.log.Error("projection parked an event; it goes on with other streams (R35)", "projection", p.Name(),
@@ -320,52 +481,50 @@ func (r *Runner) park(msg *message.Message, p Projection, parking *eventstore.Pa
 // applyWithRetries applies one event, up to eventstore.ParkAfter times (50,
 // 100 ms apart) while it fails with errors that are not transient; a
 // panic counts as such a failure.
-func (r *Runner) applyWithRetries(msg *message.Message, db *bun.DB, p Projection) error {
+func (r *Runner) applyWithRetries(ctx context.Context, msg *message.Message, db *bun.DB, p Projection) error {
 	var err error
 	for attempt := range eventstore.ParkAfter {
 		if attempt > 0 {
 			time.Sleep(50 * time.Millisecond << (attempt - 1))
 		}
-		if err = r.apply(msg, db, p); err == nil || eventstore.Transient(err) {
+		if err = r.apply(ctx, msg, db, p); err == nil || eventstore.Transient(err) {
 			return err
 		}
 	}
 	return err
 }
 
-func (r *Runner) apply(msg *message.Message, db *bun.DB, p Projection) (err error) {
+func (r *Runner) apply(ctx context.Context, msg *message.Message, db *bun.DB, p Projection) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = &eventstore.PanicError{Where: "projection " + p.Name(), Value: v}
 		}
 	}()
-	return r.handler(db, p)(msg)
+	return r.handle(ctx, msg, db, p)
 }
 
 // ErrNotFound is returned by read-model lookups that find nothing.
 var ErrNotFound = errors.New("projections: not found")
 
-func (r *Runner) handler(db *bun.DB, p Projection) message.NoPublishHandlerFunc {
-	return func(msg *message.Message) error {
-		rec, err := r.store.Decode(msg)
-		if err != nil {
-			return fmt.Errorf("projection %s: %w", p.Name(), err)
-		}
-		if rec.Event == nil {
-			return nil // a type this version does not know: skip it
-		}
-		// The event's trace continues here: one span per projection and
-		// event, a child of the span that appended it.
-		ctx, span := telemetry.Tracer().Start(telemetry.WithTraceParent(msg.Context(), rec.Metadata.TraceParent),
-			"projection "+p.Name(), trace.WithSpanKind(trace.SpanKindConsumer),
-			trace.WithAttributes(attribute.String("absender.event_type", rec.Name()), attribute.String("absender.stream_id", rec.StreamID)))
-		defer func() { telemetry.End(span, err) }() // also when Apply panics
-		err = eventstore.Handle(msg.Context(), func(tx *sql.Tx) error {
-			return p.Apply(ctx, Tx{db: db, conn: tx}, rec)
-		})
-		if err != nil {
-			return fmt.Errorf("projection %s: %s at %s: %w", p.Name(), rec.Name(), rec.Position, err)
-		}
-		return nil
+// handle applies one event in a savepoint of its own, in a span of its
+// own (a child of the span that appended it).
+func (r *Runner) handle(ctx context.Context, msg *message.Message, db *bun.DB, p Projection) (err error) {
+	rec, err := r.store.Decode(msg)
+	if err != nil {
+		return fmt.Errorf("projection %s: %w", p.Name(), err)
 	}
+	if rec.Event == nil {
+		return nil // a type this version does not know: skip it
+	}
+	sctx, span := telemetry.Tracer().Start(telemetry.WithTraceParent(ctx, rec.Metadata.TraceParent),
+		"projection "+p.Name(), trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attribute.String("absender.event_type", rec.Name()), attribute.String("absender.stream_id", rec.StreamID)))
+	defer func() { telemetry.End(span, err) }() // also when Apply panics
+	err = eventstore.Handle(ctx, func(tx *sql.Tx) error {
+		return p.Apply(sctx, Tx{db: db, conn: tx}, rec)
+	})
+	if err != nil {
+		return fmt.Errorf("projection %s: %s at %s: %w", p.Name(), rec.Name(), rec.Position, err)
+	}
+	return nil
 }
