@@ -93,6 +93,11 @@ func (s *Store) AppendEach(ctx context.Context, each []Guarded) ([]AppendResult,
 	return results, errs
 }
 
+// GroupCommits says whether AppendEach writes a group in one commit (on
+// PostgreSQL); where it does not (SQLite), a caller gains nothing by
+// gathering appends for it and may append each at once.
+func (s *Store) GroupCommits() bool { return s.db.Kind == database.Postgres }
+
 // appendEachPostgres writes the group in one statement: the rows of every
 // append carry its index, and an append's rows pass the WHERE only if its
 // streams are at their expected versions and its unchanged streams at

@@ -44,8 +44,13 @@ type commitJob struct {
 }
 
 // append appends a with unchanged required as eventstore.AppendIf does,
-// in the next group commit.
+// in the next group commit (at once where the store has no group commit).
 func (c *committer) append(ctx context.Context, unchanged map[string]int64, a eventstore.StreamAppend) (eventstore.AppendResult, error) {
+	if !c.store.GroupCommits() {
+		// Nothing to gain by waiting for others (SQLite: one writer
+		// connection, one append after the other anyway).
+		return c.store.AppendIf(ctx, unchanged, a)
+	}
 	j := &commitJob{guarded: eventstore.Guarded{Unchanged: unchanged, Appends: []eventstore.StreamAppend{a}}, wake: make(chan struct{})}
 	c.mu.Lock()
 	c.queue = append(c.queue, j)
