@@ -4,6 +4,7 @@ import (
 	stdsql "database/sql"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -136,20 +137,70 @@ func (s postgresSchema) SchemaInitializingQueries(wsql.SchemaInitializingQueries
 }
 
 func (s postgresSchema) InsertQuery(p wsql.InsertQueryParams) (wsql.Query, error) {
-	args, err := insertArgs(p.Msgs)
+	return postgresInsert(p.Msgs, nil)
+}
+
+// postgresInsert is the one statement of an append on PostgreSQL: the rows
+// are inserted only if every check holds, and RETURNING gives their
+// offsets. The checks are that each stream's expected version exists (the
+// version before its first event here, when above 0: the unique constraint
+// on (stream_id, version) cannot see an expectation past a stream's end)
+// and that each stream of unchanged is at exactly its version (AppendIf).
+// Every check is an equality lookup on the (stream_id, version) key, which
+// the planner uses whatever the table's statistics say (an anti-join over
+// unnest turned into a scan of the whole log while statistics were stale).
+// A check that fails inserts nothing, so the statement needs no
+// transaction of its own; a stale expectation still fails on the unique
+// constraint. The casts type the parameters, which INSERT … VALUES would
+// take from the columns.
+func postgresInsert(msgs message.Messages, unchanged map[string]int64) (wsql.Query, error) {
+	args, err := insertArgs(msgs)
 	if err != nil {
 		return wsql.Query{}, err
 	}
 	var b strings.Builder
-	b.WriteString(`INSERT INTO events (uuid, payload, metadata, created_at, stream_type, stream_id, version, event_type, schema_version, transaction_id) VALUES `)
-	for i := range p.Msgs {
+	b.WriteString(`INSERT INTO events (uuid, payload, metadata, created_at, stream_type, stream_id, version, event_type, schema_version, transaction_id) SELECT * FROM (VALUES `)
+	for i := range msgs {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		n := i * 9
-		fmt.Fprintf(&b, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,pg_current_xact_id())",
+		fmt.Fprintf(&b, "($%d::varchar,$%d::json,$%d::json,$%d::timestamptz,$%d::text,$%d::text,$%d::bigint,$%d::text,$%d::int,pg_current_xact_id())",
 			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
 	}
+	b.WriteString(`) AS v`)
+	// The version each stream must have now: its first event's less one.
+	var present []string
+	seen := map[string]bool{}
+	for i := range msgs {
+		stream, version := args[i*9+5].(string), args[i*9+6].(int64)
+		if seen[stream] {
+			continue
+		}
+		seen[stream] = true
+		if version > 1 {
+			present = append(present, fmt.Sprintf("(stream_id = $%d AND version = $%d)", len(args)+1, len(args)+2))
+			args = append(args, stream, version-1)
+		}
+	}
+	var checks []string
+	if len(present) > 0 {
+		checks = append(checks, fmt.Sprintf("(SELECT count(*) FROM events WHERE %s) = %d", strings.Join(present, " OR "), len(present)))
+	}
+	streams := make([]string, 0, len(unchanged))
+	for id := range unchanged {
+		streams = append(streams, id)
+	}
+	sort.Strings(streams) // one text, so one cached plan, for the same streams
+	for _, id := range streams {
+		checks = append(checks, fmt.Sprintf("(SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = $%d) = $%d::bigint", len(args)+1, len(args)+2))
+		args = append(args, id, unchanged[id])
+	}
+	if len(checks) > 0 {
+		b.WriteString(` WHERE `)
+		b.WriteString(strings.Join(checks, " AND "))
+	}
+	b.WriteString(` RETURNING "offset"`)
 	return wsql.Query{Query: b.String(), Args: args}, nil
 }
 

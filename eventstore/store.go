@@ -161,16 +161,21 @@ func (s *Store) AppendWith(ctx context.Context, also func(ctx context.Context, t
 	if err != nil {
 		return AppendResult{}, err
 	}
-	err = s.db.Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		if res, err = s.appendTx(ctx, tx.Tx, appends, msgs); err != nil {
-			return err
-		}
-		if also != nil {
-			return also(ctx, tx)
-		}
-		return nil
-	})
+	if also == nil && s.db.Kind == database.Postgres {
+		// One statement is its own transaction (see appendPostgres).
+		res, err = s.appendPostgres(ctx, s.db.Write.DB, appends, msgs, nil)
+	} else {
+		err = s.db.Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			if res, err = s.appendTx(ctx, tx.Tx, appends, msgs); err != nil {
+				return err
+			}
+			if also != nil {
+				return also(ctx, tx)
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		if constraint(err) == "events_uuid_key" || errors.Is(err, ErrConflict) {
 			// A retried append conflicts with itself: if its events are
@@ -219,14 +224,23 @@ func (s *Store) AppendSQLTx(ctx context.Context, tx *sql.Tx, appends ...StreamAp
 // exactly the given version (0: no events), without appending to it: a
 // decision that read those streams commits only if they still say what it
 // read. A changed stream is a conflict (ErrConflict). On SQLite the check
-// and the append are one serialised write; on PostgreSQL (read committed) a
-// command committing between the check and this commit is not seen.
+// and the append are one serialised write; on PostgreSQL they are one
+// statement (read committed: a command committing while it runs is not
+// seen).
 func (s *Store) AppendIf(ctx context.Context, unchanged map[string]int64, appends ...StreamAppend) (res AppendResult, err error) {
 	ctx, span := startAppend(ctx, appends)
 	defer func() { endAppend(ctx, span, appends, err) }()
 	msgs, err := s.messages(ctx, appends)
 	if err != nil {
 		return AppendResult{}, err
+	}
+	if s.db.Kind == database.Postgres {
+		// The check and the append in one statement (appendPostgres).
+		if res, err = s.appendPostgres(ctx, s.db.Write.DB, appends, msgs, unchanged); err != nil {
+			return AppendResult{}, err
+		}
+		s.Changed()
+		return res, nil
 	}
 	err = s.db.Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if len(unchanged) > 0 {
@@ -400,11 +414,22 @@ func metadataMap(m Metadata) (message.Metadata, error) {
 	return out, nil
 }
 
+// rowQuerier is a database or a transaction, for the statements of an
+// append.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, appends []StreamAppend, msgs []*message.Message) (AppendResult, error) {
+	if s.db.Kind == database.Postgres {
+		return s.appendPostgres(ctx, tx, appends, msgs, nil)
+	}
 	versions, err := s.checkVersions(ctx, tx, appends, msgs)
 	if err != nil {
 		return AppendResult{}, err
 	}
+	// SQLite: watermill's publisher writes the events in the transaction;
+	// the one writer connection makes the version checks above race-free.
 	pub, err := wsql.NewPublisher(wsql.TxFromStdSQL(tx), wsql.PublisherConfig{SchemaAdapter: s.schema}, nil)
 	if err != nil {
 		return AppendResult{}, err
@@ -413,43 +438,48 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, appends []StreamAppend
 		return AppendResult{}, s.appendError(err, appends)
 	}
 	res := AppendResult{Versions: versions}
-	switch s.db.Kind {
-	case database.Postgres:
-		// One round trip: the last offset of this session's insert, the
-		// transaction id, and a check that no expected version pointed past
-		// a stream's end (which the unique constraint cannot see).
-		// The expected versions that must exist: an equality lookup per
-		// stream on the (stream_id, version) key, which the planner uses
-		// whatever the table's statistics say (an anti-join over unnest
-		// turned into a scan of the whole log while statistics were stale).
-		var pairs []string
-		var args []any
-		for _, a := range appends {
-			if a.ExpectedVersion > 0 {
-				pairs = append(pairs, fmt.Sprintf("(stream_id = $%d AND version = $%d)", len(args)+1, len(args)+2))
-				args = append(args, a.StreamID, a.ExpectedVersion)
-			}
-		}
-		found := "0"
-		if len(pairs) > 0 {
-			found = "(SELECT count(*) FROM events WHERE " + strings.Join(pairs, " OR ") + ")"
-		}
-		var txid string
-		var present int
-		err := tx.QueryRowContext(ctx, `SELECT currval('events_offset_seq'), pg_current_xact_id()::text, `+found, args...).
-			Scan(&res.Last.Offset, &txid, &present)
-		if err != nil {
-			return AppendResult{}, fmt.Errorf("eventstore: append: %w", err)
-		}
-		if present != len(pairs) {
-			return AppendResult{}, &ConflictError{} // an expected version past a stream's end
-		}
-		res.Last.TxID, _ = strconv.ParseUint(txid, 10, 64)
-	default:
-		if err := tx.QueryRowContext(ctx, `SELECT last_insert_rowid()`).Scan(&res.Last.Offset); err != nil {
-			return AppendResult{}, fmt.Errorf("eventstore: append: %w", err)
-		}
+	if err := tx.QueryRowContext(ctx, `SELECT last_insert_rowid()`).Scan(&res.Last.Offset); err != nil {
+		return AppendResult{}, fmt.Errorf("eventstore: append: %w", err)
 	}
+	return res, nil
+}
+
+// appendPostgres appends in one statement on q, a transaction or (for an
+// append that is all its transaction has to do) the database itself, then
+// one round trip instead of four (BEGIN, INSERT, a SELECT of the position
+// and the gap check, COMMIT). The statement is the schema adapter's insert
+// (postgresInsert, the events' writer as for watermill's publisher) with
+// its checks, wrapped to answer the append's last offset and transaction
+// id. unchanged are AppendIf's streams that must stand at their versions.
+// A failed check inserts nothing and is a conflict, as is a stale expected
+// version (the unique constraint on (stream_id, version)).
+func (s *Store) appendPostgres(ctx context.Context, q rowQuerier, appends []StreamAppend, msgs []*message.Message, unchanged map[string]int64) (AppendResult, error) {
+	versions, err := s.checkVersions(ctx, q, appends, msgs)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	ins, err := postgresInsert(msgs, unchanged)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	res := AppendResult{Versions: versions}
+	var txid string
+	var n int
+	err = q.QueryRowContext(ctx, `WITH ins AS (`+ins.Query+`)
+		SELECT COALESCE(MAX("offset"), 0), pg_current_xact_id()::text, count(*) FROM ins`, ins.Args...).
+		Scan(&res.Last.Offset, &txid, &n)
+	if err != nil {
+		return AppendResult{}, s.appendError(err, appends)
+	}
+	if n != len(msgs) {
+		// An expected version past a stream's end, or an unchanged
+		// stream that moved.
+		if len(appends) == 1 && len(unchanged) == 0 {
+			return AppendResult{}, &ConflictError{StreamID: appends[0].StreamID, Expected: appends[0].ExpectedVersion}
+		}
+		return AppendResult{}, &ConflictError{}
+	}
+	res.Last.TxID, _ = strconv.ParseUint(txid, 10, 64)
 	return res, nil
 }
 
@@ -458,7 +488,7 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, appends []StreamAppend
 // expectation before writing. On PostgreSQL a stale expectation surfaces as
 // the unique violation on (stream_id, version), and one that points past the
 // end as the gap check after the insert.
-func (s *Store) checkVersions(ctx context.Context, tx *sql.Tx, appends []StreamAppend, msgs []*message.Message) (map[string]int64, error) {
+func (s *Store) checkVersions(ctx context.Context, tx rowQuerier, appends []StreamAppend, msgs []*message.Message) (map[string]int64, error) {
 	versions := make(map[string]int64, len(appends))
 	i := 0
 	for _, a := range appends {

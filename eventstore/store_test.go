@@ -119,12 +119,55 @@ func TestStaleExpectedVersionConflicts(t *testing.T) {
 				t.Errorf("%s: got %v, want ErrConflict", tc.name, err)
 			}
 		}
-		// Nothing of a refused multi-stream append is written.
+		if _, err := s.Append(ctx, add("thing-1", 3, "z")); !errors.Is(err, eventstore.ErrConflict) {
+			t.Errorf("single stream past the end: got %v, want ErrConflict", err)
+		}
+		// Nothing of a refused append is written.
 		if recs, _ := s.Load(ctx, "thing-2"); len(recs) != 0 {
 			t.Errorf("thing-2 has %d events after refused appends, want 0", len(recs))
 		}
 		if n, _ := s.Count(ctx); n != 1 {
 			t.Errorf("log has %d events, want 1", n)
+		}
+	})
+}
+
+// AppendIf writes only while every stream it read stands where it read
+// it, and a refused AppendIf writes nothing (the saga's attempt relies on
+// it: R23's re-check of the configuration before an attempt).
+func TestAppendIfRequiresUnchangedStreams(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		if _, err := s.Append(ctx, add("config-1", 0, "a", "b")); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name      string
+			unchanged map[string]int64
+			expected  int64
+			ok        bool
+		}{
+			{"as read", map[string]int64{"config-1": 2, "config-none": 0}, 0, true},
+			{"moved on", map[string]int64{"config-1": 1}, 1, false},
+			{"not there yet", map[string]int64{"config-none": 1}, 1, false},
+			{"as read, next event", map[string]int64{"config-1": 2}, 1, true},
+			{"expected past the end", map[string]int64{"config-1": 2}, 5, false},
+		} {
+			_, err := s.AppendIf(ctx, tc.unchanged, add("msg-1", tc.expected, tc.name))
+			if tc.ok && err != nil {
+				t.Errorf("%s: got %v, want success", tc.name, err)
+			}
+			if !tc.ok && !errors.Is(err, eventstore.ErrConflict) {
+				t.Errorf("%s: got %v, want ErrConflict", tc.name, err)
+			}
+		}
+		recs, err := s.Load(ctx, "msg-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 2 || recs[0].Event.(thingAdded).Name != "as read" || recs[1].Event.(thingAdded).Name != "as read, next event" {
+			t.Errorf("msg-1 holds %d events %v, want the two allowed ones", len(recs), recs)
 		}
 	})
 }

@@ -106,6 +106,8 @@ type Options struct {
 type Saga struct {
 	opt   Options
 	hints chan due
+	// commits group-commits the workers' attempts and outcomes.
+	commits *committer
 }
 
 // due is a message to attempt, with the trace context of the request that
@@ -165,7 +167,7 @@ func New(opt Options) (*Saga, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
-	return &Saga{opt: opt.withDefaults(), hints: make(chan due, 1024)}, nil
+	return &Saga{opt: opt.withDefaults(), hints: make(chan due, 1024), commits: &committer{store: opt.Store}}, nil
 }
 
 // withDefaults fills in the defaults of zero options.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/mail"
@@ -366,6 +367,76 @@ func TestR23_CrashBetweenAttemptAndSendResumesAfterRestart(t *testing.T) {
 		want := "MessageQueued,TransportResolved,DeliveryAttempted,DeliveryFailed,DeliveryAttempted,MessageSent"
 		if got := joined(e.events(id)); got != want {
 			t.Errorf("events = %s\nwant %s", got, want)
+		}
+	})
+}
+
+// R23 crash safety with group commit: the attempts of several messages
+// are recorded together (the workers reach the committer at once) and the
+// process dies after that commit, before anything is sent; a new process
+// resumes every message and sends each exactly once, in attempt 2. An
+// attempt still gathering for a group when the process dies is never
+// committed and never sent: its worker waits for the commit before it
+// sends.
+func TestR23_CrashAfterAGroupCommitResumesEveryMessage(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		const n = 6
+		var arrived, crashed atomic.Int32
+		release := make(chan struct{})
+		// Every attempt waits until n are decided, so they reach the
+		// committer together.
+		barrier := func(context.Context, string) {
+			if arrived.Add(1) == n {
+				close(release)
+			}
+			select {
+			case <-release:
+			case <-time.After(10 * time.Second):
+			}
+		}
+		crash := func(context.Context, *saga.Delivery) error {
+			crashed.Add(1)
+			return errors.New("simulated crash")
+		}
+		e := newEnv(t, db, server.Options{App: app.Config{BeforeAttemptAppend: barrier}, Saga: optionsWith(attemptTimeout, crash)})
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = e.send(message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Subject: fmt.Sprintf("group %d", i), Text: "x"})
+		}
+		waitFor(t, func() bool { return crashed.Load() >= n })
+		e.stop() // the crashed process is gone
+		if got := len(e.smtp.Deliveries()); got != 0 {
+			t.Fatalf("sent %d before the restart, want 0", got)
+		}
+		txs := map[uint64]int{}
+		for _, id := range ids {
+			recs, err := e.srv.Store.Load(context.Background(), app.MessageStreamID(id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recs {
+				if r.Type == "DeliveryAttempted" {
+					txs[r.Position.TxID]++
+				}
+			}
+		}
+		if db.Kind == database.Postgres {
+			t.Logf("%d attempts recorded in %d transactions", n, len(txs))
+		}
+
+		srv2, _ := run(t, db, server.Options{Transport: transportLoopback(), Saga: optionsWith(attemptTimeout, nil)})
+		e.srv = srv2
+		want := "MessageQueued,TransportResolved,DeliveryAttempted,DeliveryFailed,DeliveryAttempted,MessageSent"
+		for _, id := range ids {
+			if m := e.await(id); m.Status != "SENT" || m.Attempts != 2 {
+				t.Errorf("message %s = %s after %d attempts, want SENT in attempt 2", id, m.Status, m.Attempts)
+			}
+			if got := joined(e.events(id)); got != want {
+				t.Errorf("events of %s = %s\nwant %s", id, got, want)
+			}
+		}
+		if got := len(e.smtp.Deliveries()); got != n {
+			t.Errorf("server received %d copies, want exactly %d", got, n)
 		}
 	})
 }

@@ -338,7 +338,7 @@ func (s *Saga) beginAttempt(ctx context.Context, id string, lease time.Duration)
 		}
 		// A cancel (R23) appended meanwhile makes this a conflict: the
 		// message is read again, is CANCELLED, and nothing is sent.
-		_, err = s.opt.Store.AppendIf(ctx, r.Versions, a)
+		_, err = s.commits.append(ctx, r.Versions, a) // with other workers' (commit.go)
 		if errors.Is(err, eventstore.ErrConflict) {
 			continue // the message or its configuration changed: decide again
 		}
@@ -427,7 +427,7 @@ func (s *Saga) recordOutcome(ctx context.Context, d *Delivery, o message.Outcome
 		if err != nil {
 			return time.Time{}, err
 		}
-		_, err = s.opt.Store.Append(ctx, appendAt(c, &m, events))
+		_, err = s.commits.append(ctx, nil, appendAt(c, &m, events)) // with other workers' (commit.go)
 		if errors.Is(err, eventstore.ErrConflict) {
 			continue
 		}
