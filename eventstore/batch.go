@@ -252,6 +252,16 @@ type batchTx struct {
 	b *Batches
 }
 
+// QueryContext and ExecContext run watermill's queries as prepared
+// statements where the store keeps them (SQLite, see stmtCache).
+func (t *batchTx) QueryContext(ctx context.Context, query string, args ...any) (wsql.Rows, error) {
+	return t.b.store.stmts.query(ctx, t.Tx, query, args...)
+}
+
+func (t *batchTx) ExecContext(ctx context.Context, query string, args ...any) (wsql.Result, error) {
+	return t.b.store.stmts.exec(ctx, t.Tx, query, args...)
+}
+
 func (t *batchTx) Commit() error {
 	err := t.StdSQLTx.Commit()
 	if err == nil {

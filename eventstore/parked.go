@@ -427,6 +427,9 @@ func consumerTx(msgCtx context.Context) (*sql.Tx, error) {
 	if b, ok := wtx.(*batchTx); ok {
 		return b.Tx, nil
 	}
+	if t, ok := wtx.(*stmtTx); ok {
+		return t.Tx, nil
+	}
 	std, ok := wtx.(*wsql.StdSQLTx)
 	if !ok {
 		return nil, fmt.Errorf("eventstore: consumer transaction is %T, not database/sql", wtx)

@@ -66,6 +66,9 @@ type Store struct {
 	// process's batch consumers (see wait.go).
 	positions *positions
 	batchSize int
+	// stmts keeps the consumers' queries prepared (SQLite; nil on
+	// PostgreSQL, whose driver caches them).
+	stmts *stmtCache
 }
 
 // Options configure a Store.
@@ -124,6 +127,9 @@ func New(db *database.DB, opt Options) *Store {
 	default:
 		s.schema = sqliteSchema{batch: opt.BatchSize}
 		s.offsets = sqliteOffsets{}
+		if db.Write != nil {
+			s.stmts = newStmtCache(db.Write.DB)
+		}
 	}
 	return s
 }

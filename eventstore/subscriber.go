@@ -58,7 +58,7 @@ func (s *Store) NewSubscriber(opt SubscriberOptions) (*wsql.Subscriber, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
-	return s.newSubscriber(opt, wsql.BeginnerFromStdSQL(s.db.Write.DB), s.schema, s.offsets)
+	return s.newSubscriber(opt, stmtBeginner{Beginner: wsql.BeginnerFromStdSQL(s.db.Write.DB), s: s}, s.schema, s.offsets)
 }
 
 func (s *Store) newSubscriber(opt SubscriberOptions, db wsql.Beginner, schema wsql.SchemaAdapter, offsets wsql.OffsetsAdapter) (*wsql.Subscriber, error) {
@@ -138,7 +138,11 @@ func (b *wakeBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, er
 	}
 	select {
 	case <-b.next:
-		b.eager = eagerPolls
+		if b.store.db.Kind == database.Postgres {
+			// SQLite has no snapshot horizon: a commit is visible to the
+			// next read, so a woken consumer's one query finds it.
+			b.eager = eagerPolls
+		}
 	case <-time.After(wait):
 	}
 	b.next = b.store.changed.Wait()
