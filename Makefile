@@ -10,7 +10,7 @@ TESTFLAGS ?=
 BENCH     ?= .
 BENCHTIME ?= 2s
 
-.PHONY: all build run test bench generate lint lint-schema fmt tidy clean
+.PHONY: all build run test bench bench-write-path generate lint lint-schema fmt tidy clean
 
 all: lint test
 
@@ -33,9 +33,26 @@ test:
 	@echo "Paging 10,000 users while users are added (SPEC §4), without the race detector (under it the test pages 2,000):"
 	$(GO) test -timeout 10m $(TESTFLAGS) -run '^TestConnectionsR19_PagingStableUnderConcurrentWrites$$' ./e2e/
 
-## bench: benchmarks with their baselines (see docs/BENCHMARKS.md)
+## bench: every benchmark of docs/BENCHMARKS.md, each with its same-run baseline, at sizes
+## that fit a working session (BENCH=regexp runs just those, over every package)
 bench:
+ifeq ($(BENCH),.)
+	$(MAKE) bench-write-path
+	$(GO) test -run '^$$' -bench 'SenderOptions$$|TracingOverhead' -benchtime $(BENCHTIME) ./server
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./envelope
+else
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem ./...
+endif
+
+## bench-write-path: the rows of issue 13's table (the write path), each next to its
+## baseline measured in the same run; PostgreSQL rows need ABSENDER_TEST_POSTGRES_URL
+bench-write-path:
+	$(GO) test -run '^$$' -bench 'Append' -benchtime 3s ./eventstore
+	$(GO) test -run '^$$' -bench 'Mutations|SenderOptionsLarge' -benchtime 3s ./server
+	$(GO) test -run '^$$' -bench 'SendToSent' -benchtime 2000x ./saga
+	$(GO) test -run '^$$' -bench 'CatchUp' -benchtime 1x ./projections
+	BENCH_EVENTS=$${BENCH_EVENTS:-200000} $(GO) test -timeout 60m -run '^$$' -bench 'Log/.*/(raw-read|export)$$|ColdStart' -benchtime 3x ./server
+	BENCH_SMALL=1 $(GO) test -timeout 60m -run '^$$' -bench 'ServeCatchUp' -benchtime 1x ./server
 
 ## generate: regenerate generated code (gqlgen)
 generate:
