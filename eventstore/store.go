@@ -652,9 +652,10 @@ func (s *Store) queryLog(ctx context.Context, q querier, from Position, limit in
 		// The row comparison walks the primary key (transaction_id,
 		// "offset") from the cursor; an OR of the two cases made every page
 		// scan and sort the rest of the log.
-		rows, err = q.QueryContext(ctx, `SELECT `+recordColumns(s.db.Kind)+` FROM events
+		rows, err = q.QueryContext(ctx, `WITH `+horizonCTE(`$1::text::xid8`, `$2`)+`
+			SELECT `+recordColumns(s.db.Kind)+` FROM events
 			WHERE (transaction_id, "offset") > ($1::text::xid8, $2)
-			  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+			  AND transaction_id < (SELECT xid FROM horizon)
 			ORDER BY events.transaction_id, events."offset" LIMIT $3`, strconv.FormatUint(from.TxID, 10), from.Offset, limit)
 	default:
 		rows, err = q.QueryContext(ctx, `SELECT `+recordColumns(s.db.Kind)+` FROM events
