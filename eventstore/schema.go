@@ -208,8 +208,8 @@ func (s postgresSchema) SelectQuery(p wsql.SelectQueryParams) (wsql.Query, error
 //     prepared transactions (their ids leave the backend), backends without
 //     a database, ids that ended between the snapshot and the look-up;
 //   - ids in [xmin, xmax) not in pg_snapshot_xip have ended (visible or
-//     rolled back); ids from xmax on were not yet ended at the snapshot and
-//     stay out;
+//     rolled back); ids from xmax on count as in progress (a transaction
+//     may run with one without being listed), so they all stay out;
 //   - pg_snapshot_xip lists top-level ids only, and transaction_id is the
 //     top-level id (pg_current_xact_id), also for inserts in a
 //     subtransaction;
@@ -220,9 +220,10 @@ func (s postgresSchema) SelectQuery(p wsql.SelectQueryParams) (wsql.Query, error
 // The look-up of the server's backends runs only when it can change the
 // answer: when some transaction is in progress in the snapshot and an
 // event after the cursor lies at or above xmin (otherwise xmin reads the
-// same events; the probe walks the primary key, ordered so that the planner
-// never scans the table for it). In a REPEATABLE READ transaction the snapshot is the
-// transaction's, and the backends are read once per transaction.
+// same events; the probe walks the primary key, ordered so that the
+// planner never scans the table for it). In a REPEATABLE READ transaction
+// the snapshot is the transaction's, and the backends are read once per
+// transaction.
 func horizonCTE(cursorTx, cursorOff string) string {
 	return `horizon AS (
 		SELECT CASE
