@@ -24,8 +24,7 @@ func TestBehind(t *testing.T) {
 			t.Fatal(err)
 		}
 		// ReadUntil, not ReadAll: on PostgreSQL a read stops short below the
-		// cluster-wide snapshot horizon while another database's
-		// transaction is open (other tests run beside this one).
+		// horizon while an older transaction of this database is open.
 		all, err := s.ReadUntil(ctx, eventstore.Position{}, head, 100)
 		if err != nil {
 			t.Fatal(err)

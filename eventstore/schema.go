@@ -123,8 +123,8 @@ func formatTime(v any) string {
 
 // postgresSchema is the watermill-sql schema adapter for the events table on
 // PostgreSQL: DefaultPostgreSQLSchema's commit-order reading (transaction_id
-// below the oldest running transaction, so an event that commits late is
-// never skipped) with the event store's extra columns.
+// below the horizon, see horizonCTE, so an event that commits late is never
+// skipped) with the event store's extra columns.
 type postgresSchema struct {
 	wsql.DefaultPostgreSQLSchema
 	batch int
@@ -219,19 +219,83 @@ func (s postgresSchema) SelectQuery(p wsql.SelectQueryParams) (wsql.Query, error
 	cursor AS (
 		SELECT last_processed_transaction_id AS tx, COALESCE(offset_acked, 0) AS off FROM last_processed
 	),
+	` + horizonCTE(`(SELECT tx FROM cursor)`, `(SELECT off FROM cursor)`) + `,
 	page AS (
 		SELECT transaction_id FROM events
 		WHERE (transaction_id, "offset") > ((SELECT tx FROM cursor), (SELECT off FROM cursor))
-		  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+		  AND transaction_id < (SELECT xid FROM horizon)
 		ORDER BY transaction_id, "offset"
 		LIMIT ` + strconv.Itoa(batchSize(s.batch)) + `
 	)
 	SELECT ` + selectColumns + ` FROM events
 	WHERE (transaction_id, "offset") > ((SELECT tx FROM cursor), (SELECT off FROM cursor))
 	  AND transaction_id <= (SELECT max(transaction_id) FROM page)
-	  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+	  AND transaction_id < (SELECT xid FROM horizon)
 	ORDER BY transaction_id ASC, "offset" ASC`
 	return wsql.Query{Query: q, Args: next.Args}, nil
+}
+
+// horizonCTE is the CTE "horizon" with one row: xid, the transaction id
+// below which a reader of the log on PostgreSQL may take every event after
+// the cursor (cursorTx, cursorOff): every transaction below it that could
+// still write to this database's events table has ended in the reader's
+// snapshot, so no event can commit there later with a smaller
+// transaction_id than one already read (gap-free, in commit order).
+//
+// pg_snapshot_xmin alone is that bound, but transaction ids are
+// cluster-wide: a transaction with an id open in ANOTHER database of the
+// server (another application's report, an idle session in transaction)
+// held back every consumer here until it ended. The horizon is instead the
+// smallest id in progress in the snapshot (pg_snapshot_xip) that is not
+// known to belong to a backend connected to another database, or the
+// snapshot's xmax when there is none:
+//
+//   - a backend is connected to one database for its life and can write
+//     only there, so a top-level id that pg_stat_get_activity shows as the
+//     backend_xid of a backend of another database (datid, readable by
+//     every role) can never insert into our events table, whenever it was
+//     seen;
+//   - everything else in progress blocks: this database's transactions,
+//     prepared transactions (their ids leave the backend), backends without
+//     a database, ids that ended between the snapshot and the look-up;
+//   - ids in [xmin, xmax) not in pg_snapshot_xip have ended (visible or
+//     rolled back); ids from xmax on count as in progress (a transaction
+//     may run with one without being listed), so they all stay out;
+//   - pg_snapshot_xip lists top-level ids only, and transaction_id is the
+//     top-level id (pg_current_xact_id), also for inserts in a
+//     subtransaction;
+//   - backend_xid is 32 bits: it is compared with the low 32 bits of the
+//     xid8. Two ids in progress at once are less than 2^31 apart
+//     (wraparound protection), so the low bits name one of them.
+//
+// The look-up of the server's backends runs only when it can change the
+// answer: when some transaction is in progress in the snapshot and an
+// event after the cursor lies at or above xmin (otherwise xmin reads the
+// same events; the probe walks the primary key, ordered so that the
+// planner never scans the table for it). In a REPEATABLE READ transaction
+// the snapshot is the transaction's, and the backends are read once per
+// transaction.
+func horizonCTE(cursorTx, cursorOff string) string {
+	return `horizon AS (
+		SELECT CASE
+			WHEN pg_snapshot_xmin(snap) = pg_snapshot_xmax(snap) THEN pg_snapshot_xmax(snap)
+			WHEN (
+				SELECT transaction_id FROM events
+				WHERE (transaction_id, "offset") > (` + cursorTx + `, ` + cursorOff + `)
+				  AND transaction_id >= pg_snapshot_xmin(snap)
+				ORDER BY transaction_id, "offset" LIMIT 1
+			) IS NULL THEN pg_snapshot_xmin(snap)
+			ELSE COALESCE((
+				SELECT min(x) FROM pg_snapshot_xip(snap) AS x
+				WHERE x::text::bigint % 4294967296 NOT IN (
+					SELECT a.backend_xid::text::bigint FROM pg_stat_get_activity(NULL) AS a
+					WHERE a.backend_xid IS NOT NULL
+					  AND a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database())
+				)
+			), pg_snapshot_xmax(snap))
+		END AS xid
+		FROM pg_current_snapshot() AS snap
+	)`
 }
 
 func (s postgresSchema) UnmarshalMessage(p wsql.UnmarshalMessageParams) (wsql.Row, error) {

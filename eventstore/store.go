@@ -8,9 +8,9 @@
 // when it is committed. A unique violation on (stream_id, version) is the
 // concurrency conflict. Consumers are watermill-sql subscribers in consumer
 // groups (see NewSubscriber): on PostgreSQL they read in (transaction_id,
-// offset) order below the oldest running transaction, so an event that
-// commits late is never skipped; on SQLite a single writer connection makes
-// offset order commit order.
+// offset) order below the oldest running transaction of this database
+// (horizonCTE), so an event that commits late is never skipped; on SQLite a
+// single writer connection makes offset order commit order.
 //
 // No network I/O and no expensive work happens inside an append's
 // transaction: a long transaction on PostgreSQL holds back every consumer.
@@ -638,7 +638,8 @@ func (s *Store) LoadFrom(ctx context.Context, streamID string, afterVersion int6
 
 // ReadAll reads the global log after position from, in commit order, at
 // most limit events. On PostgreSQL it stops below the oldest running
-// transaction, so a later call never finds an event before one it returned.
+// transaction that could still append here (horizonCTE), so a later call
+// never finds an event before one it returned.
 func (s *Store) ReadAll(ctx context.Context, from Position, limit int) ([]Record, error) {
 	return s.readAll(ctx, from, limit, true)
 }
@@ -688,9 +689,10 @@ func (s *Store) queryLog(ctx context.Context, q querier, from Position, limit in
 		// The row comparison walks the primary key (transaction_id,
 		// "offset") from the cursor; an OR of the two cases made every page
 		// scan and sort the rest of the log.
-		rows, err = q.QueryContext(ctx, `SELECT `+recordColumns(s.db.Kind)+` FROM events
+		rows, err = q.QueryContext(ctx, `WITH `+horizonCTE(`$1::text::xid8`, `$2`)+`
+			SELECT `+recordColumns(s.db.Kind)+` FROM events
 			WHERE (transaction_id, "offset") > ($1::text::xid8, $2)
-			  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+			  AND transaction_id < (SELECT xid FROM horizon)
 			ORDER BY events.transaction_id, events."offset" LIMIT $3`, strconv.FormatUint(from.TxID, 10), from.Offset, limit)
 	default:
 		rows, err = q.QueryContext(ctx, `SELECT `+recordColumns(s.db.Kind)+` FROM events
@@ -705,7 +707,7 @@ func (s *Store) queryLog(ctx context.Context, q querier, from Position, limit in
 // ReadUntil reads the log after from up to and including to, in commit
 // order, at most limit events: a bounded read of what was committed when
 // to was taken (e.g. from Head). Where ReadAll would stop early because an
-// older transaction of the server is still running, ReadUntil waits for it,
+// older transaction of this database is still running, ReadUntil waits for it,
 // so the range is never cut short.
 func (s *Store) ReadUntil(ctx context.Context, from, to Position, limit int) ([]Record, error) {
 	return s.readUntil(ctx, from, to, limit, true)

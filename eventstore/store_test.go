@@ -274,7 +274,7 @@ func TestReadAllInGlobalOrderWithUpcasting(t *testing.T) {
 		var all []eventstore.Record
 		from := eventstore.Position{}
 		// On PostgreSQL ReadAll stops below the oldest running transaction
-		// of the whole server (other tests' too): read until all arrived.
+		// of this database (an append still committing): read until all arrived.
 		deadline := time.Now().Add(10 * time.Second)
 		for len(all) < 6 && time.Now().Before(deadline) {
 			page, err := s.ReadAll(ctx, from, 2)

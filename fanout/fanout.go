@@ -21,11 +21,11 @@
 //
 // Transactions stay short. A consumer batch runs in one database
 // transaction that holds the group's offsets row locked; on PostgreSQL
-// every other consumer reads only below the oldest running transaction,
-// and on SQLite it holds the single writer connection. A nacked event would
-// be redelivered inside that same transaction, so the forwarder never
-// nacks: when a publish fails (fast: no reconnect buffer, a publish timeout
-// of 1 s) it closes the subscriber, which commits the events acked so far
+// every other consumer reads only below the oldest running transaction of
+// the database, and on SQLite it holds the single writer connection. A
+// nacked event would be redelivered inside that same transaction, so the
+// forwarder never nacks: when a publish fails (fast: no reconnect buffer,
+// a publish timeout of 1 s) it closes the subscriber, which commits the events acked so far
 // and ends the transaction, then pauses outside any transaction
 // (RetryInterval, doubling up to MaxRetryInterval, cut short when the
 // client reconnects) and starts a new subscriber at the committed offset.
