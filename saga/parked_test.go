@@ -314,3 +314,60 @@ func TestR35_SagaRetryParkedWaitsForALiveBatch(t *testing.T) {
 		}
 	})
 }
+
+// retrying sends a message the SMTP server defers and waits until the
+// schedule holds its retry an hour away: the message is RETRYING at
+// version 4 (MessageQueued, TransportResolved, DeliveryAttempted,
+// DeliveryFailed) and every later message event reaches the resolver.
+func (e *env) retrying() string {
+	e.t.Helper()
+	t := e.t.(*testing.T)
+	e.smtp.SetDataReplies(&smtp.SMTPError{Code: 451, Message: "later"})
+	id := e.send(message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Subject: "x", Text: "x"})
+	later := time.Now().Add(30 * time.Minute).UnixMilli()
+	waitFor(t, func() bool {
+		var due int64
+		err := e.db.Read.NewRaw(`SELECT due_at FROM saga_schedule WHERE message_id = ?`, id).Scan(t.Context(), &due)
+		return err == nil && due > later
+	})
+	return id
+}
+
+// R35 (the flake of TestR35_SagaFailsAMessageWhoseLaterEventItCannotApply):
+// two events of a message the resolver cannot apply, in one batch (one
+// append, so one transaction the consumer reads whole). The first ends
+// the message FAILED; the second finds it failed and is acknowledged — it
+// is not parked because the resolver read the message without the
+// MessageFailed it had just written and then collided with it.
+func TestR35_SagaFailsAMessageOnceWhenABatchHoldsTwoEventsItCannotApply(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		slow := message.RetryPolicy{MaxAttempts: 3, First: time.Hour, Factor: 1}
+		e := newEnv(t, db, server.Options{App: app.Config{Retry: slow}})
+		id := e.retrying()
+		e.refuseScheduleChanges()
+		retry := func(n int) eventstore.NewEvent {
+			return eventstore.NewEvent{Event: message.MessageRetryRequested{MessageID: id, TenantID: e.tenant, Attempt: n},
+				Metadata: eventstore.Metadata{TenantID: e.tenant}}
+		}
+		if _, err := e.srv.Store.Append(t.Context(), eventstore.StreamAppend{StreamType: string(message.StreamKind), StreamID: app.MessageStreamID(id),
+			ExpectedVersion: 4, Events: []eventstore.NewEvent{retry(2), retry(2)}}); err != nil {
+			t.Fatal(err)
+		}
+		m := e.await(id)
+		if m.Status != string(message.StatusFailed) || m.LastError == nil || *m.LastError != saga.UnappliedReason {
+			t.Errorf("message: got %s (%v), want FAILED with %q; events %s", m.Status, deref(m.LastError), saga.UnappliedReason, joined(e.events(id)))
+		}
+		if got, want := joined(e.events(id)), "MessageQueued,TransportResolved,DeliveryAttempted,DeliveryFailed,MessageRetryRequested,MessageRetryRequested,MessageFailed"; got != want {
+			t.Errorf("events: got %s, want %s", got, want)
+		}
+		// The resolver has handled the MessageFailed when the schedule row is gone.
+		waitFor(t, func() bool {
+			var n int
+			err := db.Read.NewRaw(`SELECT count(*) FROM saga_schedule WHERE message_id = ?`, id).Scan(t.Context(), &n)
+			return err == nil && n == 0
+		})
+		if parked, err := e.srv.Store.Parked(t.Context(), saga.ConsumerGroup); err != nil || len(parked) != 0 {
+			t.Errorf("parked for the saga: got %+v (%v), want none", parked, err)
+		}
+	})
+}
