@@ -627,7 +627,20 @@ func (s *Store) LoadMany(ctx context.Context, streamIDs ...string) (map[string][
 
 // LoadFrom reads the events of a stream after version afterVersion.
 func (s *Store) LoadFrom(ctx context.Context, streamID string, afterVersion int64) ([]Record, error) {
-	rows, err := s.db.Read.DB.QueryContext(ctx, rebind(s.db.Kind,
+	return s.loadFrom(ctx, s.db.Read.DB, streamID, afterVersion)
+}
+
+// LoadSQLTx is Load through a transaction, such as a consumer's
+// (eventstore.Handle): it sees what the transaction sees — on PostgreSQL
+// a consumer's repeatable-read snapshot — and what it appended itself,
+// which a Load beside it does not. A decision appended with AppendSQLTx
+// in the same transaction reads its stream so.
+func (s *Store) LoadSQLTx(ctx context.Context, tx *sql.Tx, streamID string) ([]Record, error) {
+	return s.loadFrom(ctx, tx, streamID, 0)
+}
+
+func (s *Store) loadFrom(ctx context.Context, q querier, streamID string, afterVersion int64) ([]Record, error) {
+	rows, err := q.QueryContext(ctx, rebind(s.db.Kind,
 		`SELECT `+recordColumns(s.db.Kind)+` FROM events WHERE stream_id = ? AND version > ? ORDER BY version`),
 		streamID, afterVersion)
 	if err != nil {

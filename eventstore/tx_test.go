@@ -184,3 +184,39 @@ func TestR35_UnparkWithCommitsTogether(t *testing.T) {
 		}
 	})
 }
+
+// LoadSQLTx reads a stream as the transaction sees it: with what the
+// transaction appended (AppendSQLTx), which a Load beside it does not see
+// until the commit — a decision appended in the transaction reads its
+// stream so (the saga's failMessage on SQLite, R35).
+func TestLoadSQLTxSeesTheTransactionsOwnAppends(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		if _, err := s.Append(ctx, add("thing-1", 0, "a")); err != nil {
+			t.Fatal(err)
+		}
+		tx, err := db.Write.DB.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = tx.Rollback() }()
+		if _, err := s.AppendSQLTx(ctx, tx, add("thing-1", 1, "b")); err != nil {
+			t.Fatal(err)
+		}
+		in, err := s.LoadSQLTx(ctx, tx, "thing-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(in) != 2 || in[1].Version != 2 || in[1].Event != (thingAdded{Name: "b"}) {
+			t.Errorf("LoadSQLTx: got %d events %+v, want 2 with the transaction's own at version 2", len(in), in)
+		}
+		beside, err := s.Load(ctx, "thing-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(beside) != 1 {
+			t.Errorf("Load beside the open transaction: got %d events, want the 1 committed", len(beside))
+		}
+	})
+}

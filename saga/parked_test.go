@@ -314,3 +314,124 @@ func TestR35_SagaRetryParkedWaitsForALiveBatch(t *testing.T) {
 		}
 	})
 }
+
+// retrying sends a message the SMTP server defers and waits until the
+// schedule holds its retry an hour away: the message is RETRYING at
+// version 4 (MessageQueued, TransportResolved, DeliveryAttempted,
+// DeliveryFailed) and every later message event reaches the resolver.
+func (e *env) retrying() string {
+	e.t.Helper()
+	t := e.t.(*testing.T)
+	e.smtp.SetDataReplies(&smtp.SMTPError{Code: 451, Message: "later"})
+	id := e.send(message.Draft{From: "noreply@absender.example", To: []string{"bob@example.org"}, Subject: "x", Text: "x"})
+	later := time.Now().Add(30 * time.Minute).UnixMilli()
+	waitFor(t, func() bool {
+		var due int64
+		err := e.db.Read.NewRaw(`SELECT due_at FROM saga_schedule WHERE message_id = ?`, id).Scan(t.Context(), &due)
+		return err == nil && due > later
+	})
+	return id
+}
+
+// R35 (the flake of TestR35_SagaFailsAMessageWhoseLaterEventItCannotApply):
+// two events of a message the resolver cannot apply, in one batch (one
+// append, so one transaction the consumer reads whole). The first ends
+// the message FAILED; the second finds it failed and is acknowledged — it
+// is not parked because the resolver read the message without the
+// MessageFailed it had just written and then collided with it.
+func TestR35_SagaFailsAMessageOnceWhenABatchHoldsTwoEventsItCannotApply(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		slow := message.RetryPolicy{MaxAttempts: 3, First: time.Hour, Factor: 1}
+		e := newEnv(t, db, server.Options{App: app.Config{Retry: slow}})
+		id := e.retrying()
+		e.refuseScheduleChanges()
+		retry := func(n int) eventstore.NewEvent {
+			return eventstore.NewEvent{Event: message.MessageRetryRequested{MessageID: id, TenantID: e.tenant, Attempt: n},
+				Metadata: eventstore.Metadata{TenantID: e.tenant}}
+		}
+		if _, err := e.srv.Store.Append(t.Context(), eventstore.StreamAppend{StreamType: string(message.StreamKind), StreamID: app.MessageStreamID(id),
+			ExpectedVersion: 4, Events: []eventstore.NewEvent{retry(2), retry(2)}}); err != nil {
+			t.Fatal(err)
+		}
+		m := e.await(id)
+		if m.Status != string(message.StatusFailed) || m.LastError == nil || *m.LastError != saga.UnappliedReason {
+			t.Errorf("message: got %s (%v), want FAILED with %q; events %s", m.Status, deref(m.LastError), saga.UnappliedReason, joined(e.events(id)))
+		}
+		if got, want := joined(e.events(id)), "MessageQueued,TransportResolved,DeliveryAttempted,DeliveryFailed,MessageRetryRequested,MessageRetryRequested,MessageFailed"; got != want {
+			t.Errorf("events: got %s, want %s", got, want)
+		}
+		// The resolver has handled the MessageFailed when the schedule row is gone.
+		waitFor(t, func() bool {
+			var n int
+			err := db.Read.NewRaw(`SELECT count(*) FROM saga_schedule WHERE message_id = ?`, id).Scan(t.Context(), &n)
+			return err == nil && n == 0
+		})
+		if parked, err := e.srv.Store.Parked(t.Context(), saga.ConsumerGroup); err != nil || len(parked) != 0 {
+			t.Errorf("parked for the saga: got %+v (%v), want none", parked, err)
+		}
+	})
+}
+
+// R35 (the flake of TestR35_SagaFailsAMessageWhoseLaterEventItCannotApply,
+// PostgreSQL): the resolver's transaction is repeatable read, its snapshot
+// taken when it read its batch. An event of the message committed after
+// that snapshot, while the resolver fails on an earlier one, is in the
+// stream the resolver reads but not in its transaction's view; ending the
+// message FAILED must not collide with that view (it did: "not at version
+// 6", and the earlier event was parked). SQLite has one writer connection:
+// nothing commits while the resolver's transaction is open.
+func TestR35_SagaFailsAMessageWhoseStreamMovedOnDuringTheBatch(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		if db.Kind != database.Postgres {
+			t.Skip("SQLite: one writer connection, nothing commits beside the resolver's transaction")
+		}
+		ctx := t.Context()
+		slow := message.RetryPolicy{MaxAttempts: 3, First: time.Hour, Factor: 1}
+		e := newEnv(t, db, server.Options{App: app.Config{Retry: slow}})
+		id := e.retrying()
+		// The test holds an advisory lock; a change of a schedule row waits
+		// for it, then is refused.
+		conn, err := db.Write.DB.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		for _, q := range []string{`SELECT pg_advisory_lock(3535)`,
+			`CREATE FUNCTION r35_hold() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+				PERFORM pg_advisory_xact_lock(3535); RAISE EXCEPTION 'refused by the test'; END $$`,
+			`CREATE TRIGGER r35_hold BEFORE UPDATE ON saga_schedule FOR EACH ROW EXECUTE FUNCTION r35_hold()`} {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		retry := message.MessageRetryRequested{MessageID: id, TenantID: e.tenant, Attempt: 2}
+		e.appendRaw(string(message.StreamKind), app.MessageStreamID(id), retry)
+		// The resolver has read its batch (the snapshot is taken) and waits
+		// in the trigger.
+		waitFor(t, func() bool {
+			var n int
+			err := db.Read.NewRaw(`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+				AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(ctx, &n)
+			return err == nil && n > 0
+		})
+		e.appendRaw(string(message.StreamKind), app.MessageStreamID(id), retry) // after the snapshot
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock(3535)`); err != nil {
+			t.Fatal(err)
+		}
+		m := e.await(id)
+		if m.Status != string(message.StatusFailed) || m.LastError == nil || *m.LastError != saga.UnappliedReason {
+			t.Errorf("message: got %s (%v), want FAILED with %q; events %s", m.Status, deref(m.LastError), saga.UnappliedReason, joined(e.events(id)))
+		}
+		if got, want := joined(e.events(id)), "MessageQueued,TransportResolved,DeliveryAttempted,DeliveryFailed,MessageRetryRequested,MessageRetryRequested,MessageFailed"; got != want {
+			t.Errorf("events: got %s, want %s", got, want)
+		}
+		waitFor(t, func() bool {
+			var n int
+			err := db.Read.NewRaw(`SELECT count(*) FROM saga_schedule WHERE message_id = ?`, id).Scan(ctx, &n)
+			return err == nil && n == 0
+		})
+		if parked, err := e.srv.Store.Parked(ctx, saga.ConsumerGroup); err != nil || len(parked) != 0 {
+			t.Errorf("parked for the saga: got %+v (%v), want none", parked, err)
+		}
+	})
+}

@@ -363,7 +363,9 @@ var UnappliedReason = string(domain.CodeInternal) + ": internal error while sche
 // MessageQueued, UnappliedReason for a later one); an event whose message
 // cannot be ended so (its stream cannot even be read) is parked for the
 // saga's group. Either way the resolver goes on. A transient error is
-// returned: the event is tried again.
+// returned: the event is tried again. On PostgreSQL the MessageFailed
+// commits at once, before the group's progress (failMessage says why); a
+// redelivered event then finds the message FAILED and records nothing.
 func (s *Saga) poison(h wmessage.HandlerFunc) wmessage.HandlerFunc {
 	return func(msg *wmessage.Message) ([]*wmessage.Message, error) {
 		out, err := h(msg)

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/absender/absender/content"
+	"github.com/absender/absender/database"
 	"github.com/absender/absender/domain"
 	"github.com/absender/absender/domain/message"
 	"github.com/absender/absender/eventstore"
@@ -98,17 +99,22 @@ func appendAt(c cursor, m *message.State, events []domain.Event) eventstore.Stre
 
 // load rebuilds a message from its stream.
 func (s *Saga) load(ctx context.Context, id string) (message.State, []eventstore.Record, error) {
-	var m message.State
 	recs, err := s.opt.App.LoadMessage(ctx, id)
 	if err != nil {
-		return m, nil, fmt.Errorf("saga: load message %s: %w", id, err)
+		return message.State{}, nil, fmt.Errorf("saga: load message %s: %w", id, err)
 	}
+	return stateOf(recs), recs, nil
+}
+
+// stateOf rebuilds a message from the records of its stream.
+func stateOf(recs []eventstore.Record) message.State {
+	var m message.State
 	for _, r := range recs {
 		if ev, ok := r.Event.(domain.Event); ok {
 			m.Apply(ev)
 		}
 	}
-	return m, recs, nil
+	return m
 }
 
 // resolveQueued records the first resolution of a queued message, or its
@@ -143,27 +149,60 @@ func (s *Saga) resolveQueued(ctx context.Context, tx *sql.Tx, id string) (messag
 	return m, recs, nil
 }
 
-// failMessage ends an open message as failed, in tx when given: the
-// saga's poison handling for an event it cannot process. The reason
-// recorded is cause's (reasonOf).
+// failMessage ends an open message as failed: the saga's poison handling
+// for an event it cannot process (R35). The reason recorded is cause's
+// (reasonOf). A message that is finished already (a redelivered event
+// whose message an earlier delivery failed) records nothing.
+//
+// It reads the stream and appends in one view of it, as a command does.
+// The consumer's transaction tx is no such view together with a read
+// beside it: on PostgreSQL tx is repeatable read, its snapshot as old as
+// its batch, so an event committed since is in the stream read beside it
+// but not in tx, where the append's check of the expected version cannot
+// find it; and on both databases tx holds what its batch appended so far
+// (the MessageFailed of an earlier event of the message), which the read
+// beside it does not see. Either made a conflict, and the event was
+// parked. So on PostgreSQL it reads and appends outside tx (committed at
+// once, the rest of the batch reads it), loading again on conflict as
+// many rounds as a command; on SQLite, whose one writer connection tx
+// holds (nothing can be written beside it, and nothing commits while it
+// is open), it reads through tx and appends in tx.
 func (s *Saga) failMessage(ctx context.Context, tx *sql.Tx, id string, cause error) error {
-	m, recs, err := s.load(ctx, id)
-	if err != nil {
-		return err
-	}
-	if !m.Exists() || m.Status().Final() {
-		return nil
-	}
-	events, err := m.Fail(reasonOf(cause))
-	if err != nil {
-		return err
-	}
-	if tx != nil {
+	if s.opt.DB.Kind == database.SQLite {
+		recs, err := s.opt.Store.LoadSQLTx(ctx, tx, string(message.StreamKind)+"-"+id)
+		if err != nil {
+			return fmt.Errorf("saga: load message %s: %w", id, err)
+		}
+		m := stateOf(recs)
+		if !m.Exists() || m.Status().Final() {
+			return nil
+		}
+		events, err := m.Fail(reasonOf(cause))
+		if err != nil {
+			return err
+		}
 		_, err = s.opt.Store.AppendSQLTx(ctx, tx, appendAt(cursorOf(recs), &m, events))
-	} else {
-		_, err = s.opt.Store.Append(ctx, appendAt(cursorOf(recs), &m, events))
+		return err
 	}
-	return err
+	rounds := s.opt.App.ConflictRounds()
+	for range rounds {
+		m, recs, err := s.load(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !m.Exists() || m.Status().Final() {
+			return nil
+		}
+		events, err := m.Fail(reasonOf(cause))
+		if err != nil {
+			return err
+		}
+		_, err = s.opt.Store.Append(ctx, appendAt(cursorOf(recs), &m, events))
+		if !errors.Is(err, eventstore.ErrConflict) {
+			return err
+		}
+	}
+	return domain.Conflict(fmt.Sprintf("message %s changed %d times while it was failed", id, rounds))
 }
 
 // resolve resolves a message against the current configuration. A
