@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -25,19 +26,33 @@ type Guarded struct {
 
 // AppendEach appends a group of independent appends, each checked on its
 // own: the result and error at index i are those of each[i], as AppendIf
-// would give them, and a conflict of one does not fail the others. No two
-// appends of a group may touch the same stream, and none may expect Any.
+// would give them appended one after the other, in order, and a conflict
+// of one does not fail the others. An append that is a retry of one
+// already stored (its events' IDs are stored where it meant them) is
+// answered as done with their positions, as Append answers it, also when
+// it required streams unchanged: it passed that check when it was
+// stored.
 //
 // On PostgreSQL the group is one statement, so one round trip and one
 // commit for all of them (group commit): each append's rows are inserted
-// only if its own checks hold. If the statement fails as a whole (a
-// concurrent writer took a version of one of the streams, or an append is
-// a retry of one already stored), every append is tried again on its own.
-// On SQLite, where the one writer connection serialises transactions
-// anyway, the appends run one after the other.
+// only if its own checks hold, all checks reading the statement's
+// snapshot. So a group is one statement only if it is independent: no
+// stream is appended by two appends, or appended by one and required
+// unchanged by another, and none expects Any; any other group, and a
+// group whose statement fails as a whole (a concurrent writer took a
+// version of one of the streams, an event ID stored elsewhere, a lost
+// connection), is appended one append after the other. On SQLite, where
+// the one writer connection serialises transactions anyway, the appends
+// always run one after the other.
 func (s *Store) AppendEach(ctx context.Context, each []Guarded) ([]AppendResult, []error) {
 	results, errs := make([]AppendResult, len(each)), make([]error, len(each))
-	one := func(i int) { results[i], errs[i] = s.AppendIf(ctx, each[i].Unchanged, each[i].Appends...) }
+	msgs := make([][]*message.Message, len(each)) // the group statement's, by append
+	one := func(i int) {
+		results[i], errs[i] = s.AppendIf(ctx, each[i].Unchanged, each[i].Appends...)
+		if errs[i] != nil {
+			results[i], errs[i] = s.retried(ctx, each[i].Appends, msgs[i], errs[i])
+		}
+	}
 	if s.db.Kind != database.Postgres || len(each) < 2 {
 		for i := range each {
 			one(i)
@@ -52,8 +67,7 @@ func (s *Store) AppendEach(ctx context.Context, each []Guarded) ([]AppendResult,
 	}
 	ctx, span := telemetry.Tracer().Start(ctx, "eventstore.append_each", trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.Int("absender.appends", len(each)), attribute.Int("absender.events", n)))
-	msgs := make([][]*message.Message, len(each))
-	seen := map[string]bool{}
+	appended := map[string]bool{}
 	grouped := true
 	for i, g := range each {
 		var err error
@@ -62,10 +76,20 @@ func (s *Store) AppendEach(ctx context.Context, each []Guarded) ([]AppendResult,
 			continue
 		}
 		for _, a := range g.Appends {
-			if a.ExpectedVersion == Any || seen[a.StreamID] {
+			if a.ExpectedVersion == Any || appended[a.StreamID] {
 				grouped = false
 			}
-			seen[a.StreamID] = true
+			appended[a.StreamID] = true
+		}
+	}
+	for _, g := range each {
+		for id := range g.Unchanged {
+			if appended[id] && !appendsTo(g.Appends, id) {
+				// Another append of the group writes a stream this
+				// one requires unchanged: one after the other, the
+				// later of them sees the other's events.
+				grouped = false
+			}
 		}
 	}
 	var err error
@@ -87,10 +111,52 @@ func (s *Store) AppendEach(ctx context.Context, each []Guarded) ([]AppendResult,
 			for _, a := range g.Appends {
 				telemetry.Appended(ctx, a.StreamType, len(a.Events))
 			}
+		} else {
+			results[i], errs[i] = s.retried(ctx, g.Appends, msgs[i], errs[i])
 		}
 	}
 	s.Changed()
 	return results, errs
+}
+
+// appendsTo says whether appends write stream id.
+func appendsTo(appends []StreamAppend, id string) bool {
+	for _, a := range appends {
+		if a.StreamID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// retried answers an append of a group refused with err: if err is a
+// conflict (or an event ID already stored) and the append is a retry of
+// one already stored where it meant to be, it is done, as Append answers
+// it (idempotentResult). msgs are the append's events as the group's
+// statement wrote them, nil where there was none: then only events with
+// IDs given by the caller can have been stored before.
+func (s *Store) retried(ctx context.Context, appends []StreamAppend, msgs []*message.Message, err error) (AppendResult, error) {
+	if !errors.Is(err, ErrConflict) && constraint(err) != "events_uuid_key" {
+		return AppendResult{}, err
+	}
+	if msgs == nil {
+		if len(appends) == 0 || len(appends[0].Events) == 0 || appends[0].Events[0].ID == "" {
+			return AppendResult{}, err // new IDs: not a retry
+		}
+		var merr error
+		if msgs, merr = s.messages(ctx, appends); merr != nil {
+			return AppendResult{}, err
+		}
+	}
+	res, found, idErr := s.idempotentResult(ctx, appends, msgs)
+	switch {
+	case idErr != nil:
+		return AppendResult{}, idErr
+	case !found:
+		return AppendResult{}, err
+	}
+	s.Changed() // the first try may have committed without waking anyone
+	return res, nil
 }
 
 // GroupCommits says whether AppendEach writes a group in one commit (on

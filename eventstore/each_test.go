@@ -106,3 +106,96 @@ func TestAppendEachAfterAConcurrentWriter(t *testing.T) {
 		}
 	})
 }
+
+// R23 (the saga records an attempt only against the configuration it was
+// checked against): a group in which one append writes a stream that
+// another requires unchanged gives what the appends give one after the
+// other, on both databases. In one PostgreSQL statement both checks
+// would read the statement's snapshot and both pass, so such a group is
+// not written as one: the append that required the stream at its old
+// version is refused, and nothing of it is written.
+func TestR23_AppendEachRefusesWhatAnEarlierAppendOfTheGroupChanged(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		if _, err := s.Append(ctx, add("config", 0, "c1")); err != nil {
+			t.Fatal(err)
+		}
+		_, errs := s.AppendEach(ctx, []eventstore.Guarded{
+			{Appends: []eventstore.StreamAppend{add("config", 1, "c2")}},
+			{Unchanged: map[string]int64{"config": 1}, Appends: []eventstore.StreamAppend{add("msg-1", 0, "decided-on-c1")}},
+		})
+		if errs[0] != nil {
+			t.Errorf("config: got %v, want success", errs[0])
+		}
+		if !errors.Is(errs[1], eventstore.ErrConflict) {
+			t.Errorf("msg-1 decided on config v1, config at v2 after the group: got %v, want ErrConflict", errs[1])
+		}
+		if recs, err := s.Load(ctx, "msg-1"); err != nil || len(recs) != 0 {
+			t.Errorf("msg-1 holds %d events (%v), want none", len(recs), err)
+		}
+	})
+}
+
+// R23 (an outcome committed is not reported late): an append of a group
+// that is a retry of one already stored where it meant to be — its group
+// committed but the answer was lost — is answered as done, with the
+// stored positions, as Append answers it; nothing is written twice.
+func TestR23_AppendEachAnswersARetryOfAStoredAppendAsDone(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := t.Context()
+		s := newStore(t, db)
+		if _, err := s.Append(ctx, add("config", 0, "c1")); err != nil {
+			t.Fatal(err)
+		}
+		retried := func(stream, id string) eventstore.StreamAppend {
+			a := add(stream, 0, "x")
+			a.Events[0].ID = id
+			return a
+		}
+		first, err := s.AppendIf(ctx, map[string]int64{"config": 1}, retried("r-1", "0190a0b4-0000-7000-8000-000000000001"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Append(ctx, retried("r-2", "0190a0b4-0000-7000-8000-000000000002")); err != nil {
+			t.Fatal(err)
+		}
+		results, errs := s.AppendEach(ctx, []eventstore.Guarded{
+			{Unchanged: map[string]int64{"config": 1}, Appends: []eventstore.StreamAppend{retried("r-1", "0190a0b4-0000-7000-8000-000000000001")}},
+			{Appends: []eventstore.StreamAppend{add("r-3", 0, "y")}},
+			{Appends: []eventstore.StreamAppend{retried("r-2", "0190a0b4-0000-7000-8000-000000000002")}},
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("append %d: got %v, want success", i, err)
+			}
+		}
+		if results[0].Last != first.Last || results[0].Versions["r-1"] != 1 {
+			t.Errorf("retry of r-1: got %+v, want %+v", results[0], first)
+		}
+		if n, _ := s.Count(ctx); n != 4 {
+			t.Errorf("log has %d events, want 4", n)
+		}
+		// The same when the group's statement fails as a whole (an event
+		// ID stored elsewhere) and each append is tried on its own.
+		results, errs = s.AppendEach(ctx, []eventstore.Guarded{
+			{Appends: []eventstore.StreamAppend{retried("r-2", "0190a0b4-0000-7000-8000-000000000002")}},
+			{Appends: []eventstore.StreamAppend{retried("r-5", "0190a0b4-0000-7000-8000-000000000001")}},
+		})
+		if errs[0] != nil || results[0].Versions["r-2"] != 1 {
+			t.Errorf("retry of r-2 in a failed group: got %+v, %v, want done at version 1", results[0], errs[0])
+		}
+		if !errors.Is(errs[1], eventstore.ErrInvalidAppend) {
+			t.Errorf("r-5 with r-1's event ID: got %v, want ErrInvalidAppend", errs[1])
+		}
+		// An append whose stream moved on and whose events are not
+		// stored stays a conflict.
+		_, errs = s.AppendEach(ctx, []eventstore.Guarded{
+			{Appends: []eventstore.StreamAppend{add("r-1", 0, "other")}},
+			{Appends: []eventstore.StreamAppend{add("r-4", 0, "z")}},
+		})
+		if !errors.Is(errs[0], eventstore.ErrConflict) || errs[1] != nil {
+			t.Errorf("got %v / %v, want ErrConflict / success", errs[0], errs[1])
+		}
+	})
+}

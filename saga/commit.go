@@ -24,8 +24,17 @@ const groupMax = 64
 // append's commit before it sends, so a crash with a group half gathered
 // loses only records nobody acted on, and a group just committed is as
 // any committed attempt: the message resumes from it after a restart.
+//
+// Nobody waits for ever: the writer of a group wakes its members and
+// hands the lead on however its write ends (a panic of the write is an
+// error for each member), and a worker whose context ends while its
+// append still waits in the queue takes it out and returns; once its
+// append is in a group being written, it waits for that write, which
+// outlives contexts as an attempt does (worker.go).
 type committer struct {
 	store *eventstore.Store
+	// appendEach is store.AppendEach; tests replace it to inject faults.
+	appendEach func(ctx context.Context, each []eventstore.Guarded) ([]eventstore.AppendResult, []error)
 
 	mu      sync.Mutex
 	queue   []*commitJob
@@ -58,32 +67,87 @@ func (c *committer) append(ctx context.Context, unchanged map[string]int64, a ev
 	c.running = true
 	c.mu.Unlock()
 	if !lead {
-		<-j.wake
+		select {
+		case <-j.wake:
+		case <-ctx.Done():
+			if c.leave(j) {
+				return eventstore.AppendResult{}, ctx.Err()
+			}
+			<-j.wake // in a group being written, or just made its writer
+		}
 		if !j.lead {
 			return j.res, j.err
 		}
 	}
 	// j is first in the queue: write a group with it.
-	group := c.take()
-	// The group outlives a worker's context as an attempt does (worker.go):
-	// the others wait for it.
-	results, errs := c.store.AppendEach(context.WithoutCancel(ctx), guardedOf(group))
-	for i, g := range group {
-		g.res, g.err = results[i], errs[i]
-		if g != j {
+	c.write(ctx, j)
+	return j.res, j.err
+}
+
+// write takes the next group from the queue, j's worker's, and appends
+// it; then it wakes the group's other workers and hands the lead on to
+// the first worker waiting, or ends the run. Both happen however the
+// write ends: a panic is an error for each member (and is not passed
+// on: every member learns of it), so no worker waits for ever for a
+// writer that is gone.
+func (c *committer) write(ctx context.Context, j *commitJob) {
+	var group []*commitJob
+	defer func() {
+		c.mu.Lock()
+		if len(c.queue) > 0 {
+			next := c.queue[0]
+			next.lead = true
+			close(next.wake)
+		} else {
+			c.running = false
+		}
+		c.mu.Unlock()
+	}()
+	defer func() {
+		v := recover()
+		if v != nil {
+			j.res, j.err = eventstore.AppendResult{}, &eventstore.PanicError{Where: "saga group commit", Value: v}
+		}
+		for _, g := range group {
+			if g == j {
+				continue // the writer: not waiting
+			}
+			if v != nil {
+				g.res, g.err = j.res, j.err
+			}
 			close(g.wake)
 		}
+	}()
+	group = c.take()
+	appendEach := c.appendEach
+	if appendEach == nil {
+		appendEach = c.store.AppendEach
 	}
+	// The group outlives a worker's context as an attempt does (worker.go):
+	// the others wait for it.
+	results, errs := appendEach(context.WithoutCancel(ctx), guardedOf(group))
+	for i, g := range group {
+		g.res, g.err = results[i], errs[i]
+	}
+}
+
+// leave takes j out of the queue, where it waited for a group, and says
+// whether it was there; it was not when it is in a group being written
+// or is to write the next group (lead), and then j's worker must go on
+// waiting for its wake.
+func (c *committer) leave(j *commitJob) bool {
 	c.mu.Lock()
-	if len(c.queue) > 0 {
-		next := c.queue[0]
-		next.lead = true
-		close(next.wake)
-	} else {
-		c.running = false
+	defer c.mu.Unlock()
+	if j.lead {
+		return false
 	}
-	c.mu.Unlock()
-	return j.res, j.err
+	for i, q := range c.queue {
+		if q == j {
+			c.queue = append(c.queue[:i:i], c.queue[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 // take removes the next group from the queue: at most groupMax appends,
