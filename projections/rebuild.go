@@ -25,6 +25,10 @@ func (Directory) Tables() []string {
 // Tables of the audit log.
 func (Audit) Tables() []string { return []string{"rm_audit", "rm_audit_fields"} }
 
+// rebuildBeforeLock, when set (tests), runs before Rebuild takes the
+// group's lock.
+var rebuildBeforeLock func()
+
 // Progress reports a rebuild's advance: events done of total.
 type Progress func(done, total int64)
 
@@ -73,16 +77,22 @@ func Rebuild(ctx context.Context, store *eventstore.Store, p Tabled, progress Pr
 	if err != nil {
 		return Rebuilt{}, err
 	}
-	// Everything committed now is replayed; what commits later reaches the
-	// group's live consumer after the rebuild.
-	head, err := store.Head(ctx)
-	if err != nil {
-		return Rebuilt{}, err
-	}
 	group := p.Name()
 	var res Rebuilt
 	var done int64
+	if rebuildBeforeLock != nil {
+		rebuildBeforeLock()
+	}
 	err = store.InGroupTx(ctx, group, func(ctx context.Context, tx eventstore.GroupTx) error {
+		// Everything committed when the group is locked is replayed; what
+		// commits later reaches the group's live consumer after the
+		// rebuild. Read before the lock, the head could be passed by a
+		// live batch that held the lock meanwhile, and the group would
+		// move back (R36).
+		head, err := tx.Head(ctx)
+		if err != nil {
+			return err
+		}
 		res, done, err = replayAll(ctx, store, p, tx, head, total, progress)
 		return err
 	})
