@@ -9,9 +9,11 @@ import (
 )
 
 // CatchUp brings every read model that is more than after events behind
-// the log's head (0: projections.DefaultCatchUpAfter) up to it the way
-// `projections rebuild` does (projections.CatchUp): one transaction per
-// projection under its consumer group's lock, statements in batches. The
+// the log's head (0: projections.DefaultCatchUpAfter; below 0: off, it
+// does nothing and the live consumers catch up event by event) up to it
+// the way `projections rebuild` does (projections.CatchUp): chunks of
+// about 20,000 events, each a transaction under the projection's consumer
+// group's lock, statements in batches. The
 // saga's group is moved over the leading events its resolver does nothing
 // with (eventstore.Store.SkipAhead with saga.Skips). The fan-out's group is
 // left to its forwarder, which publishes every event. It is meant for the
@@ -21,7 +23,10 @@ import (
 // consumer then catches it up as before, so the caller logs it and goes
 // on.
 func (s *Server) CatchUp(ctx context.Context, after int64) error {
-	if after <= 0 {
+	if after < 0 {
+		return nil
+	}
+	if after == 0 {
 		after = projections.DefaultCatchUpAfter
 	}
 	if s.Saga != nil {
