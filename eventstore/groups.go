@@ -168,11 +168,22 @@ func (s *Store) UnparkWith(ctx context.Context, group string, pos Position, also
 // LockGroup has a row to lock: on PostgreSQL a group without a row would
 // not be locked, and two transactions could both act for it.
 func (s *Store) EnsureGroup(ctx context.Context, group string) error {
+	return s.ensureGroup(ctx, s.db.Write.DB, group)
+}
+
+// EnsureGroupTx is EnsureGroup in tx.
+func (s *Store) EnsureGroupTx(ctx context.Context, tx *sql.Tx, group string) error {
+	return s.ensureGroup(ctx, tx, group)
+}
+
+func (s *Store) ensureGroup(ctx context.Context, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, group string) error {
 	txid := "CAST(CAST(? AS TEXT) AS xid8)"
 	if s.db.Kind == database.SQLite {
 		txid = "CAST(? AS INTEGER)"
 	}
-	_, err := s.db.Write.DB.ExecContext(ctx, rebind(s.db.Kind, `INSERT INTO events_offsets (consumer_group, offset_acked, last_processed_transaction_id) VALUES (?, ?, `+txid+`)
+	_, err := db.ExecContext(ctx, rebind(s.db.Kind, `INSERT INTO events_offsets (consumer_group, offset_acked, last_processed_transaction_id) VALUES (?, ?, `+txid+`)
 		ON CONFLICT (consumer_group) DO NOTHING`), group, 0, "0")
 	if err != nil {
 		return fmt.Errorf("eventstore: consumer group %s: %w", group, err)
@@ -206,4 +217,18 @@ func (t GroupTx) Head(ctx context.Context) (Position, error) {
 		return Position{}, fmt.Errorf("eventstore: head for %s: %w", t.group, err)
 	}
 	return p, nil
+}
+
+// ResetGroup puts a consumer group back to the start of the log, the one
+// move back there is: for a benchmark or a test that replays the log
+// again, or an operator's repair while no process consumes the group
+// (the read-your-writes waiters of a running process trust the positions
+// its consumers committed, R36). It waits for the group's lock.
+func (s *Store) ResetGroup(ctx context.Context, group string) error {
+	return s.InGroupTx(ctx, group, func(ctx context.Context, tx GroupTx) error {
+		if _, err := tx.Tx.Tx.ExecContext(ctx, rebind(s.db.Kind, `DELETE FROM events_offsets WHERE consumer_group = ?`), group); err != nil {
+			return fmt.Errorf("eventstore: reset consumer group %s: %w", group, err)
+		}
+		return s.EnsureGroupTx(ctx, tx.Tx.Tx, group)
+	})
 }

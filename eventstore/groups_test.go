@@ -179,5 +179,12 @@ func TestR36_MoveGroupRefusesToMoveBack(t *testing.T) {
 				t.Errorf("move from %s to %s: got %v, want it done", at, fwd, err)
 			}
 		}
+		// The one way back, for tests, benchmarks and repairs: ResetGroup.
+		if err := s.ResetGroup(t.Context(), "g"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Checkpoint(t.Context(), "g"); got != (eventstore.Position{}) {
+			t.Errorf("checkpoint after ResetGroup: got %s, want the start", got)
+		}
 	})
 }
