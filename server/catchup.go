@@ -19,9 +19,9 @@ import (
 // left to its forwarder, which publishes every event. It is meant for the
 // start, before Run: the live consumers, which apply event by
 // event, then only have the rest. /readyz stays unready meanwhile (the
-// groups are behind). An error leaves the group where it was; the live
-// consumer then catches it up as before, so the caller logs it and goes
-// on.
+// groups are behind). An error leaves the group at the end of the last
+// chunk committed; the live consumer then catches it up as before, so the
+// caller logs it and goes on.
 func (s *Server) CatchUp(ctx context.Context, after int64) error {
 	if after < 0 {
 		return nil
@@ -43,7 +43,7 @@ func (s *Server) CatchUp(ctx context.Context, after int64) error {
 	}
 	return projections.CatchUpAll(ctx, s.Store, s.tabled, after, func(name string, c projections.CaughtUp, took time.Duration) {
 		s.log.Info("projection caught up the rebuild's way", "projection", name, "events", c.Events, "rebuilt", c.Rebuilt,
-			"from", c.From.String(), "to", c.To.String(), "parked", c.Parked, "took", took.Round(time.Millisecond))
+			"from", c.From.String(), "to", c.To.String(), "chunks", c.Chunks, "parked", c.Parked, "took", took.Round(time.Millisecond))
 		for _, f := range c.Failures {
 			s.log.Error("projection parked an event while catching up; it goes on with other streams (R35)", "projection", name, "event", f)
 		}
