@@ -87,3 +87,9 @@ func cutLast(s, sep string) (before, after string, found bool) {
 	}
 	return s[:i], s[i+len(sep):], true
 }
+
+// ErrGroupMovesBack: a consumer group was to be moved to a position
+// before the one it stands at (MoveGroup refuses it). Groups only move
+// forward: a process's read-your-writes waiters trust the positions its
+// consumers committed (R36).
+var ErrGroupMovesBack = errors.New("eventstore: consumer group would move back")

@@ -3,7 +3,9 @@ package eventstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/uptrace/bun"
 
@@ -44,13 +46,36 @@ func (s *Store) LockGroup(ctx context.Context, tx *sql.Tx, group string) error {
 }
 
 // MoveGroup sets a consumer group's offset to pos in tx: the group goes on
-// after pos (a rebuild replayed everything up to it).
+// after pos (a rebuild replayed everything up to it). It refuses a pos
+// before the group's position in tx (ErrGroupMovesBack) and changes
+// nothing then: groups only move forward, which the read-your-writes
+// waiters of every process rely on (positions, R36). The caller holds the
+// group's lock (LockGroup), so the position it compares with stays.
 func (s *Store) MoveGroup(ctx context.Context, tx *sql.Tx, group string, pos Position) error {
+	var off sql.NullInt64
+	var cur string
+	err := tx.QueryRowContext(ctx, rebind(s.db.Kind,
+		`SELECT offset_acked, last_processed_transaction_id`+castText(s.db.Kind)+` FROM events_offsets WHERE consumer_group = ?`), group).
+		Scan(&off, &cur)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("eventstore: move consumer group %s to %s: %w", group, pos, err)
+	}
+	if err == nil {
+		at := Position{Offset: off.Int64}
+		at.TxID, _ = strconv.ParseUint(cur, 10, 64)
+		back := pos.Less(at)
+		if s.db.Kind == database.SQLite {
+			back = pos.Offset < at.Offset // the offset alone is SQLite's order
+		}
+		if back {
+			return fmt.Errorf("eventstore: move consumer group %s from %s to %s: %w", group, at, pos, ErrGroupMovesBack)
+		}
+	}
 	txid := "CAST(CAST(? AS TEXT) AS xid8)"
 	if s.db.Kind == database.SQLite {
 		txid = "CAST(? AS INTEGER)"
 	}
-	_, err := tx.ExecContext(ctx, rebind(s.db.Kind, `INSERT INTO events_offsets (consumer_group, offset_acked, last_processed_transaction_id) VALUES (?, ?, `+txid+`)
+	_, err = tx.ExecContext(ctx, rebind(s.db.Kind, `INSERT INTO events_offsets (consumer_group, offset_acked, last_processed_transaction_id) VALUES (?, ?, `+txid+`)
 		ON CONFLICT (consumer_group) DO UPDATE SET offset_acked = excluded.offset_acked, last_processed_transaction_id = excluded.last_processed_transaction_id`),
 		group, pos.Offset, fmt.Sprint(pos.TxID))
 	if err != nil {
@@ -143,14 +168,67 @@ func (s *Store) UnparkWith(ctx context.Context, group string, pos Position, also
 // LockGroup has a row to lock: on PostgreSQL a group without a row would
 // not be locked, and two transactions could both act for it.
 func (s *Store) EnsureGroup(ctx context.Context, group string) error {
+	return s.ensureGroup(ctx, s.db.Write.DB, group)
+}
+
+// EnsureGroupTx is EnsureGroup in tx.
+func (s *Store) EnsureGroupTx(ctx context.Context, tx *sql.Tx, group string) error {
+	return s.ensureGroup(ctx, tx, group)
+}
+
+func (s *Store) ensureGroup(ctx context.Context, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, group string) error {
 	txid := "CAST(CAST(? AS TEXT) AS xid8)"
 	if s.db.Kind == database.SQLite {
 		txid = "CAST(? AS INTEGER)"
 	}
-	_, err := s.db.Write.DB.ExecContext(ctx, rebind(s.db.Kind, `INSERT INTO events_offsets (consumer_group, offset_acked, last_processed_transaction_id) VALUES (?, ?, `+txid+`)
+	_, err := db.ExecContext(ctx, rebind(s.db.Kind, `INSERT INTO events_offsets (consumer_group, offset_acked, last_processed_transaction_id) VALUES (?, ?, `+txid+`)
 		ON CONFLICT (consumer_group) DO NOTHING`), group, 0, "0")
 	if err != nil {
 		return fmt.Errorf("eventstore: consumer group %s: %w", group, err)
 	}
 	return nil
+}
+
+// Head is the last event the transaction can replay up to and move the
+// group to, read under the group's lock: every event committed before
+// the lock was granted, so a live batch of the group that held the lock
+// before is never passed back (ErrGroupMovesBack, R36). On PostgreSQL
+// the events of transactions younger than this one are left out: they
+// cannot be read in consumer order while it runs (the snapshot horizon),
+// and no live batch can have consumed them before the lock was granted
+// (its snapshot was taken before this transaction began).
+func (t GroupTx) Head(ctx context.Context) (Position, error) {
+	var p Position
+	var err error
+	switch t.store.db.Kind {
+	case database.Postgres:
+		err = t.Tx.QueryRowContext(ctx, `SELECT "offset", transaction_id::text::bigint FROM events
+			WHERE transaction_id < pg_current_xact_id()
+			ORDER BY transaction_id DESC, "offset" DESC LIMIT 1`).Scan(&p.Offset, &p.TxID)
+	default:
+		err = t.Tx.QueryRowContext(ctx, `SELECT "offset" FROM events ORDER BY "offset" DESC LIMIT 1`).Scan(&p.Offset)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return Position{}, nil
+	}
+	if err != nil {
+		return Position{}, fmt.Errorf("eventstore: head for %s: %w", t.group, err)
+	}
+	return p, nil
+}
+
+// ResetGroup puts a consumer group back to the start of the log, the one
+// move back there is: for a benchmark or a test that replays the log
+// again, or an operator's repair while no process consumes the group
+// (the read-your-writes waiters of a running process trust the positions
+// its consumers committed, R36). It waits for the group's lock.
+func (s *Store) ResetGroup(ctx context.Context, group string) error {
+	return s.InGroupTx(ctx, group, func(ctx context.Context, tx GroupTx) error {
+		if _, err := tx.Tx.Tx.ExecContext(ctx, rebind(s.db.Kind, `DELETE FROM events_offsets WHERE consumer_group = ?`), group); err != nil {
+			return fmt.Errorf("eventstore: reset consumer group %s: %w", group, err)
+		}
+		return s.EnsureGroupTx(ctx, tx.Tx.Tx, group)
+	})
 }

@@ -136,3 +136,55 @@ func overlappingBatchRestarts(t *testing.T, hold func(ctx context.Context, s *ev
 		t.Errorf("the batch went on after the group's transaction committed, in a snapshot without its row (%d rows seen): want it restarted (40001)", n)
 	}
 }
+
+// R36: a consumer group never moves back. The read-your-writes waiters of
+// a process keep the positions its consumers committed in memory and
+// trust them (wait.go): MoveGroup refuses a position before the group's
+// (ErrGroupMovesBack) and changes nothing; the same position or a later
+// one is fine.
+func TestR36_MoveGroupRefusesToMoveBack(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		s := newStore(t, db)
+		move := func(pos eventstore.Position) error {
+			tx, err := db.Write.DB.BeginTx(t.Context(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = tx.Rollback() }()
+			if err := s.LockGroup(t.Context(), tx, "g"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.MoveGroup(t.Context(), tx, "g", pos); err != nil {
+				return err
+			}
+			return tx.Commit()
+		}
+		at := eventstore.Position{Offset: 9, TxID: 130}
+		if err := move(at); err != nil {
+			t.Fatal(err)
+		}
+		for _, back := range []eventstore.Position{{Offset: 8, TxID: 130}, {Offset: 10, TxID: 120}, {}} {
+			if db.Kind == database.SQLite && back.Offset > at.Offset {
+				continue // SQLite's position is the offset alone
+			}
+			if err := move(back); !errors.Is(err, eventstore.ErrGroupMovesBack) {
+				t.Errorf("move from %s back to %s: got %v, want ErrGroupMovesBack", at, back, err)
+			}
+			if got, _ := s.Checkpoint(t.Context(), "g"); got != at {
+				t.Errorf("checkpoint after a refused move to %s: got %s, want %s", back, got, at)
+			}
+		}
+		for _, fwd := range []eventstore.Position{at, {Offset: 11, TxID: 131}} {
+			if err := move(fwd); err != nil {
+				t.Errorf("move from %s to %s: got %v, want it done", at, fwd, err)
+			}
+		}
+		// The one way back, for tests, benchmarks and repairs: ResetGroup.
+		if err := s.ResetGroup(t.Context(), "g"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Checkpoint(t.Context(), "g"); got != (eventstore.Position{}) {
+			t.Errorf("checkpoint after ResetGroup: got %s, want the start", got)
+		}
+	})
+}

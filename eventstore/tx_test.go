@@ -105,7 +105,8 @@ func TestInGroupTxCommitsTogether(t *testing.T) {
 			t.Errorf("after the commit: %d parked, %d rows, want 1 and 1", len(parked), rows())
 		}
 		err = s.InGroupTx(ctx, "g", func(ctx context.Context, tx eventstore.GroupTx) error {
-			if err := tx.MoveTo(ctx, eventstore.Position{}); err != nil {
+			// Forward: a group never moves back (R36).
+			if err := tx.MoveTo(ctx, eventstore.Position{Offset: res.Last.Offset + 100, TxID: res.Last.TxID + 100}); err != nil {
 				return err
 			}
 			if err := tx.UnparkAll(ctx); err != nil {

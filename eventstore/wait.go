@@ -29,10 +29,11 @@ func newPositions(wake *signal) *positions {
 // publish records a committed position and wakes the waiters. A position
 // only moves forward here; a group moved forward by other means (a
 // rebuild, another process) is found in the database. Groups never move
-// back while a process consumes them (a rebuild moves its group to the
-// head it replayed, which the live consumer, waiting on the group's lock,
-// had not passed); a group whose offsets row is deleted by hand is seen
-// as reached by this process's waiters until it restarts.
+// back: MoveGroup refuses it (ErrGroupMovesBack), and a rebuild or
+// catch-up replays up to a head read under the group's lock (GroupTx.Head),
+// which no live batch committed before it has passed. A group put back by
+// ResetGroup, or whose offsets row is deleted by hand, is seen as reached
+// by this process's waiters until it restarts.
 func (p *positions) publish(group string, pos Position) {
 	p.mu.Lock()
 	if cur, ok := p.at[group]; !ok || cur.Less(pos) {

@@ -263,3 +263,64 @@ func TestCatchUpCrashLeavesNothing(t *testing.T) {
 		checkpointAtHead(t, f.store, "audit")
 	})
 }
+
+// A catch-up commits in chunks, each in a transaction of its own under
+// the group's lock, so it does not hold the snapshot horizon (PostgreSQL)
+// or the one writer (SQLite) for the whole backlog: a crash in a later
+// chunk keeps the chunks before it, the next catch-up goes on from there,
+// and the read models equal a rebuild's (the first chunk from the start
+// empties the tables, the later ones read the audit's fields back).
+func TestCatchUpCommitsInChunks(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		projections.SetCatchUpChunk(t, 300)
+		f := setup(t, db, false)
+		if err := seed.Random(t.Context(), f.svc, rand.New(rand.NewPCG(4, 7)), 1500); err != nil {
+			t.Fatal(err)
+		}
+		head, err := f.store.Head(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		if _, err := projections.CatchUp(ctx, f.store, &crashAfter{n: 700, cancel: cancel}, 10); !errors.Is(err, context.Canceled) {
+			t.Fatalf("catch-up cut off in its third chunk: got %v, want context.Canceled", err)
+		}
+		kept, err := f.store.Checkpoint(t.Context(), "audit")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept == (eventstore.Position{}) || !kept.Less(head) {
+			t.Fatalf("group at %s after a crash in the third chunk, want the end of the second (before the head %s)", kept, head)
+		}
+		var audits int64
+		if err := db.Read.DB.QueryRowContext(t.Context(), `SELECT count(*) FROM rm_audit`).Scan(&audits); err != nil {
+			t.Fatal(err)
+		}
+		if audits < 600 {
+			t.Errorf("audit log has %d entries after the crash, want the two chunks committed before it (600)", audits)
+		}
+		c, err := projections.CatchUp(t.Context(), f.store, projections.Audit{}, 10)
+		if err != nil || c.From != kept || c.Rebuilt || c.Chunks < 2 {
+			t.Fatalf("catch-up after the crash: from %s, rebuilt %v, %d chunks (%v); want from %s in chunks", c.From, c.Rebuilt, c.Chunks, err, kept)
+		}
+		for _, p := range []projections.Tabled{projections.Directory{}, projections.Messages{}} {
+			c, err := projections.CatchUp(t.Context(), f.store, p, 10)
+			if err != nil || !c.Rebuilt || c.Chunks < 2 {
+				t.Fatalf("catch-up of %s from the start: rebuilt %v, %d chunks (%v); want a rebuild in chunks", p.Name(), c.Rebuilt, c.Chunks, err)
+			}
+		}
+		for _, p := range projections.All() {
+			checkpointAtHead(t, f.store, p.Name())
+		}
+		caughtUp := dumpTables(t, db)
+		for _, p := range projections.All() {
+			if _, err := projections.Rebuild(t.Context(), f.store, p, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if rebuilt := dumpTables(t, db); rebuilt != caughtUp {
+			t.Fatalf("read models caught up in chunks differ from rebuilt ones: %s", diff(caughtUp, rebuilt))
+		}
+	})
+}

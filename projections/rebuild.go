@@ -25,6 +25,10 @@ func (Directory) Tables() []string {
 // Tables of the audit log.
 func (Audit) Tables() []string { return []string{"rm_audit", "rm_audit_fields"} }
 
+// rebuildBeforeLock, when set (tests), runs before Rebuild takes the
+// group's lock.
+var rebuildBeforeLock func()
+
 // Progress reports a rebuild's advance: events done of total.
 type Progress func(done, total int64)
 
@@ -73,17 +77,23 @@ func Rebuild(ctx context.Context, store *eventstore.Store, p Tabled, progress Pr
 	if err != nil {
 		return Rebuilt{}, err
 	}
-	// Everything committed now is replayed; what commits later reaches the
-	// group's live consumer after the rebuild.
-	head, err := store.Head(ctx)
-	if err != nil {
-		return Rebuilt{}, err
-	}
 	group := p.Name()
 	var res Rebuilt
 	var done int64
+	if rebuildBeforeLock != nil {
+		rebuildBeforeLock()
+	}
 	err = store.InGroupTx(ctx, group, func(ctx context.Context, tx eventstore.GroupTx) error {
-		res, done, err = replayAll(ctx, store, p, tx, head, total, progress)
+		// Everything committed when the group is locked is replayed; what
+		// commits later reaches the group's live consumer after the
+		// rebuild. Read before the lock, the head could be passed by a
+		// live batch that held the lock meanwhile, and the group would
+		// move back (R36).
+		head, err := tx.Head(ctx)
+		if err != nil {
+			return err
+		}
+		res, done, err = replayAll(ctx, store, p, tx, head, 0, total, progress)
 		return err
 	})
 	if err != nil {
@@ -103,9 +113,11 @@ func Rebuild(ctx context.Context, store *eventstore.Store, p Tabled, progress Pr
 
 // replayAll empties p's tables and replays the log up to head into them
 // in tx, which holds p's consumer group; it moves the group to where it
-// stopped and parks anew what it could not apply (see Rebuild).
+// stopped and parks anew what it could not apply (see Rebuild). With a
+// limit above zero it stops after about limit events (a CatchUp's first
+// chunk).
 func replayAll(ctx context.Context, store *eventstore.Store, p Tabled, tx eventstore.GroupTx, head eventstore.Position,
-	total int64, progress Progress) (Rebuilt, int64, error) {
+	limit, total int64, progress Progress) (Rebuilt, int64, error) {
 	group := p.Name()
 	ptx := newBatchTx(tx.Tx)
 	for _, t := range p.Tables() {
@@ -120,8 +132,12 @@ func replayAll(ctx context.Context, store *eventstore.Store, p Tabled, tx events
 	var pos eventstore.Position
 	var done int64
 	last := time.Time{}
-	for {
-		recs, err := store.ReadUntilRaw(ctx, pos, head, 2000)
+	for limit <= 0 || done < limit {
+		page := int64(2000)
+		if limit > 0 {
+			page = min(page, limit-done)
+		}
+		recs, err := store.ReadUntilRaw(ctx, pos, head, int(page))
 		if err != nil {
 			return Rebuilt{}, 0, err
 		}

@@ -144,3 +144,31 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// Config.CatchUpAfter below zero turns the catch-up at start off: every
+// read model is left where it stands for its live consumer, however far
+// behind; 0 is the default (5,000), so a log of 6,000 events is caught up.
+func TestCatchUpOffSwitch(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		srv := buildServer(t, db)
+		appendLog(t, srv, 6000)
+		if err := srv.CatchUp(t.Context(), -1); err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range []string{"directory", "audit", "messages", saga.ConsumerGroup} {
+			if cp, _ := srv.Store.Checkpoint(t.Context(), g); cp != (eventstore.Position{}) {
+				t.Errorf("group %s at %s with the catch-up off, want it left at the start", g, cp)
+			}
+		}
+		if err := srv.CatchUp(t.Context(), 0); err != nil {
+			t.Fatal(err)
+		}
+		head, err := srv.Store.Head(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cp, _ := srv.Store.Checkpoint(t.Context(), "audit"); cp != head {
+			t.Errorf("audit at %s after the default catch-up, want the head %s", cp, head)
+		}
+	})
+}

@@ -212,12 +212,15 @@ func appendLog(b testing.TB, srv *server.Server, n int) int64 {
 // moveGroup moves a consumer group to the log's head (toHead) or to its
 // start, and drops nothing else.
 func moveGroup(b testing.TB, store *eventstore.Store, group string, toHead bool) {
-	var pos eventstore.Position
-	if toHead {
-		var err error
-		if pos, err = store.Head(b.Context()); err != nil {
+	if !toHead {
+		if err := store.ResetGroup(b.Context(), group); err != nil {
 			b.Fatal(err)
 		}
+		return
+	}
+	pos, err := store.Head(b.Context())
+	if err != nil {
+		b.Fatal(err)
 	}
 	if err := store.InGroupTx(b.Context(), group, func(ctx context.Context, tx eventstore.GroupTx) error {
 		return tx.MoveTo(ctx, pos)

@@ -47,7 +47,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// CatchUpAfter is how many events a read model may be behind at the
 	// start before it is caught up the rebuild's way (Server.CatchUp;
-	// default projections.DefaultCatchUpAfter).
+	// 0: projections.DefaultCatchUpAfter, 5,000; below 0: no catch-up at
+	// start, the live consumers catch up event by event).
 	CatchUpAfter int64
 	// Server configures the parts (read-your-writes, CORS, transports,
 	// command layer, saga); DB, Keyring, Log, Metrics and BrokerCheck are
@@ -74,9 +75,6 @@ func (c Config) Validate() error {
 		if err := fanout.ValidateURL(c.BrokerURL); err != nil {
 			errs = append(errs, fmt.Errorf("server: Config.BrokerURL: %w", err))
 		}
-	}
-	if c.CatchUpAfter < 0 {
-		errs = append(errs, fmt.Errorf("server: Config.CatchUpAfter %d must not be negative", c.CatchUpAfter))
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, fmt.Errorf("server: Config.ShutdownTimeout %s must not be negative", c.ShutdownTimeout))
