@@ -45,7 +45,10 @@ import (
 // Bounds: at most responseCacheEntries answers and responseCacheBytes bytes
 // between two changes (a request whose body exceeds responseCacheKeyBytes,
 // or an answer above responseCacheEntryBytes, passes by uncached); when full,
-// new answers are not kept until the next change empties it.
+// new answers are not kept until the next change empties it. Only an answer
+// the operation has marked cacheable before it is written is copied on its
+// way out (up to responseCacheEntryBytes); every other answer streams
+// through uncopied.
 const (
 	responseCacheEntries    = 10000
 	responseCacheBytes      = 64 << 20
@@ -119,7 +122,10 @@ func (c *responseCache) len() (entries, bytes int) {
 type cacheSlotKey struct{}
 
 // cacheSlot is where the operation interceptor tells the HTTP layer that
-// the request's answer may be kept.
+// the request's answer may be kept. It says so before the answer is
+// written (gqlgen's POST and GET transports check the whole response, then
+// write it), so the recorder copies only such answers; it may take it back
+// (a second response of one operation) while the answer is written.
 type cacheSlot struct{ cacheable atomic.Bool }
 
 // handler answers from the cache or lets next answer and keeps the answer
@@ -154,9 +160,9 @@ func (c *responseCache) handler(next http.Handler) http.Handler {
 			return
 		}
 		slot := &cacheSlot{}
-		rec := &recorder{ResponseWriter: w, before: w.Header().Clone(), max: c.maxEntry}
+		rec := &recorder{ResponseWriter: w, slot: slot, before: w.Header().Clone(), max: c.maxEntry}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), cacheSlotKey{}, slot)))
-		if slot.cacheable.Load() && rec.status == http.StatusOK && !rec.overflow {
+		if rec.keep && slot.cacheable.Load() {
 			c.put(gen, key, &cachedResponse{header: rec.header, body: rec.body.Bytes()})
 		}
 	})
@@ -187,24 +193,32 @@ func responseKey(p authz.Principal, r *http.Request, body []byte) [sha256.Size]b
 }
 
 // recorder passes an answer through and keeps a copy of it (up to max
-// bytes) with the headers the inner handler set.
+// bytes) with the headers the inner handler set — only when the answer
+// starts (WriteHeader) with status 200 while slot says it may be kept.
+// Every other answer (a mutation, history, a page of 500 nodes, an error)
+// streams through without a byte copied, so it costs no memory beyond its
+// own (R34); a kept answer costs at most max bytes more.
 type recorder struct {
 	http.ResponseWriter
-	before   http.Header
-	header   http.Header
-	status   int
-	body     bytes.Buffer
-	max      int
-	overflow bool
+	slot   *cacheSlot
+	before http.Header
+	status int
+	keep   bool // the answer is being copied into header and body
+	header http.Header
+	body   bytes.Buffer
+	max    int
 }
 
 func (r *recorder) WriteHeader(status int) {
 	if r.status == 0 {
 		r.status = status
-		r.header = http.Header{}
-		for k, v := range r.ResponseWriter.Header() {
-			if !slices.Equal(r.before[k], v) {
-				r.header[k] = slices.Clone(v)
+		r.keep = status == http.StatusOK && r.slot.cacheable.Load()
+		if r.keep {
+			r.header = http.Header{}
+			for k, v := range r.ResponseWriter.Header() {
+				if !slices.Equal(r.before[k], v) {
+					r.header[k] = slices.Clone(v)
+				}
 			}
 		}
 	}
@@ -215,10 +229,10 @@ func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.WriteHeader(http.StatusOK)
 	}
-	if !r.overflow {
-		if r.body.Len()+len(b) > r.max {
-			r.overflow = true
-			r.body = bytes.Buffer{}
+	if r.keep {
+		if r.body.Len()+len(b) > r.max || !r.slot.cacheable.Load() {
+			r.keep = false
+			r.header, r.body = nil, bytes.Buffer{}
 		} else {
 			r.body.Write(b)
 		}
@@ -246,7 +260,9 @@ func (e errReader) Read([]byte) (int, error) {
 
 // cacheableQuery is the gqlgen extension that marks an answer as one the
 // response cache may keep: a query of cacheableFields only, without at:,
-// answered in one response without errors or extensions.
+// answered in one response without errors or extensions. It marks the
+// answer when gqlgen has it and before the transport writes it, so the
+// recorder knows from the first byte whether to copy it.
 type cacheableQuery struct{}
 
 var _ graphql.OperationInterceptor = cacheableQuery{}

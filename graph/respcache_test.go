@@ -2,18 +2,25 @@ package graph
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2"
 
 	"github.com/absender/absender/authz"
 	"github.com/absender/absender/domain"
+	"github.com/absender/absender/graph/model"
 )
 
 // fakeAPI stands for gqlgen behind the response cache: it counts the
@@ -26,6 +33,7 @@ type fakeAPI struct {
 	size      int // pad the answer to this many bytes
 	seen      []byte
 	during    func() // runs while the answer is computed
+	withdraw  bool   // take cacheable back after the first half of the answer
 }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -47,6 +55,11 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	answer := fmt.Sprintf(`{"data":{"call":%d,"body":%q}}`, n, body.String())
 	if len(answer) < f.size {
 		answer += strings.Repeat(" ", f.size-len(answer))
+	}
+	if f.withdraw {
+		_, _ = w.Write([]byte(answer[:len(answer)/2]))
+		r.Context().Value(cacheSlotKey{}).(*cacheSlot).cacheable.Store(false)
+		answer = answer[len(answer)/2:]
 	}
 	_, _ = w.Write([]byte(answer))
 }
@@ -130,6 +143,7 @@ func TestResponseCacheKeepsOnlyCacheableAnswers(t *testing.T) {
 		{"status 500", &fakeAPI{cacheable: true, status: http.StatusInternalServerError}},
 		{"a change while answering", &fakeAPI{cacheable: true, during: func() { gen.Add(1) }}},
 		{"an answer above the entry bound", &fakeAPI{cacheable: true, size: responseCacheEntryBytes + 1}},
+		{"taken back while written", &fakeAPI{cacheable: true, withdraw: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newResponseCache(gen.Load).handler(tc.api)
@@ -213,4 +227,94 @@ func TestCacheableOperation(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", tc.q, got, tc.want)
 		}
 	}
+}
+
+// stubRoot answers the few fields TestResponseCacheCopiesOnlyCacheableAnswersR34
+// asks for, without read models: n sender options (now or at a time), an
+// error for the user "bad", and revokeApiToken.
+type stubRoot struct {
+	ResolverRoot
+	n     int
+	calls atomic.Int64
+}
+
+func (s *stubRoot) Query() QueryResolver       { return stubQuery{s: s} }
+func (s *stubRoot) Mutation() MutationResolver { return stubMutation{} }
+
+type stubQuery struct {
+	QueryResolver
+	s *stubRoot
+}
+
+func (q stubQuery) SenderOptions(_ context.Context, userID string, _ *time.Time) ([]model.AddressOption, error) {
+	q.s.calls.Add(1)
+	if userID == "bad" {
+		return nil, errors.New("no such user")
+	}
+	opts := make([]model.AddressOption, q.s.n)
+	for i := range opts {
+		opts[i] = model.AddressOption{Address: fmt.Sprintf("box%d@example.com", i), DisplayName: fmt.Sprintf("Mailbox %04d", i), Source: model.OptionSourceMailbox}
+	}
+	return opts, nil
+}
+
+type stubMutation struct{ MutationResolver }
+
+func (stubMutation) RevokeAPIToken(_ context.Context, tokenID string) (string, error) {
+	return tokenID, nil
+}
+
+// An answer the cache may not keep — a mutation, history (at:), another
+// field, a large one (the schema), one with errors — streams through with
+// not a byte copied (R34: a request costs no more than its own answer),
+// and is the same byte for byte as without the cache; an answer it may keep
+// is copied, kept and answered again from the cache.
+func TestResponseCacheCopiesOnlyCacheableAnswersR34(t *testing.T) {
+	root := &stubRoot{n: 500}
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: root}))
+	srv.AddTransport(postJSON{})
+	srv.Use(extension.Introspection{})
+	srv.Use(cacheableQuery{})
+	var copied int // capacity of the recorder's copy after the last answer
+	probe := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv.ServeHTTP(w, r)
+		copied = w.(*recorder).body.Cap()
+	})
+	h := newResponseCache(func() uint64 { return 0 }).handler(probe)
+	body := func(q string) string {
+		b, _ := json.Marshal(map[string]string{"query": q})
+		return string(b)
+	}
+
+	for _, tc := range []struct{ name, query string }{
+		{"a mutation", `mutation { revokeApiToken(tokenId: "t1") }`},
+		{"history (at:)", `{ senderOptions(userId: "u1", at: "2026-01-01T00:00:00Z") { address displayName source } }`},
+		{"introspection (another field)", `{ __schema { types { name fields { name args { name } } } } }`},
+		{"an answer with errors", `{ senderOptions(userId: "bad") { address } }`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			copied = -1
+			got := serve(h, cacheRequest(alice, body(tc.query)))
+			want := serve(srv, cacheRequest(alice, body(tc.query)))
+			if copied != 0 {
+				t.Errorf("bytes copied: got %d, want 0", copied)
+			}
+			if got.Code != want.Code || !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) || got.Body.Len() < 20 {
+				t.Errorf("answer: got %d %.200s, want %d %.200s", got.Code, got.Body, want.Code, want.Body)
+			}
+		})
+	}
+
+	t.Run("the options of now", func(t *testing.T) {
+		q := body(`{ senderOptions(userId: "u1") { address displayName source } }`)
+		calls := root.calls.Load()
+		first := serve(h, cacheRequest(alice, q))
+		if copied < first.Body.Len() || first.Body.Len() < 500*20 {
+			t.Errorf("bytes copied: got %d, want ≥ the answer's %d", copied, first.Body.Len())
+		}
+		again := serve(h, cacheRequest(alice, q))
+		if !bytes.Equal(first.Body.Bytes(), again.Body.Bytes()) || root.calls.Load() != calls+1 {
+			t.Errorf("repeat: got %d resolver calls, same bytes %v, want 1, true", root.calls.Load()-calls, bytes.Equal(first.Body.Bytes(), again.Body.Bytes()))
+		}
+	})
 }
