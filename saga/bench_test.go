@@ -52,17 +52,7 @@ func BenchmarkSendToSent(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
 	})
-	for _, dialect := range []string{"sqlite", "postgres"} {
-		b.Run(dialect, func(b *testing.B) {
-			var db *database.DB
-			if dialect == "sqlite" {
-				db = dbtest.SQLite(b)
-			} else {
-				db = dbtest.Postgres(b)
-			}
-			benchSaga(b, db)
-		})
-	}
+	dbtest.EachBench(b, benchSaga)
 }
 
 // benchWorkers is the delivery pool of the benchmark (BENCH_WORKERS).

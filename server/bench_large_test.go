@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -29,34 +28,12 @@ import (
 // memory, in the same run. Each sub-benchmark reports req/s and the p99 of
 // a request; graphql also reports its ratio to static.
 func BenchmarkSenderOptionsLarge(b *testing.B) {
-	for _, dialect := range []string{"sqlite", "postgres"} {
-		b.Run(dialect, func(b *testing.B) {
-			var db *database.DB
-			if dialect == "sqlite" {
-				db = dbtest.SQLite(b)
-			} else {
-				db = dbtest.Postgres(b)
-			}
-			benchSenderOptionsLarge(b, db)
-		})
-	}
+	dbtest.EachBench(b, benchSenderOptionsLarge)
 }
 
 func benchSenderOptionsLarge(b *testing.B, db *database.DB) {
 	in := servertest.Start(b, db)
-	t, err := seed.Benchmark(b.Context(), in.Server.App, seed.Sizes{Users: 50, Mailboxes: 200}, 8, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	head, err := in.Server.Store.Head(b.Context())
-	if err != nil {
-		b.Fatal(err)
-	}
-	wctx, cancel := context.WithTimeout(b.Context(), 2*time.Minute)
-	defer cancel()
-	if err := in.Server.Runner.WaitFor(wctx, head); err != nil {
-		b.Fatal(err)
-	}
+	t := seedTenant(b, in, seed.Sizes{Users: 50, Mailboxes: 200}, 8)
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	post := func(url string, body []byte) ([]byte, error) {

@@ -34,17 +34,7 @@ const optionsQuery = `query($u: ID!) { senderOptions(userId: $u) { address displ
 //   - lag-500cps: commit → visible in senderOptions (the directory
 //     projection has applied it), p50/p99, at 500 commands/s.
 func BenchmarkSenderOptions(b *testing.B) {
-	for _, dialect := range []string{"sqlite", "postgres"} {
-		b.Run(dialect, func(b *testing.B) {
-			var db *database.DB
-			if dialect == "sqlite" {
-				db = dbtest.SQLite(b)
-			} else {
-				db = dbtest.Postgres(b)
-			}
-			benchSenderOptions(b, db)
-		})
-	}
+	dbtest.EachBench(b, benchSenderOptions)
 }
 
 func benchSenderOptions(b *testing.B, db *database.DB) {
@@ -54,19 +44,7 @@ func benchSenderOptions(b *testing.B, db *database.DB) {
 		sz = seed.Sizes{Users: 1000, Mailboxes: 200, Grants: 5000, Groups: 20}
 	}
 	start := time.Now()
-	t, err := seed.Benchmark(b.Context(), in.Server.App, sz, 8, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	head, err := in.Server.Store.Head(b.Context())
-	if err != nil {
-		b.Fatal(err)
-	}
-	wctx, cancel := context.WithTimeout(b.Context(), 10*time.Minute)
-	defer cancel()
-	if err := in.Server.Runner.WaitFor(wctx, head); err != nil {
-		b.Fatal(err)
-	}
+	t := seedTenant(b, in, sz, 8)
 	b.Logf("seeded %d users, %d mailboxes, %d grants (+%d group grants) in %s", len(t.Users), len(t.Mailboxes), sz.Grants, len(t.Groups)*3, time.Since(start).Round(time.Second))
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}

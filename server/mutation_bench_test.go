@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -31,34 +30,12 @@ const renameMutation = `mutation($id: ID!, $n: String!) { updateMailbox(id: $id,
 //   - graphql-16: 16 HTTP clients, mutations/s and the ratio to raw-insert;
 //   - graphql-1: one client, p50/p99 of one mutation in ms.
 func BenchmarkMutations(b *testing.B) {
-	for _, dialect := range []string{"sqlite", "postgres"} {
-		b.Run(dialect, func(b *testing.B) {
-			var db *database.DB
-			if dialect == "sqlite" {
-				db = dbtest.SQLite(b)
-			} else {
-				db = dbtest.Postgres(b)
-			}
-			benchMutations(b, db)
-		})
-	}
+	dbtest.EachBench(b, benchMutations)
 }
 
 func benchMutations(b *testing.B, db *database.DB) {
 	in := servertest.Start(b, db)
-	t, err := seed.Benchmark(b.Context(), in.Server.App, seed.Sizes{Users: 50, Mailboxes: 200, Grants: 400, Groups: 8}, 2, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	head, err := in.Server.Store.Head(b.Context())
-	if err != nil {
-		b.Fatal(err)
-	}
-	wctx, cancel := context.WithTimeout(b.Context(), 5*time.Minute)
-	defer cancel()
-	if err := in.Server.Runner.WaitFor(wctx, head); err != nil {
-		b.Fatal(err)
-	}
+	t := seedTenant(b, in, seed.Sizes{Users: 50, Mailboxes: 200, Grants: 400, Groups: 8}, 2)
 
 	// The baseline's scratch table; no package owns it, nothing reads it.
 	create := `CREATE TABLE IF NOT EXISTS bench_scratch (id INTEGER PRIMARY KEY, name TEXT NOT NULL)`

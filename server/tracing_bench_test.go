@@ -53,17 +53,7 @@ func BenchmarkTracingOverhead(b *testing.B) {
 			}
 			defer func() { _ = tel.Shutdown(context.Background()) }()
 			in := servertest.Start(b, dbtest.SQLite(b))
-			t, err := seed.Benchmark(b.Context(), in.Server.App, seed.Sizes{Users: 1000, Mailboxes: 200, Grants: 5000, Groups: 20}, 8, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			head, err := in.Server.Store.Head(b.Context())
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := in.Server.Runner.WaitFor(b.Context(), head); err != nil {
-				b.Fatal(err)
-			}
+			t := seedTenant(b, in, seed.Sizes{Users: 1000, Mailboxes: 200, Grants: 5000, Groups: 20}, 8)
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 			bodies := make([][]byte, 256)
 			rnd := rand.New(rand.NewPCG(1, 2))

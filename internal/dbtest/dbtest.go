@@ -31,6 +31,14 @@ func Each(t *testing.T, fn func(t *testing.T, db *database.DB)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
 
+// EachBench runs fn as a sub-benchmark on SQLite and, when configured, on
+// PostgreSQL (as Each does for tests).
+func EachBench(b *testing.B, fn func(b *testing.B, db *database.DB)) {
+	b.Helper()
+	b.Run("sqlite", func(b *testing.B) { fn(b, SQLite(b)) })
+	b.Run("postgres", func(b *testing.B) { fn(b, Postgres(b)) })
+}
+
 // SQLite opens a migrated SQLite database in t.TempDir().
 func SQLite(t testing.TB) *database.DB {
 	t.Helper()
