@@ -100,30 +100,7 @@ func TestR35_CatchUpParksAsRebuild(t *testing.T) {
 		ctx := seed.AsSystem(t.Context())
 		dir := &badStatement{}
 		f := setup(t, db, false, dir, projections.Audit{}, projections.Messages{})
-		undecodable, _, err := f.svc.Commands.Tenants.Create(ctx, "Undecodable")
-		if err != nil {
-			t.Fatal(err)
-		}
-		refused, _, err := f.svc.Commands.Tenants.Create(ctx, "Refused")
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir.stream = "tenant-" + refused
-		md := eventstore.Metadata{TenantID: undecodable, Actor: "test"}
-		if _, err := f.store.Append(ctx, eventstore.StreamAppend{StreamType: "tenant", StreamID: "tenant-" + undecodable,
-			ExpectedVersion: eventstore.Any, Events: []eventstore.NewEvent{
-				{Event: rawEvent{"TenantPolicyChanged.v1", `{"tenantId": 42}`}, Metadata: md},
-				{Event: rawEvent{"TenantPolicyChanged.v1", `{"tenantId": "` + undecodable + `", "policy": {"mailboxQuota": 7}}`}, Metadata: md},
-			}}); err != nil {
-			t.Fatal(err)
-		}
-		q := 7
-		if _, err := f.svc.Commands.Tenants.SetPolicy(ctx, refused, tenant.PolicyChange{MailboxQuota: &q}); err != nil {
-			t.Fatal(err)
-		}
-		if err := seed.Random(t.Context(), f.svc, rand.New(rand.NewPCG(5, 9)), 600); err != nil {
-			t.Fatal(err)
-		}
+		refused := appendPoison(t, f, dir)
 		all := []projections.Tabled{dir, projections.Audit{}, projections.Messages{}}
 		for _, p := range all {
 			if _, err := projections.CatchUp(t.Context(), f.store, p, 10); err != nil {
@@ -132,7 +109,7 @@ func TestR35_CatchUpParksAsRebuild(t *testing.T) {
 		}
 		// Later events of the parked streams and more history, caught up
 		// from where the groups stand.
-		q = 8
+		q := 8
 		if _, err := f.svc.Commands.Tenants.SetPolicy(ctx, refused, tenant.PolicyChange{MailboxQuota: &q}); err != nil {
 			t.Fatal(err)
 		}

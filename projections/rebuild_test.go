@@ -19,6 +19,40 @@ import (
 // what the domain would never produce.
 type rawEvent struct{ name, data string }
 
+// appendPoison appends what a rebuild, a catch-up and the live consumers
+// must park (R35), among 600 random commands: a tenant whose first event
+// does not decode (and a later event of its stream), and a tenant whose
+// policy change dir's statement the database refuses, whose id it returns.
+func appendPoison(t *testing.T, f fixture, dir *badStatement) (refused string) {
+	t.Helper()
+	ctx := seed.AsSystem(t.Context())
+	undecodable, _, err := f.svc.Commands.Tenants.Create(ctx, "Undecodable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused, _, err = f.svc.Commands.Tenants.Create(ctx, "Refused")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir.stream = "tenant-" + refused
+	md := eventstore.Metadata{TenantID: undecodable, Actor: "test"}
+	if _, err := f.store.Append(ctx, eventstore.StreamAppend{StreamType: "tenant", StreamID: "tenant-" + undecodable,
+		ExpectedVersion: eventstore.Any, Events: []eventstore.NewEvent{
+			{Event: rawEvent{"TenantPolicyChanged.v1", `{"tenantId": 42}`}, Metadata: md},
+			{Event: rawEvent{"TenantPolicyChanged.v1", `{"tenantId": "` + undecodable + `", "policy": {"mailboxQuota": 7}}`}, Metadata: md},
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	q := 7
+	if _, err := f.svc.Commands.Tenants.SetPolicy(ctx, refused, tenant.PolicyChange{MailboxQuota: &q}); err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.Random(t.Context(), f.svc, rand.New(rand.NewPCG(5, 9)), 600); err != nil {
+		t.Fatal(err)
+	}
+	return refused
+}
+
 func (e rawEvent) EventName() string            { return e.name }
 func (e rawEvent) MarshalJSON() ([]byte, error) { return []byte(e.data), nil }
 
@@ -46,34 +80,9 @@ func (b *badStatement) Apply(ctx context.Context, tx projections.Tx, rec eventst
 // stream is rebuilt whole (the tables equal the incrementally built ones).
 func TestR35_RebuildParksWhatItCannotApply(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
-		ctx := seed.AsSystem(t.Context())
 		dir := &badStatement{}
 		f := setup(t, db, true, dir, projections.Audit{}, projections.Messages{})
-		undecodable, _, err := f.svc.Commands.Tenants.Create(ctx, "Undecodable")
-		if err != nil {
-			t.Fatal(err)
-		}
-		refused, _, err := f.svc.Commands.Tenants.Create(ctx, "Refused")
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir.stream = "tenant-" + refused
-		// An event that does not decode and a later one of its stream.
-		md := eventstore.Metadata{TenantID: undecodable, Actor: "test"}
-		if _, err := f.store.Append(ctx, eventstore.StreamAppend{StreamType: "tenant", StreamID: "tenant-" + undecodable,
-			ExpectedVersion: eventstore.Any, Events: []eventstore.NewEvent{
-				{Event: rawEvent{"TenantPolicyChanged.v1", `{"tenantId": 42}`}, Metadata: md},
-				{Event: rawEvent{"TenantPolicyChanged.v1", `{"tenantId": "` + undecodable + `", "policy": {"mailboxQuota": 7}}`}, Metadata: md},
-			}}); err != nil {
-			t.Fatal(err)
-		}
-		q := 7
-		if _, err := f.svc.Commands.Tenants.SetPolicy(ctx, refused, tenant.PolicyChange{MailboxQuota: &q}); err != nil {
-			t.Fatal(err)
-		}
-		if err := seed.Random(t.Context(), f.svc, rand.New(rand.NewPCG(5, 9)), 600); err != nil {
-			t.Fatal(err)
-		}
+		refused := appendPoison(t, f, dir)
 		f.caughtUp(t)
 		incremental, parkedLive := dumpTables(t, db), parkedSummary(t, f.store)
 		if !strings.Contains(parkedLive, "directory TenantCreated.v1 tenant-"+refused) {
