@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -35,18 +34,7 @@ func benchSenderOptionsLarge(b *testing.B, db *database.DB) {
 	in := servertest.Start(b, db)
 	t := seedTenant(b, in, seed.Sizes{Users: 50, Mailboxes: 200}, 8)
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	post := func(url string, body []byte) ([]byte, error) {
-		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+in.Admin)
-		resp, err := client.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		return io.ReadAll(resp.Body)
-	}
+	post := adminPoster(in)
 	var bodies [][]byte
 	var sample []byte
 	for _, u := range t.Users {

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -47,18 +46,7 @@ func benchSenderOptions(b *testing.B, db *database.DB) {
 	t := seedTenant(b, in, sz, 8)
 	b.Logf("seeded %d users, %d mailboxes, %d grants (+%d group grants) in %s", len(t.Users), len(t.Mailboxes), sz.Grants, len(t.Groups)*3, time.Since(start).Round(time.Second))
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	post := func(url string, body []byte) ([]byte, error) {
-		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+in.Admin)
-		resp, err := client.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		return io.ReadAll(resp.Body)
-	}
+	post := adminPoster(in)
 	bodies := make([][]byte, 256)
 	rnd := rand.New(rand.NewPCG(1, 2))
 	for i := range bodies {
