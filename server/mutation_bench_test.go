@@ -33,7 +33,8 @@ const renameMutation = `mutation($id: ID!, $n: String!) { updateMailbox(id: $id,
 //
 // raw-insert and graphql-16 also report what one operation costs in CPU
 // (go-cpu-ms/op, pg-cpu-ms/op) and the rate the machine's cores allow at
-// that cost (ceiling-ops/s; internal/cpucost).
+// that cost (ceiling-ops/s; internal/cpucost); idle reports the CPU the
+// server spends with no request (go-cpu-%, pg-cpu-% of one core).
 func BenchmarkMutations(b *testing.B) {
 	dbtest.EachBench(b, benchMutations)
 }
@@ -124,6 +125,13 @@ func benchMutations(b *testing.B, db *database.DB) {
 		if raw > 0 {
 			b.ReportMetric(rate/raw, "ratio-to-raw")
 		}
+	})
+	b.Run("idle", func(b *testing.B) {
+		// The server with no request: what its consumers and timers
+		// cost per second, part of every mutation's CPU at low rates.
+		cpu := cpucost.Start(pgName)
+		time.Sleep(time.Duration(b.N) * time.Millisecond)
+		cpucost.ReportIdle(b, cpu)
 	})
 	b.Run("graphql-1", func(b *testing.B) {
 		lat := make([]time.Duration, 0, b.N)

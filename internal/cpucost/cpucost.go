@@ -145,11 +145,30 @@ func Report(b *testing.B, m *Meter, ops int) Cost {
 	if ops <= 0 {
 		return c
 	}
+	b.Logf("cpu over %v: go %v; postgres: this database's backends %v, shared processes %v, other databases' %v, ended %v (%d processes); %.3g cores",
+		c.Wall.Round(time.Millisecond), c.Go.Round(time.Millisecond), c.PG.Own, c.PG.Shared, c.PG.Other, c.PG.Exited, c.PG.Procs, c.Cores)
 	perOp := func(d time.Duration) float64 { return d.Seconds() * 1000 / float64(ops) }
 	b.ReportMetric(perOp(c.Go), "go-cpu-ms/op")
 	b.ReportMetric(perOp(c.PG.Share()), "pg-cpu-ms/op")
 	b.ReportMetric(perOp(c.PG.All()), "pg-all-cpu-ms/op")
 	b.ReportMetric(c.Ceiling(ops), "ceiling-ops/s")
+	return c
+}
+
+// ReportIdle stops m and reports the CPU spent while no operation ran, as
+// a share of one core: go-cpu-% and pg-cpu-% (this database's share). A
+// server that polls or ticks spends it whatever the load; per operation it
+// shrinks as the rate grows.
+func ReportIdle(b *testing.B, m *Meter) Cost {
+	b.Helper()
+	c, err := m.Stop()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if c.Wall > 0 {
+		b.ReportMetric(100*c.Go.Seconds()/c.Wall.Seconds(), "go-cpu-%")
+		b.ReportMetric(100*c.PG.Share().Seconds()/c.Wall.Seconds(), "pg-cpu-%")
+	}
 	return c
 }
 
