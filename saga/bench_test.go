@@ -15,6 +15,7 @@ import (
 	"github.com/absender/absender/database"
 	"github.com/absender/absender/domain/message"
 	"github.com/absender/absender/eventstore"
+	"github.com/absender/absender/internal/cpucost"
 	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/saga"
 	"github.com/absender/absender/server"
@@ -25,6 +26,9 @@ import (
 // SENT against a loopback SMTP server, next to its baseline in the same
 // run: a loop sending the same messages with go-mail directly over one
 // connection (direct). Report the ratio saga/direct (docs/BENCHMARKS.md).
+// Both also report the CPU of one message (go-cpu-ms/op, pg-cpu-ms/op;
+// the loopback SMTP server runs in this process) and the rate the
+// machine's cores allow at that cost (ceiling-ops/s; internal/cpucost).
 func BenchmarkSendToSent(b *testing.B) {
 	b.Run("direct", func(b *testing.B) {
 		srv := smtptest.Start(b, smtptest.Config{})
@@ -47,10 +51,12 @@ func BenchmarkSendToSent(b *testing.B) {
 		}
 		b.ResetTimer()
 		start := time.Now()
+		cpu := cpucost.Start("")
 		if err := c.DialAndSend(msgs...); err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+		cpucost.Report(b, cpu, b.N)
 	})
 	dbtest.EachBench(b, benchSaga)
 }
@@ -74,9 +80,14 @@ func benchSaga(b *testing.B, db *database.DB) {
 	d.Subject = "warm-up"
 	e.await(e.send(d))
 	sent0 := len(e.smtp.Deliveries())
+	pgName, err := cpucost.DatabaseName(context.Background(), db)
+	if err != nil {
+		b.Fatal(err)
+	}
 
 	b.ResetTimer()
 	start := time.Now()
+	cpu := cpucost.Start(pgName)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
@@ -122,6 +133,7 @@ func benchSaga(b *testing.B, db *database.DB) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+	cpucost.Report(b, cpu, b.N)
 	b.StopTimer()
 	reportStages(b, e)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/absender/absender/database"
+	"github.com/absender/absender/internal/cpucost"
 	"github.com/absender/absender/internal/dbtest"
 	"github.com/absender/absender/seed"
 	"github.com/absender/absender/server/servertest"
@@ -29,6 +30,11 @@ const renameMutation = `mutation($id: ID!, $n: String!) { updateMailbox(id: $id,
 //     a scratch table;
 //   - graphql-16: 16 HTTP clients, mutations/s and the ratio to raw-insert;
 //   - graphql-1: one client, p50/p99 of one mutation in ms.
+//
+// raw-insert and graphql-16 also report what one operation costs in CPU
+// (go-cpu-ms/op, pg-cpu-ms/op) and the rate the machine's cores allow at
+// that cost (ceiling-ops/s; internal/cpucost); idle reports the CPU the
+// server spends with no request (go-cpu-%, pg-cpu-% of one core).
 func BenchmarkMutations(b *testing.B) {
 	dbtest.EachBench(b, benchMutations)
 }
@@ -75,12 +81,19 @@ func benchMutations(b *testing.B, db *database.DB) {
 		b.Fatal(err)
 	}
 
-	// clients runs op on n goroutines until b.N operations are done; the
-	// client index picks the mailbox, so no two clients conflict.
+	pgName, err := cpucost.DatabaseName(b.Context(), db)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	// clients runs op on n goroutines until b.N operations are done and
+	// reports their CPU; the client index picks the mailbox, so no two
+	// clients conflict.
 	clients := func(b *testing.B, n int, op func(client int) error) float64 {
 		var next atomic.Int64
 		var wg sync.WaitGroup
 		b.ResetTimer()
+		cpu := cpucost.Start(pgName)
 		for c := range n {
 			wg.Add(1)
 			go func() {
@@ -94,6 +107,7 @@ func benchMutations(b *testing.B, db *database.DB) {
 			}()
 		}
 		wg.Wait()
+		cpucost.Report(b, cpu, b.N)
 		return float64(b.N) / b.Elapsed().Seconds()
 	}
 
@@ -111,6 +125,13 @@ func benchMutations(b *testing.B, db *database.DB) {
 		if raw > 0 {
 			b.ReportMetric(rate/raw, "ratio-to-raw")
 		}
+	})
+	b.Run("idle", func(b *testing.B) {
+		// The server with no request: what its consumers and timers
+		// cost per second, part of every mutation's CPU at low rates.
+		cpu := cpucost.Start(pgName)
+		time.Sleep(time.Duration(b.N) * time.Millisecond)
+		cpucost.ReportIdle(b, cpu)
 	})
 	b.Run("graphql-1", func(b *testing.B) {
 		lat := make([]time.Duration, 0, b.N)

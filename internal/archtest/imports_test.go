@@ -89,6 +89,7 @@ var allowedImports = map[string][]string{
 	"transport/smtptest":    {},
 	"observe/observetest":   {},
 	"internal/validatetest": {},
+	"internal/cpucost":      {"database"},
 }
 
 // TestImportsFollowTheLayers fails on an import between the module's packages
