@@ -69,6 +69,9 @@ type Store struct {
 	// stmts keeps the consumers' queries prepared (SQLite; nil on
 	// PostgreSQL, whose driver caches them).
 	stmts *stmtCache
+	// inline are the groups applied in the append's transaction when
+	// caught up (SQLite, see Inline).
+	inline inlineSet
 }
 
 // Options configure a Store.
@@ -161,6 +164,7 @@ func (s *Store) Append(ctx context.Context, appends ...StreamAppend) (res Append
 // after the commit. also must not do network I/O or other slow work (see
 // the package comment).
 func (s *Store) AppendWith(ctx context.Context, also func(ctx context.Context, tx bun.IDB) error, appends ...StreamAppend) (res AppendResult, err error) {
+	var in inlined // what the transaction applied to caught-up groups (SQLite, see Inline)
 	ctx, span := startAppend(ctx, appends)
 	defer func() { endAppend(ctx, span, appends, err) }()
 	msgs, err := s.messages(ctx, appends)
@@ -177,9 +181,12 @@ func (s *Store) AppendWith(ctx context.Context, also func(ctx context.Context, t
 				return err
 			}
 			if also != nil {
-				return also(ctx, tx)
+				if err := also(ctx, tx); err != nil {
+					return err
+				}
 			}
-			return nil
+			in, err = s.applyInline(ctx, tx, res.Last, msgs)
+			return err
 		})
 	}
 	if err != nil {
@@ -195,6 +202,7 @@ func (s *Store) AppendWith(ctx context.Context, also func(ctx context.Context, t
 		}
 		return AppendResult{}, err
 	}
+	s.publishInlined(in)
 	s.Changed()
 	return res, nil
 }
@@ -248,6 +256,7 @@ func (s *Store) AppendIf(ctx context.Context, unchanged map[string]int64, append
 		s.Changed()
 		return res, nil
 	}
+	var in inlined // what the transaction applied to caught-up groups (see Inline)
 	err = s.db.Write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if len(unchanged) > 0 {
 			ids := make([]any, 0, len(unchanged))
@@ -279,12 +288,16 @@ func (s *Store) AppendIf(ctx context.Context, unchanged map[string]int64, append
 			}
 		}
 		var err error
-		res, err = s.appendTx(ctx, tx.Tx, appends, msgs)
+		if res, err = s.appendTx(ctx, tx.Tx, appends, msgs); err != nil {
+			return err
+		}
+		in, err = s.applyInline(ctx, tx, res.Last, msgs)
 		return err
 	})
 	if err != nil {
 		return AppendResult{}, err
 	}
+	s.publishInlined(in)
 	s.Changed()
 	return res, nil
 }

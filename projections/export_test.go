@@ -20,3 +20,18 @@ func SetCatchUpChunk(t interface{ Cleanup(func()) }, n int64) {
 	catchUpChunk = n
 	t.Cleanup(func() { catchUpChunk = old })
 }
+
+// InlineOnly registers the runner's projections for the in-transaction
+// apply (eventstore.Store.Inline) without consuming, as Run does once
+// their tables are ready; remove ends it.
+func InlineOnly(r *Runner) (remove func()) {
+	var removes []func()
+	for _, p := range r.projections {
+		removes = append(removes, r.store.Inline(p.Name(), r.inlineApply(p)))
+	}
+	return func() {
+		for _, f := range removes {
+			f()
+		}
+	}
+}

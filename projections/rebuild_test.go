@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/absender/absender/database"
@@ -34,7 +35,9 @@ func appendPoison(t *testing.T, f fixture, dir *badStatement) (refused string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir.stream = "tenant-" + refused
+	dir.mu.Lock()
+	dir.stream = "tenant-" + refused // also before anything applied its creation
+	dir.mu.Unlock()
 	md := eventstore.Metadata{TenantID: undecodable, Actor: "test"}
 	if _, err := f.store.Append(ctx, eventstore.StreamAppend{StreamType: "tenant", StreamID: "tenant-" + undecodable,
 		ExpectedVersion: eventstore.Any, Events: []eventstore.NewEvent{
@@ -57,15 +60,30 @@ func (e rawEvent) EventName() string            { return e.name }
 func (e rawEvent) MarshalJSON() ([]byte, error) { return []byte(e.data), nil }
 
 // badStatement is the directory read model sending, for every event of
-// one stream, a statement the database refuses: in a rebuild it is queued
-// with others and fails only when the batch is sent.
+// one stream — the tenant created with the name "Refused", from its
+// creation on, whichever path applies it first (its append's transaction
+// on SQLite, a consumer, a rebuild) — a statement the database refuses: in
+// a rebuild it is queued with others and fails only when the batch is
+// sent.
 type badStatement struct {
 	projections.Directory
+	mu     sync.Mutex
 	stream string
 }
 
+func (b *badStatement) refused() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.stream
+}
+
 func (b *badStatement) Apply(ctx context.Context, tx projections.Tx, rec eventstore.Record) error {
-	if rec.StreamID == b.stream {
+	if rec.Type == "TenantCreated" && strings.Contains(string(rec.Data), `"Refused"`) {
+		b.mu.Lock()
+		b.stream = rec.StreamID
+		b.mu.Unlock()
+	}
+	if rec.StreamID == b.refused() {
 		if err := tx.Exec(ctx, `UPDATE no_such_table SET x = 1`); err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -212,6 +213,8 @@ func (r *Runner) consume(ctx context.Context, db *bun.DB, p Projection, logger w
 	failures := 0
 	first := true
 	prep, prepare := p.(Preparer)
+	remove := func() {}
+	defer func() { remove() }()
 	for ctx.Err() == nil {
 		var applied int
 		var err error
@@ -221,6 +224,12 @@ func (r *Runner) consume(ctx context.Context, db *bun.DB, p Projection, logger w
 			}
 		}
 		if !prepare {
+			if first {
+				// Once its tables are ready, appends apply to the
+				// projection in their own transactions while it is
+				// caught up (SQLite, eventstore.Store.Inline).
+				remove = r.store.Inline(p.Name(), r.inlineApply(p))
+			}
 			applied, err = r.session(ctx, db, p, logger, func() {
 				if first {
 					first = false
@@ -527,4 +536,35 @@ func (r *Runner) handle(ctx context.Context, msg *message.Message, db *bun.DB, p
 		return fmt.Errorf("projection %s: %s at %s: %w", p.Name(), rec.Name(), rec.Position, err)
 	}
 	return nil
+}
+
+// inlineApply applies an append's events to p inside the append's
+// transaction (eventstore.Store.Inline), as a live batch would: the
+// events it handles, their statements queued and sent together. An error
+// or a panic leaves the events to the consumer (the store rolls back to
+// its savepoint), which applies or parks them (R35).
+func (r *Runner) inlineApply(p Projection) eventstore.InlineApply {
+	sel, selective := p.(Selective)
+	return func(ctx context.Context, tx bun.Tx, recs []eventstore.Record) error {
+		t := Tx{db: tx, conn: tx.Tx, batch: &batch{gen: schema.NewQueryGen(tx.Dialect()), live: true,
+			streams: func() []string {
+				out := make([]string, 0, len(recs))
+				for _, rec := range recs {
+					if !slices.Contains(out, rec.StreamID) {
+						out = append(out, rec.StreamID)
+					}
+				}
+				return out
+			},
+			fields: map[string]map[string]*string{}, stale: map[string]bool{}}}
+		for _, rec := range recs {
+			if rec.Event == nil || (selective && !sel.Handles(rec)) {
+				continue
+			}
+			if err := p.Apply(ctx, t, rec); err != nil {
+				return fmt.Errorf("projection %s: %s at %s: %w", p.Name(), rec.Name(), rec.Position, err)
+			}
+		}
+		return t.Flush(ctx)
+	}
 }
