@@ -91,7 +91,7 @@ func TestR23_ACrashMidBatchResolvesAndSchedulesEveryMessageOnce(t *testing.T) {
 		e := newEnv(t, db, server.Options{})
 		ids, _ := e.queuedBatch(n, false)
 		waitFor(t, func() bool { return crashes.Load() >= 2 }) // the batch failed, and again after the pause
-		e.stop()                                                // the crashed process is gone
+		e.stop()                                               // the crashed process is gone
 		reset()
 		if got := largest.Load(); got != n {
 			t.Errorf("the batch the crash interrupted held %d message events, want %d (one batch)", got, n)
