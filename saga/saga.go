@@ -12,7 +12,9 @@
 // messages:
 //
 //   - The resolver is an ordered event consumer (its own consumer group,
-//     "saga", run by a watermill Router with retries and poison handling).
+//     "saga") that applies watermill-sql's batches together, and a batch
+//     that fails event by event with retries and poison handling
+//     (resolver.go).
 //     On MessageQueued it resolves the transport and records
 //     TransportResolved or MessageRejected in the consumer's transaction;
 //     on every message event it sets the message's row of the schedule
@@ -51,9 +53,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	wmessage "github.com/ThreeDotsLabs/watermill/message"
-	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
@@ -197,10 +197,6 @@ func (opt Options) withDefaults() Options {
 // (each within the transport's send timeout) before it returns. running
 // is closed once the resolver consumes.
 func (s *Saga) Run(ctx context.Context, running chan<- struct{}) error {
-	router, err := s.router()
-	if err != nil {
-		return err
-	}
 	// The first part to stop stops the others: a saga without its
 	// resolver is not one.
 	ctx, cancel := context.WithCancel(ctx)
@@ -211,12 +207,13 @@ func (s *Saga) Run(ctx context.Context, running chan<- struct{}) error {
 		first.set(err)
 		cancel()
 	}
+	resolving := make(chan struct{})
 	wg.Add(3)
-	go func() { defer wg.Done(); stop(router.Run(ctx)) }()
+	go func() { defer wg.Done(); s.runResolver(ctx, resolving); stop(nil) }()
 	go func() { defer wg.Done(); s.deliver(ctx); stop(nil) }()
 	go func() { defer wg.Done(); s.sweep(ctx); stop(nil) }()
 	select {
-	case <-router.Running():
+	case <-resolving:
 		if running != nil {
 			close(running)
 		}
@@ -249,27 +246,6 @@ func (f *firstError) get() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.err
-}
-
-// router is the resolver: one handler on the events topic.
-func (s *Saga) router() (*wmessage.Router, error) {
-	logger := watermill.NewSlogLoggerWithLevelMapping(s.opt.Log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
-	r, err := wmessage.NewRouter(wmessage.RouterConfig{CloseTimeout: 10 * time.Second}, logger)
-	if err != nil {
-		return nil, err
-	}
-	sub, err := s.opt.Store.NewSubscriber(eventstore.SubscriberOptions{ConsumerGroup: ConsumerGroup, Logger: logger})
-	if err != nil {
-		return nil, err
-	}
-	// R35: an event is tried eventstore.ParkAfter times (50, 100 ms apart)
-	// before the poison handling below takes it.
-	retry := middleware.Retry{MaxRetries: eventstore.ParkAfter - 1, InitialInterval: 50 * time.Millisecond, MaxInterval: time.Second,
-		Multiplier: 2, Logger: logger}
-	// Outermost first: an event that fails every retry is poison.
-	r.AddMiddleware(s.poison, retry.Middleware, recoverer)
-	r.AddConsumerHandler("saga-resolver", eventstore.Topic, sub, s.consume)
-	return r, nil
 }
 
 // recoverer turns a panic of the resolver into an error that does not

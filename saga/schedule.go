@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -47,34 +48,106 @@ import (
 // row whose due time and sending flag stay as they are keeps its revision,
 // and so its leases.
 func (s *Saga) scheduleState(ctx context.Context, tx *sql.Tx, m *message.State, recs []eventstore.Record) error {
+	row, ok := s.scheduleRow(m, recs)
+	switch {
+	case !ok:
+		return nil
+	case row.gone:
+		return s.unschedule(ctx, tx, row.id)
+	}
+	return s.exec(ctx, tx, upsertSchedule+scheduleValues+onScheduleConflict, row.args()...)
+}
+
+// scheduled is a message's row of the schedule as its state says
+// (scheduleRow): gone for a finished message.
+type scheduled struct {
+	id      string
+	gone    bool
+	due     *int64
+	sending bool
+	tp      *string
+}
+
+func (r scheduled) args() []any { return []any{r.id, r.due, r.sending, r.tp} }
+
+// The schedule's upsert: a row whose due time and sending flag stay as
+// they are keeps its revision, and so its leases.
+const (
+	upsertSchedule     = `INSERT INTO saga_schedule (message_id, due_at, sending, rev, trace_parent) VALUES `
+	scheduleValues     = `(?, ?, ?, 1, ?)`
+	onScheduleConflict = `
+		ON CONFLICT (message_id) DO UPDATE SET due_at = excluded.due_at, sending = excluded.sending, rev = saga_schedule.rev + 1
+		WHERE COALESCE(saga_schedule.due_at, -1) <> COALESCE(excluded.due_at, -1) OR saga_schedule.sending <> excluded.sending`
+)
+
+// scheduleRow is the schedule of a message as scheduleState sets it; ok
+// is false for a message that does not exist (nothing to set).
+func (s *Saga) scheduleRow(m *message.State, recs []eventstore.Record) (row scheduled, ok bool) {
 	switch {
 	case !m.Exists():
-		return nil
+		return row, false
 	case m.Status().Final():
-		return s.unschedule(ctx, tx, m.ID())
+		return scheduled{id: m.ID(), gone: true}, true
 	}
-	var due *int64
-	sending := false
+	row.id = m.ID()
 	switch {
 	case m.Resolution() == nil:
 	case m.InFlight():
 		t := lastAttempt(recs).Add(s.opt.AttemptTimeout).UnixMilli()
-		due, sending = &t, true
+		row.due, row.sending = &t, true
 	default:
 		t := recs[0].RecordedAt.UnixMilli()
 		if r := m.DueAt(); !r.IsZero() {
 			t = r.UnixMilli()
 		}
-		due = &t
+		row.due = &t
 	}
-	var tp *string
 	if p := recs[0].Metadata.TraceParent; p != "" {
-		tp = &p
+		row.tp = &p
 	}
-	return s.exec(ctx, tx, `INSERT INTO saga_schedule (message_id, due_at, sending, rev, trace_parent) VALUES (?, ?, ?, 1, ?)
-		ON CONFLICT (message_id) DO UPDATE SET due_at = excluded.due_at, sending = excluded.sending, rev = saga_schedule.rev + 1
-		WHERE COALESCE(saga_schedule.due_at, -1) <> COALESCE(excluded.due_at, -1) OR saga_schedule.sending <> excluded.sending`,
-		m.ID(), due, sending, tp)
+	return row, true
+}
+
+// scheduleRows sets the schedule rows of a batch's messages (each once)
+// in few statements: one upsert and one delete per 500 rows.
+func (s *Saga) scheduleRows(ctx context.Context, tx *sql.Tx, rows []scheduled) error {
+	const chunk = 500
+	var set []scheduled
+	var gone []any
+	for _, r := range rows {
+		if r.gone {
+			gone = append(gone, r.id)
+		} else {
+			set = append(set, r)
+		}
+	}
+	for len(set) > 0 {
+		n := min(len(set), chunk)
+		var q strings.Builder
+		q.WriteString(upsertSchedule)
+		args := make([]any, 0, 4*n)
+		for i, r := range set[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(scheduleValues)
+			args = append(args, r.args()...)
+		}
+		q.WriteString(onScheduleConflict)
+		if err := s.exec(ctx, tx, q.String(), args...); err != nil {
+			return err
+		}
+		set = set[n:]
+	}
+	for len(gone) > 0 {
+		n := min(len(gone), chunk)
+		marks := strings.Repeat("?, ", n-1) + "?"
+		if err := s.exec(ctx, tx, `DELETE FROM saga_schedule WHERE message_id IN (`+marks+`)`, gone[:n]...); err != nil {
+			return err
+		}
+		gone = gone[n:]
+	}
+	return nil
 }
 
 // lastAttempt is the time of the last DeliveryAttempted of recs (the
