@@ -42,8 +42,13 @@ type probeBeginner struct {
 }
 
 func (b probeBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (wsql.Tx, error) {
-	if err := b.p.await(ctx); err != nil {
-		return nil, err
+	// Only the consume loop's batch transactions (watermill passes their
+	// isolation level) wait for work; Subscribe's own transaction (the
+	// group's row, options nil) begins at once.
+	if opts != nil {
+		if err := b.p.await(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return b.Beginner.BeginTx(ctx, opts)
 }

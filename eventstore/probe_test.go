@@ -141,3 +141,25 @@ func TestHeldBackEventArrivesWhenHolderEnds(t *testing.T) {
 		t.Fatal("the event did not arrive within 5 s after the transaction holding it back ended (poll interval is a minute)")
 	}
 }
+
+// A consumer group that is caught up subscribes again (a restart, a second
+// process): Subscribe's own transaction must not wait for work.
+func TestCaughtUpGroupSubscribesAgain(t *testing.T) {
+	db := dbtest.Postgres(t)
+	ctx := t.Context()
+	s := newStore(t, db)
+	if _, err := s.Append(ctx, add("again", 0, "a")); err != nil {
+		t.Fatal(err)
+	}
+	c := startConsumer(t, s, "again", nil)
+	c.wait(t, 1)
+	time.Sleep(100 * time.Millisecond) // the batch has committed
+	sub, err := s.NewSubscriber(eventstore.SubscriberOptions{ConsumerGroup: "again", PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if _, err := sub.Subscribe(ctx, eventstore.Topic); err != nil {
+		t.Fatalf("subscribing a caught-up group again: %v", err)
+	}
+}
