@@ -68,21 +68,22 @@ type probe struct {
 
 // probeQuery answers, for the group $1: ready, an event lies after the
 // cursor below the horizon (or the group has no row yet: the batch
-// transaction decides); behind, an event lies after the cursor at all.
+// transaction decides); behind, an event lies after the cursor at all. It
+// looks at the first event after the cursor only, walking the primary key
+// in order (an EXISTS over the row comparison let the planner scan the
+// table on every probe).
 var probeQuery = `WITH cursor AS (
 		SELECT last_processed_transaction_id AS tx, COALESCE(offset_acked, 0) AS off FROM events_offsets WHERE consumer_group = $1
 	),
-	` + horizonCTE(`(SELECT tx FROM cursor)`, `(SELECT off FROM cursor)`) + `
+	` + horizonCTE(`(SELECT tx FROM cursor)`, `(SELECT off FROM cursor)`) + `,
+	first AS (
+		SELECT transaction_id FROM events
+		WHERE (transaction_id, "offset") > ((SELECT tx FROM cursor), (SELECT off FROM cursor))
+		ORDER BY transaction_id, "offset" LIMIT 1
+	)
 	SELECT
-		NOT EXISTS (SELECT 1 FROM cursor) OR EXISTS (
-			SELECT 1 FROM events
-			WHERE (transaction_id, "offset") > ((SELECT tx FROM cursor), (SELECT off FROM cursor))
-			  AND transaction_id < (SELECT xid FROM horizon)
-		),
-		EXISTS (
-			SELECT 1 FROM events
-			WHERE (transaction_id, "offset") > ((SELECT tx FROM cursor), (SELECT off FROM cursor))
-		)`
+		NOT EXISTS (SELECT 1 FROM cursor) OR COALESCE((SELECT transaction_id FROM first) < (SELECT xid FROM horizon), false),
+		EXISTS (SELECT 1 FROM first)`
 
 // Re-probing while events wait behind the horizon: every millisecond for
 // the first heldFast probes, then twice as long every heldFast probes, up
