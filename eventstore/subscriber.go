@@ -75,43 +75,46 @@ func (s *Store) newSubscriber(opt SubscriberOptions, db wsql.Beginner, schema ws
 		opt.AckDeadline = 30 * time.Second
 	}
 	ack := opt.AckDeadline
+	backoff := &wakeBackoff{store: s, poll: opt.PollInterval, retry: opt.RetryInterval, next: s.changed.Wait()}
+	if s.db.Kind == database.Postgres {
+		backoff.probe = &probe{store: s, group: opt.ConsumerGroup, poll: opt.PollInterval}
+		db = probeBeginner{Beginner: db, p: backoff.probe}
+	}
 	return wsql.NewSubscriber(db, wsql.SubscriberConfig{
 		ConsumerGroup:  opt.ConsumerGroup,
 		AckDeadline:    &ack,
 		PollInterval:   opt.PollInterval,
 		ResendInterval: 10 * time.Millisecond,
 		RetryInterval:  opt.RetryInterval,
-		BackoffManager: &wakeBackoff{store: s, poll: opt.PollInterval, retry: opt.RetryInterval, next: s.changed.Wait()},
+		BackoffManager: backoff,
 		SchemaAdapter:  schema,
 		OffsetsAdapter: offsets,
 	}, opt.Logger)
 }
 
-// wakeBackoff replaces watermill's fixed poll sleep: a consumer that found
-// nothing sleeps until the next local append or consumer commit (or a
-// PostgreSQL notification), with the poll interval as the fallback. The
-// subscriber calls it right after each batch transaction ends, which is also
+// wakeBackoff replaces watermill's fixed poll sleep. On SQLite a consumer
+// that found nothing sleeps until the next local append or consumer commit,
+// with the poll interval as the fallback: a commit is visible to the next
+// read, so the woken consumer's one query finds it. On PostgreSQL it does
+// not sleep here: the next batch transaction begins only once probe (see
+// probeBeginner) found work, and probe does the waiting. The subscriber
+// calls HandleError right after each batch transaction ends, which is also
 // when waiters for the group's position must look again.
 type wakeBackoff struct {
 	store *Store
 	poll  time.Duration
 	retry time.Duration
 	// next was taken before the query that just ran, so a commit between
-	// that query and this wait is not lost.
+	// that query and this wait is not lost (SQLite).
 	next     <-chan struct{}
 	failures atomic.Int32
-	// eager counts quick re-polls after a wake-up. On PostgreSQL a woken
-	// consumer may find nothing because some other transaction of the
-	// server still holds back the snapshot horizon; it looks again every
-	// 5 ms for eagerPolls rounds (about 100 ms) instead of sleeping a poll
-	// interval. (An exponential schedule here gave a p99 projection lag of
-	// 400–600 ms at 500 commands/s; this one 6 ms.)
-	eager int
+	probe    *probe // PostgreSQL
 }
 
-const eagerPolls = 20
-
 func (b *wakeBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
+	if errors.Is(err, errIdle) {
+		return 0 // the probe found nothing and waited (PostgreSQL)
+	}
 	if err != nil {
 		n := b.failures.Add(1)
 		if !errors.Is(err, context.Canceled) {
@@ -131,19 +134,13 @@ func (b *wakeBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, er
 		b.store.Changed()
 		return 0
 	}
-	wait := b.poll
-	if b.eager > 0 {
-		wait = min(b.poll, 5*time.Millisecond)
-		b.eager--
+	if b.probe != nil {
+		b.probe.empty = true
+		return 0
 	}
 	select {
 	case <-b.next:
-		if b.store.db.Kind == database.Postgres {
-			// SQLite has no snapshot horizon: a commit is visible to the
-			// next read, so a woken consumer's one query finds it.
-			b.eager = eagerPolls
-		}
-	case <-time.After(wait):
+	case <-time.After(b.poll):
 	}
 	b.next = b.store.changed.Wait()
 	return 0
