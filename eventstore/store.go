@@ -614,6 +614,20 @@ func (s *Store) Load(ctx context.Context, streamID string) ([]Record, error) {
 
 // LoadMany reads several streams in one query, each from its first event.
 func (s *Store) LoadMany(ctx context.Context, streamIDs ...string) (map[string][]Record, error) {
+	return s.loadMany(ctx, s.db.Read.DB, streamIDs)
+}
+
+// LoadManySQLTx is LoadMany through a transaction, such as a consumer's
+// (ConsumerTx): it sees what the transaction sees — on PostgreSQL a
+// consumer's repeatable-read snapshot — and what it appended itself, so a
+// decision appended with AppendSQLTx in the same transaction reads the
+// streams in the view its version check has. For the saga's resolver,
+// which loads the message streams of a whole batch at once.
+func (s *Store) LoadManySQLTx(ctx context.Context, tx *sql.Tx, streamIDs ...string) (map[string][]Record, error) {
+	return s.loadMany(ctx, tx, streamIDs)
+}
+
+func (s *Store) loadMany(ctx context.Context, q querier, streamIDs []string) (map[string][]Record, error) {
 	out := make(map[string][]Record, len(streamIDs))
 	if len(streamIDs) == 0 {
 		return out, nil
@@ -623,10 +637,10 @@ func (s *Store) LoadMany(ctx context.Context, streamIDs ...string) (map[string][
 	for i, id := range streamIDs {
 		args[i] = id
 	}
-	rows, err := s.db.Read.DB.QueryContext(ctx, rebind(s.db.Kind,
+	rows, err := q.QueryContext(ctx, rebind(s.db.Kind,
 		`SELECT `+recordColumns(s.db.Kind)+` FROM events WHERE stream_id IN (`+marks+`) ORDER BY stream_id, version`), args...)
 	if err != nil {
-		return nil, fmt.Errorf("eventstore: load %v: %w", streamIDs, err)
+		return nil, fmt.Errorf("eventstore: load %d streams: %w", len(streamIDs), err)
 	}
 	recs, err := s.scanRecords(rows)
 	if err != nil {
