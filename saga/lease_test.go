@@ -2,7 +2,6 @@ package saga
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -53,18 +52,4 @@ func TestR23_TheLeaseDecidesWhoAttempts(t *testing.T) {
 			}
 		}
 	})
-}
-
-// The saga's parts stop it with the first error there is: a part that
-// stops without one, when the others' context ended, hides no later
-// error.
-func TestFirstErrorKeepsTheFirstThatIsNotNil(t *testing.T) {
-	var f firstError
-	boom, late := errors.New("router failed"), errors.New("later")
-	f.set(nil)
-	f.set(boom)
-	f.set(late)
-	if got := f.get(); got != boom {
-		t.Errorf("got %v, want %v", got, boom)
-	}
 }

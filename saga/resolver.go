@@ -299,22 +299,15 @@ func (s *Saga) resolveInBatch(ctx context.Context, rec eventstore.Record, q mess
 	ctx = s.opt.App.WithActor(ctx, principal, rec.Metadata.TenantID, rec.Metadata.CorrelationID)
 	return s.step(ctx, stepResolveMessage, func(ctx context.Context) error {
 		m := &bm.m
-		if !m.Exists() || m.Status().Final() || m.Resolution() != nil {
-			return nil
-		}
-		r, _, rejection, err := s.resolve(ctx, m)
-		if err != nil {
-			return err // the batch goes event by event: the consumer retries
-		}
-		events, err := m.Resolve(r, rejection)
+		events, rejection, err := s.resolution(ctx, m)
 		if err != nil || len(events) == 0 {
-			return err
+			return err // on an error the batch goes event by event: the consumer retries
 		}
 		*appends = append(*appends, appendAt(cursorOf(bm.recs), m, events))
 		for _, ev := range events {
 			m.Apply(ev)
 		}
-		if rejection != nil {
+		if rejection {
 			*rejected = append(*rejected, ctx)
 		}
 		return nil

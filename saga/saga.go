@@ -195,23 +195,20 @@ func (opt Options) withDefaults() Options {
 
 // Run resolves and delivers until ctx ends; deliveries under way finish
 // (each within the transport's send timeout) before it returns. running
-// is closed once the resolver consumes.
+// is closed once the resolver consumes. It returns nil: a resolver that
+// fails pauses and tries again (runResolver), as the projections do, and
+// the workers and the sweep stop only when ctx ends.
 func (s *Saga) Run(ctx context.Context, running chan<- struct{}) error {
 	// The first part to stop stops the others: a saga without its
 	// resolver is not one.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	var first firstError
-	stop := func(err error) {
-		first.set(err)
-		cancel()
-	}
 	resolving := make(chan struct{})
 	wg.Add(3)
-	go func() { defer wg.Done(); s.runResolver(ctx, resolving); stop(nil) }()
-	go func() { defer wg.Done(); s.deliver(ctx); stop(nil) }()
-	go func() { defer wg.Done(); s.sweep(ctx); stop(nil) }()
+	go func() { defer wg.Done(); s.runResolver(ctx, resolving); cancel() }()
+	go func() { defer wg.Done(); s.deliver(ctx); cancel() }()
+	go func() { defer wg.Done(); s.sweep(ctx); cancel() }()
 	select {
 	case <-resolving:
 		if running != nil {
@@ -220,32 +217,7 @@ func (s *Saga) Run(ctx context.Context, running chan<- struct{}) error {
 	case <-ctx.Done():
 	}
 	wg.Wait()
-	if err := first.get(); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
 	return nil
-}
-
-// firstError keeps the first error that is not nil: a part that stops
-// without one (the workers, the sweep, when ctx ends) does not hide a
-// later error of another (the router's).
-type firstError struct {
-	mu  sync.Mutex
-	err error
-}
-
-func (f *firstError) set(err error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.err == nil {
-		f.err = err
-	}
-}
-
-func (f *firstError) get() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.err
 }
 
 // recoverer turns a panic of the resolver into an error that does not

@@ -126,14 +126,7 @@ func (s *Saga) resolveQueued(ctx context.Context, tx *sql.Tx, id string) (messag
 	if err != nil {
 		return m, recs, err
 	}
-	if !m.Exists() || m.Status().Final() || m.Resolution() != nil {
-		return m, recs, nil
-	}
-	r, _, rejection, err := s.resolve(ctx, &m)
-	if err != nil {
-		return m, recs, err // passing: the consumer retries; not a rejection
-	}
-	events, err := m.Resolve(r, rejection)
+	events, rejected, err := s.resolution(ctx, &m)
 	if err != nil || len(events) == 0 {
 		return m, recs, err
 	}
@@ -143,10 +136,27 @@ func (s *Saga) resolveQueued(ctx context.Context, tx *sql.Tx, id string) (messag
 	for _, ev := range events {
 		m.Apply(ev)
 	}
-	if rejection != nil {
+	if rejected {
 		telemetry.Message(ctx, string(message.StatusRejected), "")
 	}
 	return m, recs, nil
+}
+
+// resolution decides the first resolution of a queued message, or its
+// rejection (rejected): no events for a message that needs none (gone,
+// finished, resolved already). An error is passing: the consumer retries;
+// it is not a rejection. resolveQueued and the resolver's batches
+// (resolveInBatch) decide so.
+func (s *Saga) resolution(ctx context.Context, m *message.State) (events []domain.Event, rejected bool, err error) {
+	if !m.Exists() || m.Status().Final() || m.Resolution() != nil {
+		return nil, false, nil
+	}
+	r, _, rejection, err := s.resolve(ctx, m)
+	if err != nil {
+		return nil, false, err
+	}
+	events, err = m.Resolve(r, rejection)
+	return events, rejection != nil, err
 }
 
 // failMessage ends an open message as failed: the saga's poison handling
