@@ -256,7 +256,7 @@ func (s *Store) applyInlineGroup(ctx context.Context, tx bun.Tx, g *inlineGroup,
 	if _, rbErr := tx.Tx.ExecContext(ctx, "RELEASE SAVEPOINT inline"); rbErr != nil {
 		return false, fmt.Errorf("eventstore: inline %s: release savepoint: %w", g.group, rbErr)
 	}
-	s.log.Debug("inline apply failed; the consumer applies or parks the events", "group", g.group,
+	s.log.Warn("inline apply failed; the consumer applies or parks the events", "group", g.group,
 		"position", recs[len(recs)-1].Position.String(), "err", ParkError(err))
 	return false, nil
 }
