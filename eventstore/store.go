@@ -28,6 +28,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
@@ -72,6 +73,8 @@ type Store struct {
 	// inline are the groups applied in the append's transaction when
 	// caught up (SQLite, see Inline).
 	inline inlineSet
+	// consumerTxs counts the consumers' batch transactions begun (tests).
+	consumerTxs atomic.Int64
 }
 
 // Options configure a Store.

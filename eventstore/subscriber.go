@@ -75,6 +75,7 @@ func (s *Store) newSubscriber(opt SubscriberOptions, db wsql.Beginner, schema ws
 		opt.AckDeadline = 30 * time.Second
 	}
 	ack := opt.AckDeadline
+	db = countBeginner{Beginner: db, n: &s.consumerTxs}
 	backoff := &wakeBackoff{store: s, poll: opt.PollInterval, retry: opt.RetryInterval, next: s.changed.Wait()}
 	if s.db.Kind == database.Postgres {
 		backoff.probe = &probe{store: s, group: opt.ConsumerGroup, poll: opt.PollInterval}
@@ -90,6 +91,20 @@ func (s *Store) newSubscriber(opt SubscriberOptions, db wsql.Beginner, schema ws
 		SchemaAdapter:  schema,
 		OffsetsAdapter: offsets,
 	}, opt.Logger)
+}
+
+// countBeginner counts the consume loop's batch transactions (watermill
+// passes their isolation level; Subscribe's own transaction has none).
+type countBeginner struct {
+	wsql.Beginner
+	n *atomic.Int64
+}
+
+func (b countBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (wsql.Tx, error) {
+	if opts != nil {
+		b.n.Add(1)
+	}
+	return b.Beginner.BeginTx(ctx, opts)
 }
 
 // wakeBackoff replaces watermill's fixed poll sleep. On SQLite a consumer
