@@ -112,6 +112,7 @@ var errIdle = errors.New("eventstore: no events for the consumer group")
 // the store's wake-up or a timer, and returns errIdle; or ctx's error, or
 // the probe's.
 func (p *probe) await(ctx context.Context) error {
+	wasEmpty := p.empty
 	if p.empty {
 		p.empty = false
 		if err := sleepCtx(ctx, min(p.poll, 5*time.Millisecond)); err != nil {
@@ -122,7 +123,7 @@ func (p *probe) await(ctx context.Context) error {
 	// is not lost.
 	next := p.wake.Wait()
 	if p.store.db.Kind != database.Postgres {
-		return p.awaitSQLite(ctx, next)
+		return p.awaitSQLite(ctx, next, wasEmpty)
 	}
 	var ready, behind bool
 	if err := p.store.db.Write.DB.QueryRowContext(ctx, probeQuery, p.group).Scan(&ready, &behind); err != nil {
@@ -164,11 +165,20 @@ const sqliteProbeQuery = `SELECT NOT EXISTS (SELECT 1 FROM events_offsets WHERE 
 // position committed in this process is at or past the last event this
 // store appended (Store.covered): the append moved the group inline, or
 // the group's own batch passed it. A group never published in memory
-// always reads. As on PostgreSQL, the batch transaction reads again under
+// always reads; one known before this store's last append begins its
+// transaction without reading (the event is committed). As on PostgreSQL, the batch transaction reads again under
 // the writer, so this decides only when to look, never what is delivered.
-func (p *probe) awaitSQLite(ctx context.Context, next <-chan struct{}) error {
+func (p *probe) awaitSQLite(ctx context.Context, next <-chan struct{}, wasEmpty bool) error {
 	looks := p.store.looks.Load()
-	if p.force || looks != p.looks || !p.store.covered(p.group) {
+	known, covered := p.store.covered(p.group)
+	if known && !covered && !wasEmpty {
+		// This store committed an event past the group's position: there
+		// is work without reading (unless the last batch found none: the
+		// position in memory is behind the database's, so read).
+		p.force, p.looks = false, looks
+		return nil
+	}
+	if p.force || looks != p.looks || !covered {
 		p.force, p.looks = false, looks
 		var ready bool
 		if err := p.store.db.Read.DB.QueryRowContext(ctx, sqliteProbeQuery, p.group).Scan(&ready); err != nil {

@@ -399,14 +399,15 @@ func (s *Store) consumerWake() *signal {
 	return s.work
 }
 
-// covered says whether the group's position, as committed in this process,
-// is at or past the last event this store appended (SQLite).
-func (s *Store) covered(group string) bool {
+// covered says whether the group's position is known in this process and
+// whether, as committed in this process, it is at or past the last event
+// this store appended (SQLite).
+func (s *Store) covered(group string) (known, covered bool) {
 	last := s.lastLocal.Load()
 	s.positions.mu.Lock()
 	cur, ok := s.positions.at[group]
 	s.positions.mu.Unlock()
-	return ok && cur.Offset >= last
+	return ok, ok && cur.Offset >= last
 }
 
 // notifyOthers has Listen's loop NOTIFY other processes (PostgreSQL).
