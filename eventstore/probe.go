@@ -66,6 +66,9 @@ type probe struct {
 	force bool
 	// looks is Store.looks when this probe last read the log (SQLite).
 	looks uint64
+	// stmt is sqliteProbeQuery prepared on the read pool (modernc.org/sqlite
+	// compiles every text it is given afresh, see stmtCache).
+	stmt *sql.Stmt
 	// empty is set when a batch transaction found nothing: the next probe
 	// first waits a little, so a probe and a transaction that disagree (the
 	// group moved by another process) cannot alternate without pause.
@@ -180,8 +183,15 @@ func (p *probe) awaitSQLite(ctx context.Context, next <-chan struct{}, wasEmpty 
 	}
 	if p.force || looks != p.looks || !covered {
 		p.force, p.looks = false, looks
+		if p.stmt == nil {
+			st, err := p.store.db.Read.DB.PrepareContext(ctx, sqliteProbeQuery)
+			if err != nil {
+				return fmt.Errorf("eventstore: probe for consumer group %s: %w", p.group, err)
+			}
+			p.stmt = st
+		}
 		var ready bool
-		if err := p.store.db.Read.DB.QueryRowContext(ctx, sqliteProbeQuery, p.group).Scan(&ready); err != nil {
+		if err := p.stmt.QueryRowContext(ctx, p.group).Scan(&ready); err != nil {
 			return fmt.Errorf("eventstore: probe for consumer group %s: %w", p.group, err)
 		}
 		if ready {
