@@ -79,7 +79,7 @@ func (s *Store) listenOnce(ctx context.Context) error {
 		return err
 	}
 	s.remote.Broadcast() // catch up on what was appended while we were away
-	s.changed.Broadcast()
+	s.wakeAll()
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
@@ -87,7 +87,7 @@ func (s *Store) listenOnce(ctx context.Context) error {
 		}
 		if n.Payload != s.instance {
 			s.remote.Broadcast() // another process's; our own woke us already
-			s.changed.Broadcast()
+			s.wakeAll()
 		}
 	}
 }

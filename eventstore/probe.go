@@ -8,6 +8,8 @@ import (
 	"time"
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+
+	"github.com/absender/absender/database"
 )
 
 // probeBeginner makes a consumer on PostgreSQL look for work before it
@@ -55,8 +57,18 @@ func (b probeBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (wsql.T
 
 type probe struct {
 	store *Store
+	wake  *signal // Store.consumerWake
 	group string
 	poll  time.Duration
+	// force makes the next probe read the log (SQLite): at the start, after
+	// the poll interval passed without a wake-up (another process may have
+	// written the file), after a batch or a failure.
+	force bool
+	// looks is Store.looks when this probe last read the log (SQLite).
+	looks uint64
+	// stmt is sqliteProbeQuery prepared on the read pool (modernc.org/sqlite
+	// compiles every text it is given afresh, see stmtCache).
+	stmt *sql.Stmt
 	// empty is set when a batch transaction found nothing: the next probe
 	// first waits a little, so a probe and a transaction that disagree (the
 	// group moved by another process) cannot alternate without pause.
@@ -103,6 +115,7 @@ var errIdle = errors.New("eventstore: no events for the consumer group")
 // the store's wake-up or a timer, and returns errIdle; or ctx's error, or
 // the probe's.
 func (p *probe) await(ctx context.Context) error {
+	wasEmpty := p.empty
 	if p.empty {
 		p.empty = false
 		if err := sleepCtx(ctx, min(p.poll, 5*time.Millisecond)); err != nil {
@@ -111,7 +124,10 @@ func (p *probe) await(ctx context.Context) error {
 	}
 	// Taken before the probe, so a commit between the probe and the wait
 	// is not lost.
-	next := p.store.changed.Wait()
+	next := p.wake.Wait()
+	if p.store.db.Kind != database.Postgres {
+		return p.awaitSQLite(ctx, next, wasEmpty)
+	}
 	var ready, behind bool
 	if err := p.store.db.Write.DB.QueryRowContext(ctx, probeQuery, p.group).Scan(&ready, &behind); err != nil {
 		return fmt.Errorf("eventstore: probe for consumer group %s: %w", p.group, err)
@@ -134,6 +150,62 @@ func (p *probe) await(ctx context.Context) error {
 		return ctx.Err()
 	case <-next:
 	case <-timer.C:
+	}
+	return errIdle
+}
+
+// sqliteProbeQuery answers whether the group ?1 has an event after its
+// committed offset (or no row yet: the batch transaction decides).
+const sqliteProbeQuery = `SELECT NOT EXISTS (SELECT 1 FROM events_offsets WHERE consumer_group = ?1)
+	OR EXISTS (SELECT 1 FROM events WHERE "offset" > (SELECT COALESCE(offset_acked, 0) FROM events_offsets WHERE consumer_group = ?1))`
+
+// awaitSQLite is await on SQLite, where every batch transaction takes the
+// one writer connection (_txlock=immediate), also when it finds nothing.
+// The batch transaction begins only when a read on the read pool (a WAL
+// reader, which never waits for the writer) finds an event after the
+// group's offset. Even that read is skipped when nothing happened that
+// this process cannot place (looks unchanged, no force) and the group's
+// position committed in this process is at or past the last event this
+// store appended (Store.covered): the append moved the group inline, or
+// the group's own batch passed it. A group never published in memory
+// always reads; one known before this store's last append begins its
+// transaction without reading (the event is committed). As on PostgreSQL, the batch transaction reads again under
+// the writer, so this decides only when to look, never what is delivered.
+func (p *probe) awaitSQLite(ctx context.Context, next <-chan struct{}, wasEmpty bool) error {
+	looks := p.store.looks.Load()
+	known, covered := p.store.covered(p.group)
+	if known && !covered && !wasEmpty {
+		// This store committed an event past the group's position: there
+		// is work without reading (unless the last batch found none: the
+		// position in memory is behind the database's, so read).
+		p.force, p.looks = false, looks
+		return nil
+	}
+	if p.force || looks != p.looks || !covered {
+		p.force, p.looks = false, looks
+		if p.stmt == nil {
+			st, err := p.store.db.Read.DB.PrepareContext(ctx, sqliteProbeQuery)
+			if err != nil {
+				return fmt.Errorf("eventstore: probe for consumer group %s: %w", p.group, err)
+			}
+			p.stmt = st
+		}
+		var ready bool
+		if err := p.stmt.QueryRowContext(ctx, p.group).Scan(&ready); err != nil {
+			return fmt.Errorf("eventstore: probe for consumer group %s: %w", p.group, err)
+		}
+		if ready {
+			return nil
+		}
+	}
+	timer := time.NewTimer(p.poll)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-next:
+	case <-timer.C:
+		p.force = true // another process may have written the file
 	}
 	return errIdle
 }

@@ -28,6 +28,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
@@ -56,8 +57,24 @@ type Store struct {
 	appended chan struct{}
 
 	// changed is broadcast after every local append and every consumer
-	// batch commit; consumers and waiters wake on it.
+	// batch commit; waiters wake on it, and so do consumers on PostgreSQL.
 	changed *signal
+	// work wakes the consumers on SQLite: local appends, Changed, and
+	// consumer commits that appended (not every consumer commit: there is
+	// no horizon a commit could have held back). See consumerWake.
+	work *signal
+	// looks counts the wake-ups whose events this process cannot place
+	// (Changed, another process, an AppendTx or AppendSQLTx committed by
+	// its caller): a consumer on SQLite then reads the log (see probe).
+	looks atomic.Uint64
+	// lastLocal is the offset of the last event appended by this store's
+	// own commits (Append, AppendWith, AppendIf), set after the commit and
+	// before the wake-up (SQLite).
+	lastLocal atomic.Int64
+	// txAppends counts AppendTx and AppendSQLTx calls, whose commits are
+	// the caller's: a consumer whose commit may have carried one wakes the
+	// others (SQLite).
+	txAppends atomic.Uint64
 	// instance names this store in NOTIFY payloads, so it ignores its own.
 	instance string
 	// remote is broadcast when another process notified (PostgreSQL).
@@ -72,6 +89,8 @@ type Store struct {
 	// inline are the groups applied in the append's transaction when
 	// caught up (SQLite, see Inline).
 	inline inlineSet
+	// consumerTxs counts the consumers' batch transactions begun (tests).
+	consumerTxs atomic.Int64
 }
 
 // Options configure a Store.
@@ -109,6 +128,7 @@ func New(db *database.DB, opt Options) *Store {
 		now:       opt.Now,
 		log:       opt.Logger,
 		changed:   newSignal(),
+		work:      newSignal(),
 		remote:    newSignal(),
 		batchSize: opt.BatchSize,
 		appended:  make(chan struct{}, 1),
@@ -202,8 +222,7 @@ func (s *Store) AppendWith(ctx context.Context, also func(ctx context.Context, t
 		}
 		return AppendResult{}, err
 	}
-	s.publishInlined(in)
-	s.Changed()
+	s.appendedLocal(res.Last, in)
 	return res, nil
 }
 
@@ -218,6 +237,7 @@ func (s *Store) AppendTx(ctx context.Context, tx bun.Tx, appends ...StreamAppend
 	if err != nil {
 		return AppendResult{}, err
 	}
+	s.txAppends.Add(1)
 	return s.appendTx(ctx, tx.Tx, appends, msgs)
 }
 
@@ -231,6 +251,7 @@ func (s *Store) AppendSQLTx(ctx context.Context, tx *sql.Tx, appends ...StreamAp
 	if err != nil {
 		return AppendResult{}, err
 	}
+	s.txAppends.Add(1)
 	return s.appendTx(ctx, tx, appends, msgs)
 }
 
@@ -253,7 +274,7 @@ func (s *Store) AppendIf(ctx context.Context, unchanged map[string]int64, append
 		if res, err = s.appendPostgres(ctx, s.db.Write.DB, appends, msgs, unchanged); err != nil {
 			return AppendResult{}, err
 		}
-		s.Changed()
+		s.appendedLocal(res.Last, inlined{})
 		return res, nil
 	}
 	var in inlined // what the transaction applied to caught-up groups (see Inline)
@@ -297,8 +318,7 @@ func (s *Store) AppendIf(ctx context.Context, unchanged map[string]int64, append
 	if err != nil {
 		return AppendResult{}, err
 	}
-	s.publishInlined(in)
-	s.Changed()
+	s.appendedLocal(res.Last, in)
 	return res, nil
 }
 
@@ -340,7 +360,58 @@ func endAppend(ctx context.Context, span trace.Span, appends []StreamAppend, err
 // process at once, those of other processes through Listen's NOTIFY. Append
 // calls it; callers of AppendTx call it after their commit.
 func (s *Store) Changed() {
+	s.wakeAll()
+	s.notifyOthers()
+}
+
+// wakeAll wakes waiters and consumers of this process; consumers read the
+// log (looks).
+func (s *Store) wakeAll() {
+	s.looks.Add(1)
 	s.changed.Broadcast()
+	s.work.Broadcast()
+}
+
+// appendedLocal wakes after one of this store's own commits appended up to
+// last: it records last, publishes the groups the commit moved inline,
+// then wakes waiters and consumers. A consumer on SQLite whose group is
+// known at or past last need not read the log (see probe).
+func (s *Store) appendedLocal(last Position, in inlined) {
+	for {
+		cur := s.lastLocal.Load()
+		if cur >= last.Offset || s.lastLocal.CompareAndSwap(cur, last.Offset) {
+			break
+		}
+	}
+	s.publishInlined(in)
+	s.changed.Broadcast()
+	s.work.Broadcast()
+	s.notifyOthers()
+}
+
+// consumerWake is the signal consumers wait on: on PostgreSQL every
+// wake-up (a consumer's commit may have held back another's horizon), on
+// SQLite work.
+func (s *Store) consumerWake() *signal {
+	if s.db.Kind == database.Postgres {
+		return s.changed
+	}
+	return s.work
+}
+
+// covered says whether the group's position is known in this process and
+// whether, as committed in this process, it is at or past the last event
+// this store appended (SQLite).
+func (s *Store) covered(group string) (known, covered bool) {
+	last := s.lastLocal.Load()
+	s.positions.mu.Lock()
+	cur, ok := s.positions.at[group]
+	s.positions.mu.Unlock()
+	return ok, ok && cur.Offset >= last
+}
+
+// notifyOthers has Listen's loop NOTIFY other processes (PostgreSQL).
+func (s *Store) notifyOthers() {
 	select {
 	case s.appended <- struct{}{}:
 	default: // a NOTIFY is already pending; it covers this commit too

@@ -75,11 +75,11 @@ func (s *Store) newSubscriber(opt SubscriberOptions, db wsql.Beginner, schema ws
 		opt.AckDeadline = 30 * time.Second
 	}
 	ack := opt.AckDeadline
-	backoff := &wakeBackoff{store: s, poll: opt.PollInterval, retry: opt.RetryInterval, next: s.changed.Wait()}
-	if s.db.Kind == database.Postgres {
-		backoff.probe = &probe{store: s, group: opt.ConsumerGroup, poll: opt.PollInterval}
-		db = probeBeginner{Beginner: db, p: backoff.probe}
-	}
+	db = countBeginner{Beginner: db, n: &s.consumerTxs}
+	wake := s.consumerWake()
+	backoff := &wakeBackoff{store: s, wake: wake, retry: opt.RetryInterval}
+	backoff.probe = &probe{store: s, wake: wake, group: opt.ConsumerGroup, poll: opt.PollInterval, force: true}
+	db = probeBeginner{Beginner: db, p: backoff.probe}
 	return wsql.NewSubscriber(db, wsql.SubscriberConfig{
 		ConsumerGroup:  opt.ConsumerGroup,
 		AckDeadline:    &ack,
@@ -92,57 +92,73 @@ func (s *Store) newSubscriber(opt SubscriberOptions, db wsql.Beginner, schema ws
 	}, opt.Logger)
 }
 
-// wakeBackoff replaces watermill's fixed poll sleep. On SQLite a consumer
-// that found nothing sleeps until the next local append or consumer commit,
-// with the poll interval as the fallback: a commit is visible to the next
-// read, so the woken consumer's one query finds it. On PostgreSQL it does
-// not sleep here: the next batch transaction begins only once probe (see
+// countBeginner counts the consume loop's batch transactions (watermill
+// passes their isolation level; Subscribe's own transaction has none).
+type countBeginner struct {
+	wsql.Beginner
+	n *atomic.Int64
+}
+
+func (b countBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (wsql.Tx, error) {
+	if opts != nil {
+		b.n.Add(1)
+	}
+	return b.Beginner.BeginTx(ctx, opts)
+}
+
+// wakeBackoff replaces watermill's fixed poll sleep. It does not sleep
+// here: the next batch transaction begins only once probe (see
 // probeBeginner) found work, and probe does the waiting. The subscriber
 // calls HandleError right after each batch transaction ends, which is also
 // when waiters for the group's position must look again.
 type wakeBackoff struct {
-	store *Store
-	poll  time.Duration
-	retry time.Duration
-	// next was taken before the query that just ran, so a commit between
-	// that query and this wait is not lost (SQLite).
-	next     <-chan struct{}
+	store    *Store
+	wake     *signal // the consumers' wake-up (Store.consumerWake)
+	retry    time.Duration
 	failures atomic.Int32
-	probe    *probe // PostgreSQL
+	probe    *probe
+	// txAppends is Store.txAppends as this consumer last saw it (SQLite).
+	txAppends uint64
 }
 
 func (b *wakeBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
 	if errors.Is(err, errIdle) {
-		return 0 // the probe found nothing and waited (PostgreSQL)
+		return 0 // the probe found nothing and waited
 	}
 	if err != nil {
 		n := b.failures.Add(1)
 		if !errors.Is(err, context.Canceled) {
 			logger.Error("event consumer batch failed", err, watermill.LogFields{"failures": n})
 		}
-		b.next = b.store.changed.Wait()
-		d := b.retry * time.Duration(min(n, 30))
-		return d
+		b.probe.force = true
+		return b.retry * time.Duration(min(n, 30))
 	}
 	b.failures.Store(0)
 	if !noMsg {
+		// The batch may have stopped at its limit, before events this
+		// process cannot place (another process's): look again.
+		b.probe.force = true
+	}
+	if noMsg {
+		b.probe.empty = true
+		return 0
+	}
+	if b.store.db.Kind == database.Postgres {
 		// A batch committed: wake position waiters and other consumers
 		// (this transaction may have held back their snapshot horizon), in
 		// this process and, through NOTIFY, in others (their read-model
 		// caches must look again).
-		b.next = b.store.changed.Wait()
 		b.store.Changed()
 		return 0
 	}
-	if b.probe != nil {
-		b.probe.empty = true
-		return 0
+	// SQLite: wake the position waiters (Generation moves on). The other
+	// consumers only if this batch may have appended (AppendSQLTx): a
+	// commit that did not has nothing for them, and holds nobody back.
+	b.store.changed.Broadcast()
+	if n := b.store.txAppends.Load(); n != b.txAppends {
+		b.txAppends = n
+		b.store.wakeAll()
 	}
-	select {
-	case <-b.next:
-	case <-time.After(b.poll):
-	}
-	b.next = b.store.changed.Wait()
 	return 0
 }
 
