@@ -66,9 +66,6 @@ type probe struct {
 	force bool
 	// looks is Store.looks when this probe last read the log (SQLite).
 	looks uint64
-	// stmt is sqliteProbeQuery prepared on the read pool (modernc.org/sqlite
-	// compiles every text it is given afresh, see stmtCache).
-	stmt *sql.Stmt
 	// empty is set when a batch transaction found nothing: the next probe
 	// first waits a little, so a probe and a transaction that disagree (the
 	// group moved by another process) cannot alternate without pause.
@@ -183,15 +180,12 @@ func (p *probe) awaitSQLite(ctx context.Context, next <-chan struct{}, wasEmpty 
 	}
 	if p.force || looks != p.looks || !covered {
 		p.force, p.looks = false, looks
-		if p.stmt == nil {
-			st, err := p.store.db.Read.DB.PrepareContext(ctx, sqliteProbeQuery)
-			if err != nil {
-				return fmt.Errorf("eventstore: probe for consumer group %s: %w", p.group, err)
-			}
-			p.stmt = st
+		st, err := p.store.sqliteProbe(ctx)
+		if err != nil {
+			return fmt.Errorf("eventstore: probe for consumer group %s: %w", p.group, err)
 		}
 		var ready bool
-		if err := p.stmt.QueryRowContext(ctx, p.group).Scan(&ready); err != nil {
+		if err := st.QueryRowContext(ctx, p.group).Scan(&ready); err != nil {
 			return fmt.Errorf("eventstore: probe for consumer group %s: %w", p.group, err)
 		}
 		if ready {
@@ -219,4 +213,21 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// sqliteProbe is sqliteProbeQuery prepared once per store on the read pool
+// (modernc.org/sqlite compiles every text it is given afresh, see
+// stmtCache): a consumer's session that ends and begins again reuses it
+// instead of preparing another that nothing closes.
+func (s *Store) sqliteProbe(ctx context.Context) (*sql.Stmt, error) {
+	s.probeStmt.mu.Lock()
+	defer s.probeStmt.mu.Unlock()
+	if s.probeStmt.st == nil {
+		st, err := s.db.Read.DB.PrepareContext(ctx, sqliteProbeQuery)
+		if err != nil {
+			return nil, err
+		}
+		s.probeStmt.st = st
+	}
+	return s.probeStmt.st, nil
 }

@@ -28,6 +28,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -71,6 +72,12 @@ type Store struct {
 	// own commits (Append, AppendWith, AppendIf), set after the commit and
 	// before the wake-up (SQLite).
 	lastLocal atomic.Int64
+	// probeStmt is sqliteProbeQuery prepared once on the read pool, shared
+	// by every consumer's probe of this store (closed with the database).
+	probeStmt struct {
+		mu sync.Mutex
+		st *sql.Stmt
+	}
 	// txAppends counts AppendTx and AppendSQLTx calls, whose commits are
 	// the caller's: a consumer whose commit may have carried one wakes the
 	// others (SQLite).
