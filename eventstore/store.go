@@ -72,6 +72,10 @@ type Store struct {
 	// own commits (Append, AppendWith, AppendIf), set after the commit and
 	// before the wake-up (SQLite).
 	lastLocal atomic.Int64
+	// appending counts the appends of this store under way (AppendWith,
+	// AppendIf): more than one means others wait for SQLite's writer, and
+	// an append then leaves its events to the consumers (see applyInline).
+	appending atomic.Int64
 	// probeStmt is sqliteProbeQuery prepared once on the read pool, shared
 	// by every consumer's probe of this store (closed with the database).
 	probeStmt struct {
@@ -192,6 +196,8 @@ func (s *Store) Append(ctx context.Context, appends ...StreamAppend) (res Append
 // the package comment).
 func (s *Store) AppendWith(ctx context.Context, also func(ctx context.Context, tx bun.IDB) error, appends ...StreamAppend) (res AppendResult, err error) {
 	var in inlined // what the transaction applied to caught-up groups (SQLite, see Inline)
+	s.appending.Add(1)
+	defer s.appending.Add(-1)
 	ctx, span := startAppend(ctx, appends)
 	defer func() { endAppend(ctx, span, appends, err) }()
 	msgs, err := s.messages(ctx, appends)
@@ -270,6 +276,8 @@ func (s *Store) AppendSQLTx(ctx context.Context, tx *sql.Tx, appends ...StreamAp
 // statement (read committed: a command committing while it runs is not
 // seen).
 func (s *Store) AppendIf(ctx context.Context, unchanged map[string]int64, appends ...StreamAppend) (res AppendResult, err error) {
+	s.appending.Add(1)
+	defer s.appending.Add(-1)
 	ctx, span := startAppend(ctx, appends)
 	defer func() { endAppend(ctx, span, appends, err) }()
 	msgs, err := s.messages(ctx, appends)

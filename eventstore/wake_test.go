@@ -3,6 +3,7 @@ package eventstore_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -130,4 +131,60 @@ func TestConsumerWithoutLocalAppendsLooks(t *testing.T) {
 		}
 		await(t, got, 5*time.Second, "the other store's event")
 	})
+}
+
+// Issue 13 item 2: while another append of this store waits for SQLite's
+// one writer, an append leaves its events to the consumers, which apply
+// the waiting appends' events together in one batch (far less CPU per
+// event than each append applying its own); alone, it applies them inline
+// (TestInlinedAppendsBeginNoConsumerTransaction). Nothing is lost either
+// way: the consumer delivers both events (R36 read-your-writes then waits
+// for it).
+func TestInlineLeftToConsumersWhileAnotherAppendWaits(t *testing.T) {
+	db := dbtest.SQLite(t)
+	ctx := t.Context()
+	s := newStore(t, db)
+	if _, err := s.Append(ctx, add("warmup", 0, "w")); err != nil {
+		t.Fatal(err)
+	}
+	got := consume(t, s, "busy", 2*time.Second)
+	await(t, got, 10*time.Second, "the warm-up event")
+	if err := s.WaitFor(ctx, eventstore.Position{Offset: 1}, "busy"); err != nil {
+		t.Fatal(err)
+	}
+	var applied atomic.Int64
+	remove := s.Inline("busy", func(ctx context.Context, tx bun.Tx, recs []eventstore.Record) error {
+		applied.Add(int64(len(recs)))
+		return nil
+	})
+	defer remove()
+
+	release, inTx := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		_, err := s.AppendWith(ctx, func(ctx context.Context, tx bun.IDB) error {
+			close(inTx)
+			<-release // holds the writer until the second append waits for it
+			return nil
+		}, add("first", 0, "a"))
+		first <- err
+	}()
+	<-inTx
+	second := make(chan error, 1)
+	go func() {
+		_, err := s.Append(ctx, add("second", 0, "b"))
+		second <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // the second append is under way, waiting for the writer
+	close(release)
+	for _, done := range []chan error{first, second} {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := applied.Load(); n != 0 {
+		t.Errorf("applied inline %d events while another append waited, want 0 (the consumer batches them)", n)
+	}
+	await(t, got, 10*time.Second, "the first event")
+	await(t, got, 10*time.Second, "the second event")
 }
