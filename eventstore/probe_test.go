@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/absender/absender/eventstore"
 	"github.com/absender/absender/internal/dbtest"
 )
@@ -22,16 +23,7 @@ func TestIdleConsumerHoldsNoTransactionID(t *testing.T) {
 	if _, err := s.Append(ctx, add("warmup", 0, "w")); err != nil {
 		t.Fatal(err)
 	}
-	sub, err := s.NewSubscriber(eventstore.SubscriberOptions{ConsumerGroup: "idle", PollInterval: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	subCtx, cancel := context.WithCancel(ctx)
-	defer func() { cancel(); _ = sub.Close() }()
-	msgs, err := sub.Subscribe(subCtx, eventstore.Topic)
-	if err != nil {
-		t.Fatal(err)
-	}
+	msgs := subscribe(t, s, "idle", 5*time.Millisecond)
 	select {
 	case msg := <-msgs:
 		msg.Ack()
@@ -96,16 +88,7 @@ func TestHeldBackEventArrivesWhenHolderEnds(t *testing.T) {
 	db := dbtest.Postgres(t)
 	ctx := t.Context()
 	s := newStore(t, db)
-	sub, err := s.NewSubscriber(eventstore.SubscriberOptions{ConsumerGroup: "held", PollInterval: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	subCtx, cancel := context.WithCancel(ctx)
-	defer func() { cancel(); _ = sub.Close() }()
-	msgs, err := sub.Subscribe(subCtx, eventstore.Topic)
-	if err != nil {
-		t.Fatal(err)
-	}
+	msgs := subscribe(t, s, "held", time.Minute)
 	time.Sleep(100 * time.Millisecond) // the consumer looked once and waits
 
 	holder, err := db.Write.BeginTx(ctx, nil)
@@ -162,4 +145,21 @@ func TestCaughtUpGroupSubscribesAgain(t *testing.T) {
 	if _, err := sub.Subscribe(ctx, eventstore.Topic); err != nil {
 		t.Fatalf("subscribing a caught-up group again: %v", err)
 	}
+}
+
+// subscribe runs a plain consumer of group (the caller acks what it
+// receives) until the test ends.
+func subscribe(t *testing.T, s *eventstore.Store, group string, poll time.Duration) <-chan *message.Message {
+	t.Helper()
+	sub, err := s.NewSubscriber(eventstore.SubscriberOptions{ConsumerGroup: group, PollInterval: poll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(func() { cancel(); _ = sub.Close() })
+	msgs, err := sub.Subscribe(ctx, eventstore.Topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msgs
 }
