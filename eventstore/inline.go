@@ -241,8 +241,8 @@ func (s *Store) applyInline(ctx context.Context, tx bun.Tx, last Position, msgs 
 // savepoint itself fails, which fails the append.
 func (s *Store) applyInlineGroup(ctx context.Context, tx bun.Tx, g *inlineGroup, recs []Record) (bool, error) {
 	first := recs[0]
-	sctx, span := telemetry.Tracer().Start(ctx, "projection "+g.group+" inline", trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(attribute.Int("absender.events", len(recs)),
+	sctx, span := telemetry.Tracer().Start(ctx, "projection "+g.group, trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attribute.Bool("absender.inline", true), attribute.Int("absender.events", len(recs)),
 			attribute.String("absender.event_type", first.Name()), attribute.String("absender.stream_id", first.StreamID)))
 	if _, err := tx.Tx.ExecContext(ctx, "SAVEPOINT inline"); err != nil {
 		telemetry.End(span, err)

@@ -440,3 +440,38 @@ func TestLogsOfAFailingDelivery(t *testing.T) {
 		}
 	}
 }
+
+// An append on SQLite that applies a caught-up projection itself (the
+// inline apply, issue 13) names its span as a consumer does —
+// "projection <name>" — and marks it absender.inline, so a trace has the
+// same spans whichever path applied the events. (The trace test above
+// failed in CI when the inline path won the race and named its span
+// "projection messages inline".)
+func TestInlineApplySpanIsNamedAsTheConsumers(t *testing.T) {
+	f := start(t, dbtest.SQLite(t), nil, smtptest.Config{})
+	// Each mutation on a quiet server finds its projections caught up; a
+	// few in a row, in case a consumer's round still runs at the first.
+	var inline tracetest.SpanStubs
+	for i := 0; i < 5 && len(inline) == 0; i++ {
+		spans.Reset()
+		f.in.MustDo(t, f.admin, `mutation($n:String!){ createTenant(name:$n){ id } }`, map[string]any{"n": "Inline " + strconv.Itoa(i)}, nil)
+		for _, s := range spans.GetSpans() {
+			for _, a := range s.Attributes {
+				if a.Key == "absender.inline" && a.Value.AsBool() {
+					inline = append(inline, s)
+				}
+			}
+		}
+	}
+	if len(inline) == 0 {
+		t.Fatal("no append applied a projection inline in five quiet mutations")
+	}
+	for _, s := range inline {
+		if !strings.HasPrefix(s.Name, "projection ") || strings.HasSuffix(s.Name, " inline") {
+			t.Errorf("inline apply span %q, want \"projection <name>\"", s.Name)
+		}
+	}
+	if !hasExactly(inline, "projection directory") {
+		t.Errorf("no inline span for the directory's apply of createTenant; inline spans %v", names(inline))
+	}
+}
