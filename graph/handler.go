@@ -16,7 +16,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	coderws "github.com/coder/websocket"
 	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -160,9 +159,6 @@ func wsOrigins(origins []string) transport.CoderWebsocketImplementation {
 	}
 	return transport.CoderWebsocketImplementation{AcceptOptions: opts}
 }
-
-// Playground is the GraphiQL page for "/".
-func Playground() http.Handler { return playground.Handler("Absender", "/graphql") }
 
 type tokenKey struct{}
 

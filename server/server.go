@@ -1,5 +1,5 @@
 // Package server assembles Absender: the event store, the command layer,
-// the projections and the HTTP surface (GraphQL API, playground, health).
+// the projections and the HTTP surface (GraphQL API, console, health).
 // It is the composition root: NewProcess builds everything `absender serve`
 // runs, from telemetry and the database to the fan-out and the listener,
 // and Process.Run runs the long-lived parts under one errgroup; New
@@ -32,6 +32,7 @@ import (
 	"github.com/absender/absender/saga"
 	"github.com/absender/absender/telemetry"
 	"github.com/absender/absender/transport"
+	"github.com/absender/absender/web"
 )
 
 // Options configure a Server.
@@ -202,7 +203,9 @@ func New(opt Options) (*Server, error) {
 	if s.App != nil {
 		mux.Handle("/graphql", graph.Handler(graph.Deps{App: s.App, Reader: s.Reader, Runner: s.Runner, Store: s.Store,
 			History: s.History, Log: opt.Log, WaitTimeout: opt.WaitTimeout, Checker: checker, CORSOrigins: opt.CORSOrigins}))
-		mux.Handle("GET /{$}", graph.Playground())
+		// The console at / (every client route falls back to its page)
+		// and the bundled GraphiQL at /graphiql (SPEC §6).
+		mux.Handle("/", web.Handler())
 	}
 	if opt.Metrics != nil {
 		mux.Handle("GET /metrics", opt.Metrics)
@@ -228,8 +231,8 @@ func New(opt Options) (*Server, error) {
 // command composes itself (e.g. the key ring beside a SQLite file).
 func (s *Server) Database() *database.DB { return s.db }
 
-// Handler routes the server's endpoints: /graphql, the playground at /,
-// /healthz and /readyz.
+// Handler routes the server's endpoints: /graphql, the console at / and
+// GraphiQL at /graphiql, /healthz, /readyz and /metrics.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Run runs the projections and the cross-process wake-ups until ctx ends.

@@ -23,7 +23,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "run the server: GraphQL API at /graphql, playground at /, /healthz, /readyz", runServe},
+		{"serve", "run the server: GraphQL API at /graphql, console at /, GraphiQL at /graphiql, /healthz, /readyz", runServe},
 		{"migrate", "apply or list database migrations: migrate up|status", runMigrate},
 		{"token", "issue an API token: token issue --system-admin|--auditor|--mail-server --name NAME", runToken},
 		{"projections", "rebuild read models from the event log: projections rebuild [NAME]; re-apply parked events: projections retry-parked [NAME]", runProjections},

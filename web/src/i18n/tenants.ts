@@ -1,0 +1,8 @@
+// The "tenants" page's words.
+export const en = {
+  title: "tenants",
+};
+
+export const de: typeof en = {
+  title: "tenants",
+};
