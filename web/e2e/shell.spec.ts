@@ -22,6 +22,16 @@ test("a wrong token is refused at the sign-in form", async ({ page }) => {
   await expect(page.getByText("This is not an API token")).toBeVisible();
 });
 
+test("a token the server refuses (R21: unknown) ends at the sign-in form, saying so", async ({ page }) => {
+  await page.goto("/");
+  await page.evaluate(() => localStorage.setItem("absender.language", "en"));
+  await page.reload();
+  await page.getByLabel("API token").fill("abs_0000_notarealsecret");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByText("The token was refused.")).toBeVisible();
+  await expect(page.getByTestId("signed-in-as")).toHaveCount(0);
+});
+
 test("an employee sees no administrator pages", async ({ page }) => {
   const t = await gql<{ createTenant: { id: string } }>(env.adminToken, `mutation { createTenant(name: "Shell GmbH") { id } }`);
   const u = await gql<{ createUser: { id: string } }>(

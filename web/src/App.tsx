@@ -1,6 +1,6 @@
 import { AppShell, Burger, Button, Group, NavLink, SegmentedControl, Stack, Text, Title } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { BrowserRouter, Navigate, NavLink as RouterLink, Route, Routes, useLocation } from "react-router";
 import { Provider, useQuery } from "urql";
@@ -46,16 +46,21 @@ export function LanguageSwitch() {
 
 export function App() {
   const [token, setTok] = useState<string | null>(getToken());
-  const signOut = () => {
+  // Why the sign-in form shows again: the server refused the token.
+  const [refused, setRefused] = useState(false);
+  const signOut = (wasRefused = false) => {
     setToken(null);
     setTok(null);
+    setRefused(wasRefused);
   };
   if (!token) {
     return (
       <SignIn
+        refused={refused}
         onSignedIn={(tok) => {
           setToken(tok);
           setTok(tok);
+          setRefused(false);
         }}
       />
     );
@@ -63,8 +68,9 @@ export function App() {
   return <SignedIn key={token} token={token} signOut={signOut} />;
 }
 
-function SignedIn({ token, signOut }: { token: string; signOut: () => void }) {
-  const client = useMemo(() => makeClient(token), [token]);
+function SignedIn({ token, signOut }: { token: string; signOut: (refused?: boolean) => void }) {
+  const { client, dispose } = useMemo(() => makeClient(token), [token]);
+  useEffect(() => dispose, [dispose]);
   return (
     <Provider value={client}>
       <BrowserRouter>
@@ -74,22 +80,23 @@ function SignedIn({ token, signOut }: { token: string; signOut: () => void }) {
   );
 }
 
-function Shell({ token, signOut }: { token: string; signOut: () => void }) {
+function Shell({ token, signOut }: { token: string; signOut: (refused?: boolean) => void }) {
   const { t } = useTranslation();
   const [opened, { toggle }] = useDisclosure();
   const [{ data, fetching, error }] = useQuery({ query: PrincipalQuery, requestPolicy: "network-only" });
   const location = useLocation();
+  // A refused token (wrong, revoked, its user blocked: R20) ends the session.
+  const unauth = !!error?.graphQLErrors.some((e) => e.extensions?.code === "UNAUTHENTICATED");
+  useEffect(() => {
+    if (unauth) signOut(true);
+  }, [unauth, signOut]);
+  if (unauth) return null;
   if (fetching && !data) return <Loading />;
   if (error || !data) {
-    const unauth = error?.graphQLErrors.some((e) => e.extensions?.code === "UNAUTHENTICATED");
-    if (unauth) {
-      signOut();
-      return null;
-    }
     return (
       <Stack p="xl">
         <ErrorAlert error={error} />
-        <Button onClick={signOut} w="fit-content">
+        <Button onClick={() => signOut()} w="fit-content">
           {t("signOut")}
         </Button>
       </Stack>
@@ -102,7 +109,7 @@ function Shell({ token, signOut }: { token: string; signOut: () => void }) {
     tenantId: p.tenantId ?? null,
     tokenName: p.tokenName,
     user: p.user ? { id: p.user.id, displayName: p.user.displayName, loginName: p.user.loginName, email: p.user.email } : null,
-    signOut,
+    signOut: () => signOut(),
   };
   const pages = pagesFor(p.role, !!p.user);
   const name = p.user?.displayName ?? p.tokenName;
@@ -120,7 +127,7 @@ function Shell({ token, signOut }: { token: string; signOut: () => void }) {
                 {t("signedInAs", { name, role: t(`role.${p.role}`) })}
               </Text>
               <LanguageSwitch />
-              <Button variant="default" size="xs" onClick={signOut}>
+              <Button variant="default" size="xs" onClick={() => signOut()}>
                 {t("signOut")}
               </Button>
             </Group>

@@ -5,7 +5,9 @@ import { getToken } from "./token";
 // One urql client per sign-in: queries and mutations over POST /graphql
 // with the bearer token, subscriptions (messageStatus, events) over
 // graphql-transport-ws with the token in connection_init.
-export function makeClient(token: string): Client {
+// dispose closes the WebSocket when the session ends (sign-out, another
+// token).
+export function makeClient(token: string): { client: Client; dispose: () => void } {
   const wsURL = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`;
   const ws = createWSClient({
     url: wsURL,
@@ -13,7 +15,7 @@ export function makeClient(token: string): Client {
     lazy: true,
     retryAttempts: 5,
   });
-  return new Client({
+  const client = new Client({
     url: "/graphql",
     requestPolicy: "cache-and-network",
     exchanges: [
@@ -33,4 +35,5 @@ export function makeClient(token: string): Client {
     ],
     fetchOptions: () => ({ headers: { Authorization: `Bearer ${token}` } }),
   });
+  return { client, dispose: () => void ws.dispose() };
 }

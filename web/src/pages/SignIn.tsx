@@ -6,10 +6,10 @@ import { looksLikeToken } from "../lib/token";
 
 // Sign-in with an API token (SPEC §6). Whether the server accepts it is
 // checked by the first query (principal); a refused token signs out again.
-export function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) {
+export function SignIn({ onSignedIn, refused }: { onSignedIn: (token: string) => void; refused?: boolean }) {
   const { t } = useTranslation();
   const [value, setValue] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(refused ? t("signIn.refused") : null);
   return (
     <Center mih="100vh" p="md">
       <Paper withBorder p="xl" w={480} component="main">
