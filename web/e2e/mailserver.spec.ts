@@ -109,3 +109,68 @@ test("E-Mail-Server: an auditor reads the system server with nothing to change",
   await expect(basic.getByRole("switch", { name: "Use mail server" })).toBeDisabled();
   g.check();
 });
+
+// A tenant's owner: its own server, a test mail through it, its support address.
+async function tenantOwner(name: string): Promise<{ tenantId: string; token: string }> {
+  const t = await gql<{ createTenant: { id: string } }>(env.adminToken, `mutation($n: String!) { createTenant(name: $n) { id } }`, { n: name });
+  const login = `owner.${Date.now()}`;
+  const u = await gql<{ createUser: { id: string } }>(
+    env.adminToken,
+    `mutation($t: ID!, $l: String!) { createUser(tenantId: $t, loginName: $l, displayName: "Olga Owner", email: "olga@owner.example", role: LEGAL_REPRESENTATIVE) { id } }`,
+    { t: t.createTenant.id, l: login },
+  );
+  const tok = await gql<{ issueApiToken: string }>(env.adminToken, `mutation($u: ID!) { issueApiToken(userId: $u, name: "e2e") }`, { u: u.createUser.id });
+  return { tenantId: t.createTenant.id, token: tok.issueApiToken };
+}
+
+test("E-Mail-Server: a tenant owner configures the tenant's server, which then sends, and a test mail through it is SENT live (R2, R6, R7)", async ({ page }) => {
+  await gql(env.adminToken, `mutation($i: ServerSettingsInput!) { configureSystemServer(input: $i) { configured } setSystemServerEnabled(enabled: true) { enabled } }`, {
+    i: { host: env.smtpHost, port: env.smtpPort, encryption: "NONE", auth: "NONE", senderAddress: "noreply@absender.example" },
+  });
+  await gql(env.adminToken, `mutation { configureSupport(address: "support@absender.example", allowTenantAddress: true, attachSystemInfo: false) { configured } }`);
+  const { tenantId, token } = await tenantOwner(`Eigener Server GmbH ${Date.now()}`);
+  const g = await guard(page);
+  await signIn(page, token);
+  await page.getByRole("navigation").getByRole("link", { name: "E-mail server" }).click();
+  await expect(page.getByText("System server", { exact: true })).toBeVisible();
+
+  const server = page.getByRole("region", { name: "Tenant mail server" });
+  await choose(page, server.getByLabel("Authentication"), "None");
+  await choose(page, server.getByLabel("Encryption"), "None");
+  await server.getByLabel("Host").fill(env.smtpHost);
+  await server.getByLabel("Port", { exact: true }).fill(String(env.smtpPort));
+  await server.getByLabel("Sender address").fill("info@eigener-server.example");
+  await server.getByRole("button", { name: "Save" }).click();
+  await expect(server.getByText("Saved.")).toBeVisible();
+  await expect(page.getByText("Tenant server", { exact: true })).toBeVisible();
+
+  const to = `tenant-test-${Date.now()}@example.org`;
+  const testMail = page.getByRole("region", { name: "Test mail" });
+  await expect(testMail.getByLabel("Send through")).toHaveValue("The tenant's own server");
+  await testMail.getByLabel("Recipient").fill(to);
+  await testMail.getByRole("button", { name: "Send test mail" }).click();
+  await expect(testMail.getByTestId("test-mail-status")).toContainText("Sent");
+  await expect.poll(async () => (await inbox()).find((d) => d.rcpts.includes(to))?.from).toBe("info@eigener-server.example");
+
+  const support = page.getByRole("region", { name: "Support" });
+  await support.getByLabel("Tenant's support address").fill("hilfe@eigener-server.example");
+  await support.getByRole("button", { name: "Save" }).click();
+  await expect(support.getByText("Saved.")).toBeVisible();
+  const s = await gql<{ tenant: { supportAddress: string } }>(env.adminToken, `query($t: ID!) { tenant(id: $t) { supportAddress } }`, { t: tenantId });
+  expect(s.tenant.supportAddress).toBe("hilfe@eigener-server.example");
+  g.check();
+});
+
+test("E-Mail-Server: a tenant whose policy allows no own server is told so, with no form (R3)", async ({ page }) => {
+  const { tenantId, token } = await tenantOwner(`Ohne Server GmbH ${Date.now()}`);
+  await gql(env.adminToken, `mutation($t: ID!) { setTenantPolicy(tenantId: $t, allowOwnServer: false) { id } }`, { t: tenantId });
+  const g = await guard(page);
+  await signIn(page, token);
+  await page.getByRole("navigation").getByRole("link", { name: "E-mail server" }).click();
+  const server = page.getByRole("region", { name: "Tenant mail server" });
+  await expect(server.getByText("Your tenant may not have its own mail server")).toBeVisible();
+  await expect(server.getByLabel("Host")).toHaveCount(0);
+  await expect(server.getByRole("button")).toHaveCount(0);
+  await expect(page.getByRole("region", { name: "Test mail" }).getByRole("button", { name: "Send test mail" })).toHaveCount(0);
+  g.check();
+});
