@@ -168,7 +168,7 @@ test("E-Mail-Server: a tenant whose policy allows no own server is told so, with
   await signIn(page, token);
   await page.getByRole("navigation").getByRole("link", { name: "E-mail server" }).click();
   const server = page.getByRole("region", { name: "Tenant mail server" });
-  await expect(server.getByText("Your tenant may not have its own mail server")).toBeVisible();
+  await expect(server.getByText("This tenant may not have its own mail server")).toBeVisible();
   await expect(server.getByLabel("Host")).toHaveCount(0);
   await expect(server.getByRole("button")).toHaveCount(0);
   await expect(page.getByRole("region", { name: "Test mail" }).getByRole("button", { name: "Send test mail" })).toHaveCount(0);

@@ -58,3 +58,42 @@ test("Tenants: an auditor sees the list and a tenant with no create or edit butt
   }
   g.check();
 });
+
+test("Tenants: a system administrator configures a tenant's server, which is ignored while the policy allows no own server and used again when allowed (R2, R3)", async ({ page }) => {
+  await gql(env.adminToken, `mutation($i: ServerSettingsInput!) { configureSystemServer(input: $i) { configured } setSystemServerEnabled(enabled: true) { enabled } }`, {
+    i: { host: env.smtpHost, port: env.smtpPort, encryption: "NONE", auth: "NONE", senderAddress: "noreply@absender.example" },
+  });
+  const name = `Richtlinie KG ${Date.now()}`;
+  const t = await gql<{ createTenant: { id: string } }>(env.adminToken, `mutation($n: String!) { createTenant(name: $n) { id } }`, { n: name });
+  const g = await guard(page);
+  await signIn(page, env.adminToken);
+  await page.goto(`/tenants?tenant=${encodeURIComponent(t.createTenant.id)}`);
+  const detail = page.getByRole("region", { name: `Tenant ${name}` });
+  await expect(detail.getByText("System server", { exact: true })).toBeVisible();
+
+  const server = detail.getByRole("region", { name: "Tenant mail server" });
+  await server.getByLabel("Authentication").click();
+  await page.getByRole("option", { name: "None", exact: true }).click();
+  await server.getByLabel("Encryption").click();
+  await page.getByRole("option", { name: "None", exact: true }).click();
+  await server.getByLabel("Host").fill(env.smtpHost);
+  await server.getByLabel("Port", { exact: true }).fill(String(env.smtpPort));
+  await server.getByLabel("Sender address").fill("info@richtlinie.example");
+  await server.getByRole("button", { name: "Save" }).click();
+  await expect(server.getByText("Saved.")).toBeVisible();
+  await expect(detail.getByText("Tenant server", { exact: true })).toBeVisible();
+
+  const policy = detail.getByRole("region", { name: "Policy" });
+  const own = policy.getByRole("switch", { name: "May have its own mail server" });
+  await own.click();
+  await policy.getByRole("button", { name: "Save" }).click();
+  await expect(policy.getByText("Saved.")).toBeVisible();
+  await expect(server.getByText("A server configured earlier is kept but not used.")).toBeVisible();
+  await expect(detail.getByText("System server", { exact: true })).toBeVisible();
+
+  await own.click();
+  await policy.getByRole("button", { name: "Save" }).click();
+  await expect(detail.getByText("Tenant server", { exact: true })).toBeVisible();
+  await expect(server.getByLabel("Host")).toHaveValue(env.smtpHost);
+  g.check();
+});

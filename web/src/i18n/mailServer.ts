@@ -14,7 +14,7 @@ export const en = {
   tenantServer: {
     title: "Tenant mail server",
     none: "No own mail server is configured; the system mail server is used if the policy allows it.",
-    notAllowed: "Your tenant may not have its own mail server (policy set by the system administrators).",
+    notAllowed: "This tenant may not have its own mail server (policy set by the system administrators).",
     keptIgnored: "A server configured earlier is kept but not used.",
     remove: "Remove own server",
   },
@@ -55,7 +55,7 @@ export const de: typeof en = {
   tenantServer: {
     title: "E-Mail-Server des Mandanten",
     none: "Kein eigener E-Mail-Server konfiguriert; der systemweite E-Mail-Server wird benutzt, wenn es erlaubt ist.",
-    notAllowed: "Ihr Mandant darf keinen eigenen E-Mail-Server haben (vom Systemadministrator festgelegt).",
+    notAllowed: "Dieser Mandant darf keinen eigenen E-Mail-Server haben (vom Systemadministrator festgelegt).",
     keptIgnored: "Ein früher konfigurierter Server bleibt gespeichert, wird aber nicht benutzt.",
     remove: "Eigenen Server entfernen",
   },
