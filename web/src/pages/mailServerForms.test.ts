@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isFinal, parseTestMailTarget, policyState, policyVariables, supportVariables, tenantSupportAddress, testMailVariables, type StoredPolicy } from "./mailServerForms";
+import { initialSettings } from "../lib/serverSettings";
+import { isFinal, parseTestMailTarget, settingsFieldProblem, policyState, policyVariables, supportVariables, tenantSupportAddress, testMailVariables, type StoredPolicy } from "./mailServerForms";
 
 const stored: StoredPolicy = { allowSystemServer: true, allowOwnServer: true, mailboxQuota: 1, userAddressAsSender: false, duplicatePolicy: "PREFER_USER" };
 
@@ -56,5 +57,15 @@ describe("support settings (R7)", () => {
     expect(supportVariables({ address: " help@example.com ", allowTenantAddress: false, attachSystemInfo: true })).toEqual({ address: "help@example.com", allowTenantAddress: false, attachSystemInfo: true });
     expect(tenantSupportAddress(" ")).toBeNull();
     expect(tenantSupportAddress(" s@t.example ")).toBe("s@t.example");
+  });
+});
+
+describe("server settings checked before sending (R4)", () => {
+  it("refuses a port that is not a whole number, unless Graph does not use it", () => {
+    const s = { ...initialSettings(), host: "smtp.example.com", senderAddress: "a@example.com" };
+    expect(settingsFieldProblem(s)).toBeNull();
+    expect(settingsFieldProblem({ ...s, port: "2525" })).toBeNull();
+    expect(settingsFieldProblem({ ...s, port: "25x" })).toBe("port");
+    expect(settingsFieldProblem({ ...s, port: "25x", auth: "MICROSOFT_GRAPH" })).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import type { DuplicatePolicy, MessageStatus } from "../gql/graphql";
+import { parsePort, type SettingsState } from "../lib/serverSettings";
 
 // The E-Mail-Server and Tenants pages' form logic, apart from the
 // components so it is tested on its own (mailServerForms.test.ts).
@@ -116,4 +117,12 @@ export function policyVariables(tenantId: string, stored: StoredPolicy, s: Polic
   if (s.userAddressAsSender !== stored.userAddressAsSender) v.userAddressAsSender = s.userAddressAsSender;
   if (s.duplicatePolicy !== stored.duplicatePolicy) v.duplicatePolicy = s.duplicatePolicy;
   return { ok: true, variables: v, changed: Object.keys(v).length > 1 };
+}
+
+// The settings form's own check before anything is sent: a port that is
+// not a whole number would be dropped by toInput (and so silently become
+// the default); the server checks the rest and names the field (R4).
+export function settingsFieldProblem(s: SettingsState): "port" | null {
+  if (s.auth !== "MICROSOFT_GRAPH" && parsePort(s.port) === "invalid") return "port";
+  return null;
 }

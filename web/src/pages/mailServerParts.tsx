@@ -6,9 +6,9 @@ import { graphql } from "../gql";
 import type { MessageStatus, TransportKind } from "../gql/graphql";
 import { fieldError, formErrors, noErrors, type FormErrors } from "../lib/errors";
 import { CheckResult, ServerSettingsForm } from "../lib/ServerSettingsForm";
-import { CheckMailServer, initialSettings, parsePort, toInput, type SettingsState, type StoredSettings } from "../lib/serverSettings";
+import { CheckMailServer, initialSettings, toInput, type SettingsState, type StoredSettings } from "../lib/serverSettings";
 import { ErrorAlert } from "../lib/ui";
-import { isFinal, parseTestMailTarget, statusColor, tenantSupportAddress, testMailVariables, type TestMailTarget } from "./mailServerForms";
+import { isFinal, parseTestMailTarget, settingsFieldProblem, statusColor, tenantSupportAddress, testMailVariables, type TestMailTarget } from "./mailServerForms";
 
 // Parts the E-Mail-Server page and the Tenants page share: a titled
 // section, the tenant's own server, its support address, and a test mail
@@ -36,7 +36,7 @@ export function TransportBadge({ kind }: { kind: TransportKind }) {
 // The form's own checks before anything is sent (the server checks again
 // and names the field).
 export function localSettingsErrors(t: Translate, s: SettingsState): FormErrors | null {
-  if (s.auth !== "MICROSOFT_GRAPH" && parsePort(s.port) === "invalid") {
+  if (settingsFieldProblem(s) === "port") {
     return { fields: { port: t("mailServer:invalidPort") }, general: [], codes: ["INVALID_INPUT"] };
   }
   return null;
