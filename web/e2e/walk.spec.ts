@@ -83,7 +83,7 @@ async function walk(page: Page, role: string, token: string, tenantId: string | 
 test("every page in both languages, for every role, without a missing key (SPEC §6)", async ({ page }) => {
   const f = await fixture();
   await walk(page, "system-admin", env.adminToken, f.tenantId, ["/mail-server", "/tenants", "/mailboxes", "/users", "/messages", "/audit"]);
-  await walk(page, "auditor", env.auditorToken, f.tenantId, ["/tenants", "/mailboxes", "/users", "/messages", "/audit"]);
+  await walk(page, "auditor", env.auditorToken, f.tenantId, ["/mail-server", "/tenants", "/mailboxes", "/users", "/messages", "/audit"]);
   await walk(page, "owner", f.ownerToken, null, ["/mail-server", "/mailboxes", "/users", "/compose", "/messages", "/audit"]);
   await walk(page, "employee", f.employeeToken, null, ["/compose", "/messages"]);
 });
