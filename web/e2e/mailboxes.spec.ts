@@ -81,8 +81,8 @@ test("R9 R12: mailboxes added with the four check boxes are listed with those fl
   dialog = await fillAdd(page, "vertrieb@postfach.example", "Vertrieb", auth);
   await dialog.getByLabel("Encryption").click();
   await page.getByRole("option", { name: "None", exact: true }).click();
-  await dialog.getByLabel("Host").fill(env.smtpHost);
-  await dialog.getByLabel("Port").fill(String(env.smtpPort));
+  await dialog.getByRole("textbox", { name: "Host" }).fill(env.smtpHost);
+  await dialog.getByRole("textbox", { name: "Port", exact: true }).fill(String(env.smtpPort));
   await dialog.getByLabel("Sender address").fill("vertrieb@postfach.example");
   await dialog.getByRole("button", { name: "Check connection" }).click();
   await expect(dialog.getByText("Connection works")).toBeVisible();
