@@ -184,3 +184,88 @@ test("R11: a mailbox restricted to a group lists the grant; opening it says it r
   await expect(row.getByRole("cell").nth(6)).toHaveText("yes");
   g.check();
 });
+
+test("R9: editing a mailbox changes its flags; unticking mit Authentifizierung removes its own settings", async ({ page }) => {
+  const g = await guard(page);
+  const id = await tenant(`Bearbeiten GmbH ${unique()}`);
+  await gql(
+    env.adminToken,
+    `mutation($t: ID!, $s: ServerSettingsInput) { addMailbox(tenantId: $t, address: "post@bearbeiten.example", displayName: "Post", sender: true, replyTo: false, settings: $s) { id } }`,
+    { t: id, s: { host: env.smtpHost, port: env.smtpPort, encryption: "NONE", auth: "NONE", senderAddress: "post@bearbeiten.example" } },
+  );
+  await open(page, id);
+  await expectListed(page, "post@bearbeiten.example", "Post", { sender: true, replyTo: false, global: false, authenticated: true });
+
+  await page.getByRole("button", { name: "Edit: post@bearbeiten.example" }).click();
+  const dialog = page.getByRole("dialog", { name: "Edit post@bearbeiten.example" });
+  await expect(dialog.getByRole("textbox", { name: "Host" })).toHaveValue(env.smtpHost);
+  // the stored settings, checked as they are
+  await dialog.getByRole("button", { name: "Check connection" }).click();
+  await expect(dialog.getByText("Connection works")).toBeVisible();
+  await dialog.getByLabel("Display name").fill("Poststelle");
+  await dialog.getByRole("checkbox", { name: "Reply", exact: true }).check();
+  await dialog.getByRole("checkbox", { name: "with authentication", exact: true }).uncheck();
+  await expect(dialog.getByRole("textbox", { name: "Host" })).toHaveCount(0);
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await expect(dialog).toBeHidden();
+  await expectListed(page, "post@bearbeiten.example", "Poststelle", { sender: true, replyTo: true, global: false, authenticated: false });
+  const r = await gql<{ tenant: { mailboxes: { edges: { node: { authenticated: boolean; settings: unknown } }[] } } }>(
+    env.adminToken,
+    `query($t: ID!) { tenant(id: $t) { mailboxes { edges { node { authenticated settings { host } } } } } }`,
+    { t: id },
+  );
+  expect(r.tenant.mailboxes.edges[0].node).toEqual({ authenticated: false, settings: null });
+
+  // Removing asks first.
+  await page.getByRole("button", { name: "Remove: post@bearbeiten.example" }).click();
+  const confirm = page.getByRole("dialog", { name: "Remove post@bearbeiten.example?" });
+  await confirm.getByRole("button", { name: "Remove", exact: true }).click();
+  await expect(confirm).toBeHidden();
+  await expect(page.getByRole("row").filter({ hasText: "post@bearbeiten.example" })).toHaveCount(0);
+  await expect(page.getByText("0 of 1 mailboxes used")).toBeVisible();
+  g.check();
+});
+
+test("§6: an auditor reads the mailboxes and their grants but gets no button that can only fail", async ({ page }) => {
+  const g = await guard(page);
+  const id = await tenant(`Prüfer GmbH ${unique()}`);
+  const grp = await gql<{ createGroup: { id: string } }>(env.adminToken, `mutation($t: ID!) { createGroup(tenantId: $t, name: "Buchhaltung") { id } }`, { t: id });
+  const m = await gql<{ addMailbox: { id: string } }>(
+    env.adminToken,
+    `mutation($t: ID!) { addMailbox(tenantId: $t, address: "buchhaltung@pruefer.example", displayName: "Buchhaltung", sender: true, replyTo: true) { id } }`,
+    { t: id },
+  );
+  await gql(env.adminToken, `mutation($m: ID!, $g: ID!) { grantGroup(mailboxId: $m, groupId: $g) { id } }`, { m: m.addMailbox.id, g: grp.createGroup.id });
+  await signIn(page, env.auditorToken);
+  await page.goto(`/mailboxes?tenant=${encodeURIComponent(id)}`);
+  await expectListed(page, "buchhaltung@pruefer.example", "Buchhaltung", { sender: true, replyTo: true, global: false, authenticated: false });
+  await expect(page.getByRole("button", { name: "+ Add e-mail address" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Remove: buchhaltung@pruefer.example" })).toHaveCount(0);
+  await page.getByRole("button", { name: "Access: buchhaltung@pruefer.example" }).click();
+  const dialog = page.getByRole("dialog", { name: "Access to buchhaltung@pruefer.example" });
+  await expect(dialog.getByRole("list", { name: "User groups" })).toContainText("Buchhaltung");
+  await expect(dialog.getByRole("button", { name: /Revoke|Add user|Open to everyone|Restrict/ })).toHaveCount(0);
+  await dialog.getByRole("button", { name: "Close" }).click();
+  await page.getByRole("button", { name: "Details: buchhaltung@pruefer.example" }).click();
+  const details = page.getByRole("dialog", { name: "buchhaltung@pruefer.example", exact: true });
+  await expect(details.getByRole("checkbox", { name: "Sender", exact: true })).toBeDisabled();
+  await expect(details.getByRole("button", { name: "Save" })).toHaveCount(0);
+  g.check();
+});
+
+test("seed 001: the page in German with the seed's check boxes", async ({ page }) => {
+  const g = await guard(page);
+  const id = await tenant(`Deutsch GmbH ${unique()}`);
+  await signIn(page, env.adminToken, "de");
+  await page.goto(`/mailboxes?tenant=${encodeURIComponent(id)}`);
+  await expect(page.getByRole("heading", { name: "Zusätzliche Postfächer" })).toBeVisible();
+  await expect(page.getByText("0 von 1 Postfächern belegt")).toBeVisible();
+  await page.getByRole("button", { name: "+ E-Mail-Adresse hinzufügen" }).click();
+  const dialog = page.getByRole("dialog", { name: "E-Mail-Adresse hinzufügen" });
+  for (const name of ["Absender", "Antwort", "Global", "mit Authentifizierung"]) {
+    await expect(dialog.getByRole("checkbox", { name, exact: true })).toBeVisible();
+  }
+  await dialog.getByRole("checkbox", { name: "mit Authentifizierung", exact: true }).check();
+  await expect(dialog.getByRole("button", { name: "Verbindung prüfen" })).toBeVisible();
+  g.check();
+});

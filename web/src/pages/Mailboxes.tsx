@@ -11,7 +11,7 @@ import { canAdminister, useSession } from "../lib/session";
 import { TenantPicker, useTenantId } from "../lib/TenantPicker";
 import { Empty, ErrorAlert, Loading } from "../lib/ui";
 import { MailboxAccess } from "./MailboxAccess";
-import { emptyMailbox, fromMailbox, hasChanges, settingsChanged, toAddVariables, toUpdateVariables, validate, type MailboxFormState } from "./mailboxForm";
+import { emptyMailbox, fromMailbox, hasChanges, settingsChanged, toAddVariables, toUpdateVariables, unshownErrors, validate, type MailboxFormState } from "./mailboxForm";
 
 // Zusätzliche Postfächer (seed 001, SPEC §6, R9–R12): the tenant's
 // mailboxes with the four check boxes, their own server settings when
@@ -230,7 +230,7 @@ function MailboxList({ tenantId }: { tenantId: string }) {
       )}
 
       <Modal closeButtonProps={{ "aria-label": t("common:close") }} opened={dialog?.kind === "add" || dialog?.kind === "edit"} onClose={() => setDialog(null)} size="xl"
-        title={dialog?.kind === "edit" ? t("editTitle", { address: dialog.mailbox.address }) : t("addTitle")}>
+        title={dialog?.kind === "edit" ? t(admin ? "editTitle" : "detailsTitle", { address: dialog.mailbox.address }) : t("addTitle")}>
         {dialog?.kind === "add" && <MailboxForm tenantId={tenantId} onDone={close} onCancel={() => setDialog(null)} />}
         {dialog?.kind === "edit" && <MailboxForm tenantId={tenantId} mailbox={dialog.mailbox} readOnly={!admin} onDone={close} onCancel={() => setDialog(null)} />}
       </Modal>
@@ -253,18 +253,6 @@ function FlagCell({ on }: { on: boolean }) {
       </Text>
     </Table.Td>
   );
-}
-
-// The fields of this form; a server error naming another field goes to
-// the alert at the top, so no error is lost.
-const formFields = ["address", "displayName", "sender", "replyTo", "global"];
-
-function splitErrors(errs: FormErrors): { general: string[]; fields: FormErrors } {
-  const general = [...errs.general];
-  for (const [k, v] of Object.entries(errs.fields)) {
-    if (!formFields.includes(k) && !k.startsWith("settings.") && !k.startsWith("input.")) general.push(v);
-  }
-  return { general, fields: errs };
 }
 
 // Add (no mailbox) or edit (a mailbox): address and display name, the four
@@ -294,8 +282,9 @@ function MailboxForm({
   const [{ fetching: updating }, update] = useMutation(UpdateMailbox);
   const [check, runCheck] = useMutation(CheckMailServer);
   const errs = formErrors(t, opError);
-  const { general } = splitErrors(errs);
+  const general = unshownErrors(errs, s.authenticated);
   const checkErrs = formErrors(t, check.error);
+  const checkGeneral = unshownErrors(checkErrs, true);
   const settingsErrs: FormErrors = { ...noErrors, fields: { ...checkErrs.fields, ...errs.fields } };
   const set = <K extends keyof MailboxFormState>(k: K, v: MailboxFormState[K]) => {
     setNothing(false);
@@ -390,7 +379,7 @@ function MailboxForm({
                   {mailbox && <Text size="sm" c="dimmed">{t("checkSaved")}</Text>}
                 </Group>
               )}
-              {check.error && <ErrorAlert messages={checkErrs.general} />}
+              {check.error && <ErrorAlert messages={checkGeneral} />}
               {check.data && <CheckResult ok={check.data.checkMailServer.ok} steps={check.data.checkMailServer.steps} />}
             </Stack>
           </Fieldset>

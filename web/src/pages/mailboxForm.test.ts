@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyMailbox, fromMailbox, hasChanges, toAddVariables, toUpdateVariables, validate, type StoredMailbox } from "./mailboxForm";
+import { emptyMailbox, fromMailbox, hasChanges, toAddVariables, toUpdateVariables, unshownErrors, validate, type StoredMailbox } from "./mailboxForm";
 
 const stored: StoredMailbox = {
   address: "welcome@celanio.example",
@@ -96,5 +96,17 @@ describe("mailbox form → updateMailbox", () => {
     const before = fromMailbox(stored);
     expect(toUpdateVariables("m1", before, { ...before, global: true }, true)).toEqual({ id: "m1", global: true });
     expect(toUpdateVariables("m1", before, { ...before, global: true }, false)).toEqual({ id: "m1" });
+  });
+});
+
+describe("server errors the form cannot show at a field", () => {
+  const errs = (fields: Record<string, string>, general: string[] = []) => ({ fields, general, codes: [] });
+  it("keeps field errors at their fields and sends the rest to the alert", () => {
+    expect(unshownErrors(errs({ address: "bad" }, ["quota"]), false)).toEqual(["quota"]);
+    expect(unshownErrors(errs({ tenantId: "gone" }), false)).toEqual(["gone"]);
+    expect(unshownErrors(errs({ "settings.host": "bad host" }), true)).toEqual([]);
+    expect(unshownErrors(errs({ host: "bad host" }), true)).toEqual([]);
+    // settings hidden (not authenticated): their error is not lost
+    expect(unshownErrors(errs({ "settings.host": "bad host" }), false)).toEqual(["bad host"]);
   });
 });

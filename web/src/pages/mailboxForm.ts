@@ -1,5 +1,6 @@
 import { initialSettings, toInput, type SettingsState, type StoredSettings } from "../lib/serverSettings";
 import type { ServerSettingsInput } from "../gql/graphql";
+import type { FormErrors } from "../lib/errors";
 
 // The mailbox form's state (R9) and how it becomes addMailbox /
 // updateMailbox variables. Kept apart from the page so its rules are
@@ -123,4 +124,20 @@ export function validate(s: MailboxFormState): Record<string, string> {
   if (s.address.trim() === "") errs.address = "required";
   if (s.displayName.trim() === "") errs.displayName = "required";
   return errs;
+}
+
+// The fields of this form; a server error naming another field goes to
+// the alert at the top, so no error is lost. Settings fields may come
+// with a prefix (settings.host); ServerSettingsForm finds them either way.
+const formFields = ["address", "displayName", "sender", "replyTo", "global"];
+const settingsFields = ["host", "port", "encryption", "auth", "username", "password", "graphTenantId", "graphClientId", "graphClientSecret", "senderAddress", "senderName", "smtpUtf8"];
+
+export function unshownErrors(errs: FormErrors, withSettings: boolean): string[] {
+  const general = [...errs.general];
+  for (const [k, v] of Object.entries(errs.fields)) {
+    const last = k.split(".").pop() ?? k;
+    const shown = formFields.includes(k) || (withSettings && settingsFields.includes(last) && (k === last || k.startsWith("settings.") || k.startsWith("input.")));
+    if (!shown) general.push(v);
+  }
+  return general;
 }
