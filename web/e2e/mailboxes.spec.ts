@@ -269,3 +269,50 @@ test("seed 001: the page in German with the seed's check boxes", async ({ page }
   await expect(dialog.getByRole("button", { name: "Verbindung prüfen" })).toBeVisible();
   g.check();
 });
+
+test("R11 R12: a tenant administrator adds without Global, grants a user, and opening revokes the grant", async ({ page }) => {
+  const g = await guard(page);
+  const u = unique();
+  const id = await tenant(`Verwaltung GmbH ${u}`);
+  const mk = (login: string, role: string) =>
+    gql<{ createUser: { id: string } }>(
+      env.adminToken,
+      `mutation($t: ID!, $l: String!, $r: Role!) { createUser(tenantId: $t, loginName: $l, displayName: $l, email: "x@verwaltung.example", role: $r) { id } }`,
+      { t: id, l: login, r: role },
+    );
+  const adm = await mk(`verw.admin.${u}`, "ADMINISTRATOR");
+  await mk(`verw.anna.${u}`, "EMPLOYEE");
+  const tok = await gql<{ issueApiToken: string }>(env.adminToken, `mutation($u: ID!) { issueApiToken(userId: $u, name: "e2e") }`, { u: adm.createUser.id });
+  await signIn(page, tok.issueApiToken);
+  await page.getByRole("navigation").getByRole("link", { name: "Additional mailboxes" }).click();
+  await expect(page.getByText("0 of 1 mailboxes used")).toBeVisible();
+  await expect(page.getByLabel("Tenant")).toHaveCount(0);
+
+  await page.getByRole("button", { name: "+ Add e-mail address" }).click();
+  const add = page.getByRole("dialog", { name: "Add e-mail address" });
+  await expect(add.getByRole("checkbox", { name: "Global", exact: true })).toHaveCount(0); // R12: system administrators only
+  await add.getByLabel("E-mail address").fill("empfang@verwaltung.example");
+  await add.getByLabel("Display name").fill("Empfang");
+  await add.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(add).toBeHidden();
+
+  await page.getByRole("button", { name: "Access: empfang@verwaltung.example" }).click();
+  const dialog = page.getByRole("dialog", { name: "Access to empfang@verwaltung.example" });
+  await dialog.getByLabel("User (by login name)").click();
+  await dialog.getByLabel("User (by login name)").fill("verw.anna");
+  await page.getByRole("option", { name: new RegExp(`verw\\.anna\\.${u}`) }).click();
+  await dialog.getByRole("button", { name: "+ Add user", exact: true }).click();
+  await expect(dialog.getByRole("list", { name: "Users" })).toContainText(`verw.anna.${u}`);
+  await expect(dialog.getByTestId("access-state")).toContainText("Restricted: only");
+
+  await dialog.getByRole("button", { name: "Open to everyone" }).click();
+  await expect(dialog.getByRole("alertdialog")).toContainText("The remaining grants (1) are revoked in the same step.");
+  await dialog.getByRole("alertdialog").getByRole("button", { name: "Open to everyone" }).click();
+  await expect(dialog.getByTestId("access-state")).toContainText("Not restricted");
+  await expect(dialog.getByText("No users granted.")).toBeVisible();
+
+  // Restricting without grants: usable by nobody (R11, fail closed).
+  await dialog.getByRole("button", { name: "Restrict" }).click();
+  await expect(dialog.getByTestId("access-state")).toContainText("nobody may use this mailbox");
+  g.check();
+});
