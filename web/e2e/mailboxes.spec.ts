@@ -316,3 +316,26 @@ test("R11 R12: a tenant administrator adds without Global, grants a user, and op
   await expect(dialog.getByTestId("access-state")).toContainText("nobody may use this mailbox");
   g.check();
 });
+
+test("§6: mailboxes come in pages of 20, with the total", async ({ page }) => {
+  const g = await guard(page);
+  const id = await tenant(`Seiten GmbH ${unique()}`, 30);
+  for (let i = 1; i <= 21; i++) {
+    const n = String(i).padStart(2, "0");
+    await gql(env.adminToken, `mutation($t: ID!, $a: String!, $n: String!) { addMailbox(tenantId: $t, address: $a, displayName: $n, sender: true, replyTo: false) { id } }`, {
+      t: id,
+      a: `box${n}@seiten.example`,
+      n: `Box ${n}`,
+    });
+  }
+  await open(page, id);
+  await expect(page.getByText("21 of 30 mailboxes used")).toBeVisible();
+  await expect(page.getByText("20 of 21", { exact: true })).toBeVisible();
+  await expect(page.getByRole("row").filter({ hasText: "box21@seiten.example" })).toHaveCount(0);
+  await page.getByRole("button", { name: "Next page →" }).click();
+  await expect(page.getByRole("row").filter({ hasText: "box21@seiten.example" })).toHaveCount(1);
+  await expect(page.getByText("21 of 21", { exact: true })).toBeVisible();
+  await page.getByRole("button", { name: "← Previous page" }).click();
+  await expect(page.getByRole("row").filter({ hasText: "box01@seiten.example" })).toHaveCount(1);
+  g.check();
+});

@@ -64,6 +64,8 @@ export const en = {
   restrictedYes: "restricted",
   flagOn: "yes",
   flagOff: "no",
+  previous: "← Previous page",
+  next: "Next page →",
 };
 
 export const de: typeof en = {
@@ -128,4 +130,6 @@ export const de: typeof en = {
   restrictedYes: "begrenzt",
   flagOn: "ja",
   flagOff: "nein",
+  previous: "← Vorherige Seite",
+  next: "Nächste Seite →",
 };

@@ -217,13 +217,13 @@ function MailboxList({ tenantId }: { tenantId: string }) {
         <Group>
           {cursors.length > 1 && (
             <Button variant="default" onClick={() => setCursors(cursors.slice(0, -1))}>
-              ←
+              {t("previous")}
             </Button>
           )}
           <Text size="sm">{t("common:shownOf", { shown, total: tenant.mailboxes.totalCount })}</Text>
           {tenant.mailboxes.pageInfo.hasNextPage && (
             <Button variant="default" onClick={() => setCursors([...cursors, tenant.mailboxes.pageInfo.endCursor ?? null])}>
-              {t("common:loadMore")}
+              {t("next")}
             </Button>
           )}
         </Group>
