@@ -1,4 +1,5 @@
 import { Alert, Button, Group, List, Select, Stack, Text, Title } from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useMutation, useQuery } from "urql";
@@ -196,7 +197,8 @@ function GrantPicker({ kind, tenantId, busy, onGrant }: { kind: "user" | "group"
   // Choosing an option puts its label into the search box; that is not a
   // search, so the list stays as it was.
   const query = picked && picked.label === search ? "" : search.trim();
-  const vars = { tenantId, search: query || null };
+  const [debounced] = useDebouncedValue(query, 250);
+  const vars = { tenantId, search: debounced || null };
   const [users] = useQuery({ query: UsersForGrant, variables: vars, pause: kind !== "user" });
   const [groups] = useQuery({ query: GroupsForGrant, variables: vars, pause: kind !== "group" });
   const options =

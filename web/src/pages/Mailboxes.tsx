@@ -1,4 +1,5 @@
 import { Alert, Badge, Button, Checkbox, Fieldset, Group, Modal, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useMutation, useQuery, type CombinedError } from "urql";
@@ -96,13 +97,14 @@ function MailboxList({ tenantId }: { tenantId: string }) {
   const session = useSession();
   const admin = canAdminister(session.role);
   const [search, setSearch] = useState("");
+  const [searched] = useDebouncedValue(search, 250); // one request when typing stops
   const [cursors, setCursors] = useState<(string | null)[]>([null]); // one per page shown so far
   const [dialog, setDialog] = useState<Dialog>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const after = cursors[cursors.length - 1];
   const [{ data, fetching, error }, refetch] = useQuery({
     query: MailboxesQuery,
-    variables: { tenantId, first: pageSize, after, search: search.trim() || null },
+    variables: { tenantId, first: pageSize, after, search: searched.trim() || null },
   });
   const reload = () => refetch({ requestPolicy: "network-only" });
   const close = (message?: string) => {
