@@ -180,3 +180,60 @@ test("users: an administrator is offered tokens and roles only within R21", asyn
   await expect(page.getByRole("option")).toHaveText(["Employee", "External"]);
   g.check();
 });
+
+test("users: edit, delete with confirmation, pages of 25, and in German (R18)", async ({ page }) => {
+  const tenantId = await newTenant("Seiten GmbH");
+  const ids: string[] = [];
+  for (let i = 0; i < 27; i++) {
+    const n = String(i).padStart(2, "0");
+    const r = await gql<{ createUser: { id: string } }>(
+      env.adminToken,
+      `mutation($t: ID!, $l: String!, $n: String!) { createUser(tenantId: $t, loginName: $l, displayName: $n, email: "seite${n}@pages.example", role: EMPLOYEE) { id } }`,
+      { t: tenantId, l: `seite${n}.${run}`, n: `Seite ${n}` },
+    );
+    ids.push(r.createUser.id);
+  }
+  const g = await guard(page);
+  await signIn(page, env.adminToken);
+  await page.goto(`/users?tenant=${tenantId}`);
+  await expect(page.getByText("1–25 of 27")).toBeVisible();
+  await expect(page.getByTestId(`user-seite26.${run}`)).toHaveCount(0);
+  await page.getByRole("button", { name: "Next page" }).click();
+  await expect(page.getByText("26–27 of 27")).toBeVisible();
+  await expect(page.getByTestId(`user-seite26.${run}`)).toBeVisible();
+
+  // Edit: name and role; the login name stays.
+  await page.getByRole("button", { name: "Edit Seite 26" }).click();
+  const edit = page.getByRole("dialog", { name: "Edit Seite 26" });
+  await expect(edit.getByLabel("Login name")).toBeDisabled();
+  await edit.getByLabel("Display name").fill("Seite Sechsundzwanzig");
+  await edit.getByRole("combobox", { name: "Role" }).click();
+  await page.getByRole("option", { name: "Administrator", exact: true }).click();
+  await edit.getByRole("button", { name: "Save" }).click();
+  await expect(edit).toHaveCount(0);
+  const row = page.getByTestId(`user-seite26.${run}`);
+  await expect(row).toContainText("Seite Sechsundzwanzig");
+  await expect(row).toContainText("Administrator");
+
+  // Delete asks first; cancel keeps the user.
+  await page.getByRole("button", { name: "Delete Seite Sechsundzwanzig" }).click();
+  const confirm = page.getByRole("dialog", { name: "Delete user" });
+  await expect(confirm).toContainText(`seite26.${run}`);
+  await confirm.getByRole("button", { name: "Cancel" }).click();
+  await expect(row).toBeVisible();
+  await page.getByRole("button", { name: "Delete Seite Sechsundzwanzig" }).click();
+  await confirm.getByRole("button", { name: "Delete" }).click();
+  await expect(confirm).toHaveCount(0);
+  await expect(row).toHaveCount(0);
+  await expect(page.getByText("26–26 of 26")).toBeVisible();
+
+  // The page in German, with the tokens dialog and the groups tab (no missing words).
+  await page.getByText("Deutsch", { exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Benutzer und Gruppen" })).toBeVisible();
+  await page.getByRole("button", { name: "API-Tokens von Seite 25" }).click();
+  await expect(page.getByRole("dialog", { name: "API-Tokens von Seite 25" }).getByText("Keine Tokens.")).toBeVisible();
+  await page.keyboard.press("Escape");
+  await page.getByRole("tab", { name: "Gruppen" }).click();
+  await expect(page.getByText("Keine Gruppen gefunden.")).toBeVisible();
+  g.check();
+});

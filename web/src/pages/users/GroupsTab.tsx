@@ -167,7 +167,7 @@ export function GroupsTab({ tenantId }: { tenantId: string }) {
           </Table.Tbody>
         </Table>
       )}
-      {conn && (
+      {conn && conn.totalCount > 0 && (
         <Pager pages={pages} shown={rows.length} total={conn.totalCount} hasNext={conn.pageInfo.hasNextPage} endCursor={conn.pageInfo.endCursor} />
       )}
       {membersOf && (

@@ -167,7 +167,7 @@ export function UsersTab({ tenantId }: { tenantId: string }) {
           </Table>
         </Table.ScrollContainer>
       )}
-      {conn && (
+      {conn && conn.totalCount > 0 && (
         <Pager pages={pages} shown={rows.length} total={conn.totalCount} hasNext={conn.pageInfo.hasNextPage} endCursor={conn.pageInfo.endCursor} />
       )}
       {editing && (
