@@ -107,5 +107,44 @@ test("as of a time: a mailbox added since is among the user's sender options now
   await page.getByRole("combobox", { name: "Mailbox", exact: true }).fill("Vertrieb");
   await page.getByRole("option", { name: /Vertrieb/ }).click();
   await expect(now.getByRole("list", { name: "Who may use the mailbox" })).toContainText("Erika Alt");
+  await expect(then.getByText("Nobody")).toBeVisible(); // it did not exist yet
+  g.check();
+});
+
+// auditLog's rule (R19): a tenant administrator reads the own tenant's log
+// only, without a tenant picker; the page offers nothing to change.
+test("a tenant administrator sees the own tenant's audit log only (R19)", async ({ page }) => {
+  const own = await tenantWithUser("Eigen KG");
+  const other = await tenantWithUser("Fremd KG");
+  const admin = await gql<{ createUser: { id: string } }>(
+    env.adminToken,
+    `mutation($t: ID!, $l: String!) { createUser(tenantId: $t, loginName: $l, displayName: "Ada Admin", email: "ada@eigen.example", role: ADMINISTRATOR) { id } }`,
+    { t: own.tenantId, l: `ada.${own.s}` },
+  );
+  const tok = await gql<{ issueApiToken: string }>(env.adminToken, `mutation($u: ID!) { issueApiToken(userId: $u, name: "e2e") }`, {
+    u: admin.createUser.id,
+  });
+  const g = await guard(page);
+  await signIn(page, tok.issueApiToken);
+  await page.getByRole("navigation").getByRole("link", { name: "Audit and history" }).click();
+  const log = page.getByRole("table", { name: "Audit log" });
+  await expect(log.getByRole("button", { name: `user-${admin.createUser.id}` })).toBeVisible();
+  await expect(log.getByRole("button", { name: `user-${own.userId}` })).toBeVisible();
+  await expect(log.getByRole("button", { name: `user-${other.userId}` })).toHaveCount(0);
+  await expect(page.getByRole("combobox", { name: "Tenant", exact: true })).toHaveCount(0);
+  g.check();
+});
+
+// Auditors read everything (SPEC §1); the page in German, every word in
+// the catalogue.
+test("an auditor reads the audit log in German", async ({ page }) => {
+  const { tenantId } = await tenantWithUser("Prüfung GmbH");
+  const g = await guard(page);
+  await signIn(page, env.auditorToken, "de");
+  await page.goto(`/audit?tenant=${encodeURIComponent(tenantId)}`);
+  await expect(page.getByRole("heading", { name: "Protokoll und Historie" })).toBeVisible();
+  const log = page.getByRole("table", { name: "Protokoll" });
+  await expect(log.getByRole("row").nth(1)).toContainText("UserCreated");
+  await expect(page.getByLabel("Stand vom", { exact: true })).toBeVisible();
   g.check();
 });
