@@ -148,3 +148,29 @@ test("an auditor reads the audit log in German", async ({ page }) => {
   await expect(page.getByLabel("Stand vom", { exact: true })).toBeVisible();
   g.check();
 });
+
+// Connections page (SPEC §4): 50 entries, then "load more" after the last.
+test("audit log: load more continues with older entries", async ({ page }) => {
+  const { tenantId, s } = await tenantWithUser("Viele GmbH");
+  for (let batch = 0; batch < 6; batch++) {
+    const fields = Array.from({ length: 10 }, (_, i) => {
+      const n = batch * 10 + i;
+      return `u${n}: createUser(tenantId: $t, loginName: "viele.${s}.${n}", displayName: "Nutzer ${n}", email: "n${n}.${s}@viele.example", role: EMPLOYEE) { id }`;
+    });
+    await gql(env.adminToken, `mutation($t: ID!) { ${fields.join("\n")} }`, { t: tenantId });
+  }
+  // 1 tenant + 1 user + 60 users = 62 entries.
+  const g = await guard(page);
+  await signIn(page, env.adminToken);
+  await page.goto(`/audit?tenant=${encodeURIComponent(tenantId)}`);
+  const log = page.getByRole("table", { name: "Audit log" });
+  await expect(page.getByText("50 of 62 entries")).toBeVisible();
+  await expect(log.getByRole("row")).toHaveCount(51);
+  await expect(log.getByRole("row").nth(1)).toContainText("Nutzer 59");
+  await page.getByRole("button", { name: "Load more" }).click();
+  await expect(page.getByText("62 of 62 entries")).toBeVisible();
+  await expect(log.getByRole("row")).toHaveCount(63);
+  await expect(log.getByRole("row").last()).toContainText("TenantCreated");
+  await expect(page.getByRole("button", { name: "Load more" })).toHaveCount(0);
+  g.check();
+});
