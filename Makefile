@@ -10,7 +10,7 @@ TESTFLAGS ?=
 BENCH     ?= .
 BENCHTIME ?= 2s
 
-.PHONY: all build console console-deps test-console run test bench bench-write-path generate lint lint-schema fmt tidy clean
+.PHONY: all build console console-deps console-screenshots test-console run test bench bench-write-path generate lint lint-schema fmt tidy clean
 
 all: lint test
 
@@ -27,6 +27,11 @@ console-deps:
 		echo "the console needs Node.js 20 or later and npm (e.g. apt-get install nodejs npm)" >&2; exit 1; }
 	@[ web/node_modules/.package-lock.json -nt web/package-lock.json ] || \
 		(cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+
+## console-screenshots: the whole console suite, saving the pages the walk visits as PNGs
+## in docs/console/ (the README shows them)
+console-screenshots: console
+	SCREENSHOTS=$(CURDIR)/docs/console $(GO) test -tags console_e2e -count=1 -timeout 15m ./web/e2e/
 
 ## run: build and serve on the embedded SQLite database ./absender.db
 run: build
