@@ -88,3 +88,59 @@ test("messages: an auditor reads a message but gets no actions", async ({ page }
   await expect(drawer.getByRole("button", { name: "Purge content" })).toHaveCount(0);
   g.check();
 });
+
+// R23: a RETRYING message (its tenant's server refuses connections) shows
+// its temporary failure in the attempt log, and its sender cancels it:
+// CANCELLED, final, the button gone.
+test("messages: the sender cancels a RETRYING message (R23)", async ({ page }) => {
+  const s = await sentMessage("cancel");
+  // The tenant's own server on a closed loopback port: every attempt is
+  // refused, a temporary failure (R23), so the message waits RETRYING.
+  await gql(
+    env.adminToken,
+    `mutation($t: ID!, $input: ServerSettingsInput!) { configureTenantServer(tenantId: $t, input: $input) { id } }`,
+    { t: s.tenantId, input: { host: "127.0.0.1", port: 1, encryption: "NONE", auth: "NONE", senderAddress: "noreply@absender.example" } },
+  );
+  const subject = `Warteschlange ${Date.now().toString(36)}`;
+  const m = await gql<{ sendMessage: { id: string } }>(
+    s.token,
+    `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`,
+    { input: { from: "noreply@absender.example", to: ["wartet@example.org"], subject, text: "Hallo" } },
+  );
+  const id = m.sendMessage.id;
+  await expect
+    .poll(async () => (await gql<{ message: { status: string } }>(env.adminToken, `query($id: ID!) { message(id: $id) { status } }`, { id })).message.status, {
+      timeout: 30_000,
+    })
+    .toBe("RETRYING");
+
+  const g = await guard(page);
+  await signIn(page, s.token);
+  await page.goto("/messages");
+  await page.getByRole("row").filter({ hasText: subject }).getByRole("button", { name: subject }).click();
+  const drawer = page.getByRole("dialog", { name: "Message" });
+  await expect(drawer.getByTestId("message-status")).toHaveText("Retrying");
+  await expect(drawer.getByRole("table", { name: "Delivery attempts" })).toContainText("Temporary failure");
+  await expect(drawer.getByTestId("message-last-error")).toBeVisible();
+  await expect(drawer.getByRole("button", { name: "Retry now" })).toBeVisible();
+  await drawer.getByRole("button", { name: "Cancel sending" }).click();
+  await expect(drawer.getByTestId("message-status")).toHaveText("Cancelled");
+  await expect(drawer.getByText("The message was cancelled; nothing more is sent.")).toBeVisible();
+  await expect(drawer.getByRole("button", { name: "Cancel sending" })).toHaveCount(0);
+  g.check();
+});
+
+// SPEC §6: both pages in German, every word in the catalogue.
+test("messages: the Kommunikationsmanager and Nachrichten in German have every word", async ({ page }) => {
+  const s = await sentMessage("de");
+  const g = await guard(page);
+  await signIn(page, s.token, "de");
+  await page.getByRole("navigation").getByRole("link", { name: "Kommunikationsmanager" }).click();
+  await expect(page.getByRole("heading", { name: "Kommunikationsmanager" })).toBeVisible();
+  await expect(page.getByRole("combobox", { name: "Absenderadresse" })).toBeVisible();
+  await expect(page.getByRole("combobox", { name: "Antwortadresse" })).toBeVisible();
+  await page.getByRole("navigation").getByRole("link", { name: "Nachrichten" }).click();
+  await page.getByRole("row").filter({ hasText: s.subject }).getByRole("button", { name: s.subject }).click();
+  await expect(page.getByRole("dialog", { name: "Nachricht" }).getByRole("table", { name: "Zustellversuche" })).toBeVisible();
+  g.check();
+});

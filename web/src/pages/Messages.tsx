@@ -246,7 +246,8 @@ function MessageActions({ message }: { message: MessageViewFieldsFragment }) {
     if (!res.error) setDone(a);
     setConfirmPurge(false);
   };
-  if (actions.length === 0) return null;
+  // The outcome of an action stays in view after the status changed.
+  if (actions.length === 0 && !done && !error) return null;
   return (
     <Stack gap="xs">
       <Group>
