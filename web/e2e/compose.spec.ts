@@ -64,7 +64,7 @@ test("compose: an employee sends from a mailbox with reply-to and sees SENT live
   await addRecipient(page, "Cc", cc);
   await page.getByRole("textbox", { name: "Subject", exact: true }).fill(`Angebot ${s.stamp}`);
   await page.getByRole("textbox", { name: "Message", exact: true }).fill("Guten Tag,\nanbei das Angebot.");
-  await page.getByRole("button", { name: "Send" }).click();
+  await page.getByRole("button", { name: "Send", exact: true }).click();
 
   const sent = page.getByRole("region", { name: "Sent message" });
   await expect(sent.getByTestId("message-status")).toHaveText("Sent");
@@ -100,7 +100,7 @@ test("compose: a forbidden attachment (x.exe) shows ATTACHMENT_FORBIDDEN under t
   await page.getByRole("button", { name: "Attachments", exact: true }).click();
   await (await chooser).setFiles({ name: "x.exe", mimeType: "application/octet-stream", buffer: Buffer.from("MZ\x90\x00") });
   await expect(page.getByRole("table", { name: "Attachments" })).toContainText("x.exe");
-  await page.getByRole("button", { name: "Send" }).click();
+  await page.getByRole("button", { name: "Send", exact: true }).click();
   await expect(page.getByRole("button", { name: "Attachments", exact: true })).toHaveAccessibleDescription(/This attachment is not allowed/);
   await expect(page.getByRole("region", { name: "Sent message" })).toHaveCount(0);
   expect((await inbox()).some((d) => d.rcpts.includes(to))).toBe(false);

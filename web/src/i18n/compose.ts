@@ -36,6 +36,13 @@ export const en = {
   send: "Send",
   sentTitle: "Sent message",
   live: "The status updates live until the message is delivered or has finally failed.",
+  support: {
+    title: "Support request",
+    intro: "Goes to the support address, from your tenant's system mailbox; replies come to your own address.",
+    subject: "Subject of the request",
+    body: "Your request",
+    send: "Send support request",
+  },
   error: {
     fromRequired: "Choose a sender address.",
     recipientRequired: "Add at least one recipient (To, Cc or Bcc).",
@@ -81,6 +88,13 @@ export const de: typeof en = {
   send: "Senden",
   sentTitle: "Gesendete Nachricht",
   live: "Der Status wird laufend aktualisiert, bis die Nachricht zugestellt oder endgültig gescheitert ist.",
+  support: {
+    title: "Supportanfrage",
+    intro: "Geht an die Support-Adresse, von der Systemmail-Box Ihres Mandanten; Antworten kommen an Ihre eigene Adresse.",
+    subject: "Betreff der Anfrage",
+    body: "Ihre Anfrage",
+    send: "Supportanfrage senden",
+  },
   error: {
     fromRequired: "Wählen Sie eine Absenderadresse.",
     recipientRequired: "Geben Sie mindestens einen Empfänger an (An, Cc oder Bcc).",

@@ -22,6 +22,7 @@ import {
   type ServerError,
 } from "./composeForm";
 import { MessageView, finalStatuses, useLiveMessage } from "./MessageView";
+import { SupportRequest } from "./SupportRequest";
 
 // Kommunikationsmanager (seed 001, SPEC §6): compose a message from one of
 // the viewer's Absenderadressen (senderOptions, R13) with an optional
@@ -75,6 +76,7 @@ export function ComposePage() {
         <ComposeForm senderOptions={viewer.senderOptions} replyToOptions={viewer.replyToOptions} onSent={setSent} />
       )}
       {sent && <SentMessage key={sent.id} initial={sent} showResolution={canAdminister(session.role)} />}
+      {viewer && <SupportRequest onSent={setSent} />}
     </Stack>
   );
 }
