@@ -10,7 +10,7 @@ TESTFLAGS ?=
 BENCH     ?= .
 BENCHTIME ?= 2s
 
-.PHONY: all build console console-deps console-screenshots test-console run test bench bench-write-path generate lint lint-schema fmt tidy clean
+.PHONY: all build console console-deps console-screenshots test-console test-console-run run test bench bench-write-path generate lint lint-schema fmt tidy clean
 
 all: lint test
 
@@ -48,12 +48,14 @@ test: console
 	$(GO) test -race -timeout 30m $(TESTFLAGS) ./...
 	@echo "Paging 10,000 users while users are added (SPEC §4), without the race detector (under it the test pages 2,000):"
 	$(GO) test -timeout 10m $(TESTFLAGS) -run '^TestConnectionsR19_PagingStableUnderConcurrentWrites$$' ./e2e/
-	@$(MAKE) --no-print-directory test-console
+	@$(MAKE) --no-print-directory test-console-run
 
 ## test-console: the console's type check and Vitest tests, then its end-to-end tests in
 ## headless Chromium against a real `absender serve` (web/e2e; skipped, saying why, when
 ## /usr/bin/chromium is missing — a failure under CI=true)
-test-console: console
+test-console: console test-console-run
+
+test-console-run:
 	cd web && npx --no-install tsc -b && npx --no-install vitest run
 	$(GO) test -tags console_e2e -timeout 15m $(TESTFLAGS) ./web/e2e/
 
