@@ -94,6 +94,8 @@ async function walk(page: Page, role: string, token: string, tenantId: string | 
 }
 
 test("every page in both languages, for every role, without a missing key (SPEC §6)", async ({ page }) => {
+  // Five roles, two languages, up to seven pages each.
+  test.setTimeout(300_000);
   const f = await fixture();
   await walk(page, "system-admin", env.adminToken, f.tenantId, ["/mail-server", "/tenants", "/mailboxes", "/users", "/messages", "/audit"]);
   await walk(page, "auditor", env.auditorToken, f.tenantId, ["/mail-server", "/tenants", "/mailboxes", "/users", "/messages", "/audit"]);
