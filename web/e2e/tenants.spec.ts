@@ -97,3 +97,21 @@ test("Tenants: a system administrator configures a tenant's server, which is ign
   await expect(server.getByLabel("Host")).toHaveValue(env.smtpHost);
   g.check();
 });
+
+test("Tenants: a tenant created while the list shows no match for the search appears in it (SPEC §6)", async ({ page }) => {
+  const name = `Leere Liste AG ${Date.now()}`;
+  const g = await guard(page);
+  await signIn(page, env.adminToken);
+  await page.getByRole("navigation").getByRole("link", { name: "Tenants" }).click();
+  await page.getByLabel("Search", { exact: true }).fill(name);
+  // The search's empty result is cached first (no Tenant in it).
+  await expect(page.getByText("Nothing here yet.")).toBeVisible();
+  await expect(page.getByRole("table", { name: "Tenants" })).toHaveCount(0);
+  await page.getByLabel("Name of the new tenant").fill(name);
+  await page.getByRole("button", { name: "Create tenant" }).click();
+  await expect(page.getByRole("region", { name: `Tenant ${name}` })).toBeVisible();
+  const table = page.getByRole("table", { name: "Tenants" });
+  await expect(table.getByRole("button", { name })).toBeVisible();
+  await expect(page.getByText("Page 1: 1 of 1")).toBeVisible();
+  g.check();
+});

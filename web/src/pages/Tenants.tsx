@@ -1,6 +1,6 @@
 import { Button, Group, NumberInput, Select, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useMutation, useQuery } from "urql";
 import { graphql } from "../gql";
@@ -93,7 +93,11 @@ function TenantList({ selected, onSelect }: { selected: string | null; onSelect:
   // The cursors of the pages walked so far; the last one is shown.
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const after = cursors[cursors.length - 1];
-  const [{ data, fetching, error }] = useQuery({ query: TenantsList, variables: { first: PAGE, after, search: debounced || null } });
+  // urql's document cache refetches a query after a mutation only when its
+  // cached result held a type the mutation returned: an empty (or
+  // non-matching) page holds no Tenant, so createTenant would not refresh it.
+  const context = useMemo(() => ({ additionalTypenames: ["Tenant"] }), []);
+  const [{ data, fetching, error }] = useQuery({ query: TenantsList, variables: { first: PAGE, after, search: debounced || null }, context });
   const conn = data?.tenants;
   return (
     <Stack gap="sm">
