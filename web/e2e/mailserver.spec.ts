@@ -77,6 +77,12 @@ test("E-Mail-Server: an invalid host is shown under Host and nothing is saved (R
   const stored = await gql<SystemServer>(env.adminToken, systemServerQuery);
   expect(stored.systemMailServer.settings?.host).toBe(env.smtpHost);
   expect(stored.systemMailServer.enabled).toBe(true);
+
+  // The error is translated when shown, so it follows a switch of language.
+  await page.getByText("Deutsch", { exact: true }).click();
+  const hostDe = page.getByRole("region", { name: "Grundeinstellungen" }).getByLabel("Host");
+  await expect(hostDe).toHaveAttribute("aria-invalid", "true");
+  await expect(hostDe).toHaveAccessibleDescription(/Ungültige Eingabe/);
   g.check();
 });
 

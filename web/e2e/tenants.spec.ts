@@ -97,3 +97,59 @@ test("Tenants: a system administrator configures a tenant's server, which is ign
   await expect(server.getByLabel("Host")).toHaveValue(env.smtpHost);
   g.check();
 });
+
+test("Tenants: a tenant created while the list shows no match for the search appears in it (SPEC §6)", async ({ page }) => {
+  const name = `Leere Liste AG ${Date.now()}`;
+  const g = await guard(page);
+  await signIn(page, env.adminToken);
+  await page.getByRole("navigation").getByRole("link", { name: "Tenants" }).click();
+  await page.getByLabel("Search", { exact: true }).fill(name);
+  // The search's empty result is cached first (no Tenant in it).
+  await expect(page.getByText("Nothing here yet.")).toBeVisible();
+  await expect(page.getByRole("table", { name: "Tenants" })).toHaveCount(0);
+  await page.getByLabel("Name of the new tenant").fill(name);
+  await page.getByRole("button", { name: "Create tenant" }).click();
+  await expect(page.getByRole("region", { name: `Tenant ${name}` })).toBeVisible();
+  const table = page.getByRole("table", { name: "Tenants" });
+  await expect(table.getByRole("button", { name })).toBeVisible();
+  await expect(page.getByText("Page 1: 1 of 1")).toBeVisible();
+  g.check();
+});
+
+test("Tenants: removing a tenant's own server asks first, Cancel keeps it, Remove deletes it (R2)", async ({ page }) => {
+  const name = `Entfernen GmbH ${Date.now()}`;
+  const t = await gql<{ createTenant: { id: string } }>(env.adminToken, `mutation($n: String!) { createTenant(name: $n) { id } }`, { n: name });
+  const tenantId = t.createTenant.id;
+  await gql(env.adminToken, `mutation($t: ID!, $i: ServerSettingsInput!) { configureTenantServer(tenantId: $t, input: $i) { id } }`, {
+    t: tenantId,
+    i: { host: env.smtpHost, port: env.smtpPort, encryption: "NONE", auth: "NONE", senderAddress: "info@entfernen.example" },
+  });
+  const stored = async () =>
+    (await gql<{ tenant: { server: { host: string } | null } }>(env.adminToken, `query($t: ID!) { tenant(id: $t) { server { host } } }`, { t: tenantId })).tenant.server;
+  const g = await guard(page);
+  await signIn(page, env.adminToken);
+  await page.goto(`/tenants?tenant=${encodeURIComponent(tenantId)}`);
+  const server = page.getByRole("region", { name: `Tenant ${name}` }).getByRole("region", { name: "Tenant mail server" });
+  await expect(server.getByLabel("Host")).toHaveValue(env.smtpHost);
+
+  await server.getByRole("button", { name: "Remove own server" }).click();
+  const dialog = page.getByRole("dialog", { name: "Remove the tenant's own server?" });
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByRole("button", { name: "Cancel" })).toBeFocused();
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(dialog).toHaveCount(0);
+  expect(await stored()).toEqual({ host: env.smtpHost });
+
+  await server.getByRole("button", { name: "Remove own server" }).click();
+  await page.keyboard.press("Escape");
+  await expect(dialog).toHaveCount(0);
+  expect(await stored()).toEqual({ host: env.smtpHost });
+
+  await server.getByRole("button", { name: "Remove own server" }).click();
+  await dialog.getByRole("button", { name: "Remove", exact: true }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(server.getByText("No own mail server is configured", { exact: false })).toBeVisible();
+  await expect(server.getByRole("button", { name: "Remove own server" })).toHaveCount(0);
+  expect(await stored()).toBeNull();
+  g.check();
+});

@@ -17,6 +17,9 @@ export const en = {
     notAllowed: "This tenant may not have its own mail server (policy set by the system administrators).",
     keptIgnored: "A server configured earlier is kept but not used.",
     remove: "Remove own server",
+    removeTitle: "Remove the tenant's own server?",
+    removeText: "Its stored settings, password and client secret are deleted; the system mail server is used if the policy allows it.",
+    removeConfirm: "Remove",
   },
   testMail: {
     title: "Test mail",
@@ -58,6 +61,9 @@ export const de: typeof en = {
     notAllowed: "Dieser Mandant darf keinen eigenen E-Mail-Server haben (vom Systemadministrator festgelegt).",
     keptIgnored: "Ein früher konfigurierter Server bleibt gespeichert, wird aber nicht benutzt.",
     remove: "Eigenen Server entfernen",
+    removeTitle: "Eigenen Server des Mandanten entfernen?",
+    removeText: "Seine gespeicherten Einstellungen, das Passwort und das Client-Secret werden gelöscht; der systemweite E-Mail-Server wird benutzt, wenn es erlaubt ist.",
+    removeConfirm: "Entfernen",
   },
   testMail: {
     title: "Test-Mail",

@@ -3,13 +3,13 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useMutation, useQuery } from "urql";
 import { graphql } from "../gql";
-import { fieldError, formErrors, noErrors, type FormErrors } from "../lib/errors";
+import { fieldError } from "../lib/errors";
 import { CheckResult, ServerSettingsForm } from "../lib/ServerSettingsForm";
 import { CheckMailServer, initialSettings, toInput, type StoredSettings } from "../lib/serverSettings";
 import { canAdminister, isSystemRole, useSession } from "../lib/session";
 import { ErrorAlert, Loading } from "../lib/ui";
-import { supportState, supportVariables, type SupportState } from "./mailServerForms";
-import { localSettingsErrors, Section, TenantServerSection, TenantSupportSection, TestMailSection, TransportBadge } from "./mailServerParts";
+import { localSettingsProblem, problemErrors, serverProblem, supportState, supportVariables, type FormProblem, type SupportState } from "./mailServerForms";
+import { Section, TenantServerSection, TenantSupportSection, TestMailSection, TransportBadge } from "./mailServerParts";
 
 // E-Mail-Server (seed 002, SPEC §6): system administrators configure the
 // system server, its master switch, test mails and support; auditors read
@@ -105,7 +105,8 @@ function SystemServer({ readOnly }: { readOnly: boolean }) {
 function BasicSettings({ configured, enabled, stored, readOnly }: { configured: boolean; enabled: boolean; stored?: StoredSettings | null; readOnly: boolean }) {
   const { t } = useTranslation("mailServer");
   const [value, setValue] = useState(() => initialSettings(stored));
-  const [errs, setErrs] = useState<FormErrors>(noErrors);
+  const [problem, setErrs] = useState<FormProblem>(null);
+  const errs = problemErrors(t, problem);
   const [saved, setSaved] = useState(false);
   const [saveRes, save] = useMutation(ConfigureSystemServer);
   const [enableRes, setEnabled] = useMutation(SetSystemServerEnabled);
@@ -113,20 +114,20 @@ function BasicSettings({ configured, enabled, stored, readOnly }: { configured: 
 
   const onSave = async () => {
     setSaved(false);
-    const local = localSettingsErrors(t, value);
+    const local = localSettingsProblem(value);
     if (local) return setErrs(local);
     const r = await save({ input: toInput(value) });
-    setErrs(formErrors(t, r.error));
+    setErrs(serverProblem(r.error));
     if (!r.error && r.data) {
       setValue(initialSettings(r.data.configureSystemServer.settings));
       setSaved(true);
     }
   };
   const onCheck = async () => {
-    const local = localSettingsErrors(t, value);
+    const local = localSettingsProblem(value);
     if (local) return setErrs(local);
     const r = await check({ input: toInput(value) });
-    setErrs(formErrors(t, r.error));
+    setErrs(serverProblem(r.error));
   };
   return (
     <Stack gap="sm">
@@ -165,13 +166,14 @@ function BasicSettings({ configured, enabled, stored, readOnly }: { configured: 
 function SupportSettings({ initial, readOnly }: { initial: SupportState; readOnly: boolean }) {
   const { t } = useTranslation("mailServer");
   const [value, setValue] = useState(initial);
-  const [errs, setErrs] = useState<FormErrors>(noErrors);
+  const [problem, setErrs] = useState<FormProblem>(null);
+  const errs = problemErrors(t, problem);
   const [saved, setSaved] = useState(false);
   const [res, run] = useMutation(ConfigureSupport);
   const set = <K extends keyof SupportState>(k: K, v: SupportState[K]) => (setValue({ ...value, [k]: v }), setSaved(false));
   const onSave = async () => {
     const r = await run(supportVariables(value));
-    setErrs(formErrors(t, r.error));
+    setErrs(serverProblem(r.error));
     if (!r.error && r.data) {
       setValue(supportState(r.data.configureSupport.support));
       setSaved(true);

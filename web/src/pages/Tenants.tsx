@@ -1,15 +1,15 @@
 import { Button, Group, NumberInput, Select, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useMutation, useQuery } from "urql";
 import { graphql } from "../gql";
 import type { DuplicatePolicy } from "../gql/graphql";
-import { fieldError, formErrors, noErrors, type FormErrors } from "../lib/errors";
+import { fieldError } from "../lib/errors";
 import { useSession } from "../lib/session";
 import { useTenantId } from "../lib/TenantPicker";
 import { Empty, ErrorAlert, Loading } from "../lib/ui";
-import { policyState, policyVariables, type PolicyState, type StoredPolicy } from "./mailServerForms";
+import { policyState, policyVariables, problemErrors, serverProblem, type FormProblem, type PolicyState, type StoredPolicy } from "./mailServerForms";
 import { Section, TenantServerSection, TenantSupportSection, TransportBadge } from "./mailServerParts";
 
 // Tenants (SPEC §6): system administrators list, search and create
@@ -62,12 +62,13 @@ export function TenantsPage() {
 function CreateTenantForm({ onCreated }: { onCreated: (id: string) => void }) {
   const { t } = useTranslation("tenants");
   const [name, setName] = useState("");
-  const [errs, setErrs] = useState<FormErrors>(noErrors);
+  const [problem, setErrs] = useState<FormProblem>(null);
+  const errs = problemErrors(t, problem);
   const [res, create] = useMutation(CreateTenant);
   const onSubmit = async (e: React.FormEvent) => {
     e.preventDefault();
     const r = await create({ name: name.trim() });
-    setErrs(formErrors(t, r.error));
+    setErrs(serverProblem(r.error));
     if (!r.error && r.data) {
       setName("");
       onCreated(r.data.createTenant.id);
@@ -93,7 +94,11 @@ function TenantList({ selected, onSelect }: { selected: string | null; onSelect:
   // The cursors of the pages walked so far; the last one is shown.
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const after = cursors[cursors.length - 1];
-  const [{ data, fetching, error }] = useQuery({ query: TenantsList, variables: { first: PAGE, after, search: debounced || null } });
+  // urql's document cache refetches a query after a mutation only when its
+  // cached result held a type the mutation returned: an empty (or
+  // non-matching) page holds no Tenant, so createTenant would not refresh it.
+  const context = useMemo(() => ({ additionalTypenames: ["Tenant"] }), []);
+  const [{ data, fetching, error }] = useQuery({ query: TenantsList, variables: { first: PAGE, after, search: debounced || null }, context });
   const conn = data?.tenants;
   return (
     <Stack gap="sm">
@@ -228,17 +233,18 @@ const SetTenantPolicy = graphql(`
 function PolicyForm({ tenantId, stored, canEdit }: { tenantId: string; stored: StoredPolicy; canEdit: boolean }) {
   const { t } = useTranslation("tenants");
   const [value, setValue] = useState<PolicyState>(() => policyState(stored));
-  const [errs, setErrs] = useState<FormErrors>(noErrors);
+  const [problem, setErrs] = useState<FormProblem>(null);
+  const errs = problemErrors(t, problem);
   const [saved, setSaved] = useState(false);
   const [res, run] = useMutation(SetTenantPolicy);
   const set = <K extends keyof PolicyState>(k: K, v: PolicyState[K]) => (setValue({ ...value, [k]: v }), setSaved(false));
   const onSave = async () => {
     setSaved(false);
     const p = policyVariables(tenantId, stored, value);
-    if (!p.ok) return setErrs({ fields: { [p.field]: t("invalidQuota") }, general: [], codes: ["INVALID_INPUT"] });
-    if (!p.changed) return setErrs(noErrors), setSaved(true);
+    if (!p.ok) return setErrs({ kind: "local", field: p.field, key: "tenants:invalidQuota" });
+    if (!p.changed) return setErrs(null), setSaved(true);
     const r = await run(p.variables);
-    setErrs(formErrors(t, r.error));
+    setErrs(serverProblem(r.error));
     if (!r.error) setSaved(true);
   };
   const duplicatePolicies: DuplicatePolicy[] = ["PREFER_USER", "SHOW_BOTH", "PREFER_MAILBOX"];

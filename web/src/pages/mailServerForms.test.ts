@@ -1,6 +1,8 @@
+import { GraphQLError } from "graphql";
+import { CombinedError } from "urql";
 import { describe, expect, it } from "vitest";
 import { initialSettings } from "../lib/serverSettings";
-import { isFinal, parseTestMailTarget, settingsFieldProblem, policyState, policyVariables, supportVariables, tenantSupportAddress, testMailVariables, type StoredPolicy } from "./mailServerForms";
+import { isFinal, localSettingsProblem, parseTestMailTarget, problemErrors, serverProblem, settingsFieldProblem, policyState, policyVariables, supportVariables, tenantSupportAddress, testMailVariables, type StoredPolicy } from "./mailServerForms";
 
 const stored: StoredPolicy = { allowSystemServer: true, allowOwnServer: true, mailboxQuota: 1, userAddressAsSender: false, duplicatePolicy: "PREFER_USER" };
 
@@ -67,5 +69,29 @@ describe("server settings checked before sending (R4)", () => {
     expect(settingsFieldProblem({ ...s, port: "2525" })).toBeNull();
     expect(settingsFieldProblem({ ...s, port: "25x" })).toBe("port");
     expect(settingsFieldProblem({ ...s, port: "25x", auth: "MICROSOFT_GRAPH" })).toBeNull();
+  });
+});
+
+describe("form problems are kept without words and translated when shown", () => {
+  const words: Record<string, Record<string, string>> = {
+    en: { "common:code.INVALID_INPUT": "Invalid input.", "mailServer:invalidPort": "Bad port." },
+    de: { "common:code.INVALID_INPUT": "Ungültige Eingabe.", "mailServer:invalidPort": "Falscher Port." },
+  };
+  const tr = (lng: string) => (key: string) => words[lng][key] ?? "";
+  it("translates the same server error in the language shown now", () => {
+    const err = new CombinedError({ graphQLErrors: [new GraphQLError("INVALID_INPUT", { extensions: { code: "INVALID_INPUT", field: "input.host" } })] });
+    const p = serverProblem(err);
+    expect(problemErrors(tr("en"), p).fields).toEqual({ "input.host": "Invalid input." });
+    expect(problemErrors(tr("de"), p).fields).toEqual({ "input.host": "Ungültige Eingabe." });
+  });
+  it("translates the form's own port check in the language shown now", () => {
+    const p = localSettingsProblem({ ...initialSettings(null), port: "x" });
+    expect(problemErrors(tr("en"), p).fields).toEqual({ port: "Bad port." });
+    expect(problemErrors(tr("de"), p).fields).toEqual({ port: "Falscher Port." });
+    expect(localSettingsProblem({ ...initialSettings(null), port: "25" })).toBeNull();
+  });
+  it("is no error without a problem", () => {
+    expect(serverProblem(undefined)).toBeNull();
+    expect(problemErrors(tr("en"), null)).toEqual({ fields: {}, general: [], codes: [] });
   });
 });

@@ -1,4 +1,6 @@
+import type { CombinedError } from "urql";
 import type { DuplicatePolicy, MessageStatus } from "../gql/graphql";
+import { formErrors, noErrors, type FormErrors } from "../lib/errors";
 import { parsePort, type SettingsState } from "../lib/serverSettings";
 
 // The E-Mail-Server and Tenants pages' form logic, apart from the
@@ -125,4 +127,26 @@ export function policyVariables(tenantId: string, stored: StoredPolicy, s: Polic
 export function settingsFieldProblem(s: SettingsState): "port" | null {
   if (s.auth !== "MICROSOFT_GRAPH" && parsePort(s.port) === "invalid") return "port";
   return null;
+}
+
+type Translate = (key: string, opts?: Record<string, unknown>) => string;
+
+// What went wrong with a form, kept without words so that it is translated
+// when shown and follows a switch of language: the server's error, or the
+// form's own check of one field (a catalogue key, e.g. "mailServer:invalidPort").
+export type FormProblem = { kind: "server"; error: CombinedError } | { kind: "local"; field: string; key: string } | null;
+
+export function serverProblem(error: CombinedError | undefined | null): FormProblem {
+  return error ? { kind: "server", error } : null;
+}
+
+export function problemErrors(t: Translate, p: FormProblem): FormErrors {
+  if (!p) return noErrors;
+  if (p.kind === "local") return { fields: { [p.field]: t(p.key) }, general: [], codes: ["INVALID_INPUT"] };
+  return formErrors(t, p.error);
+}
+
+// The settings form's own problem before anything is sent, if any.
+export function localSettingsProblem(s: SettingsState): FormProblem {
+  return settingsFieldProblem(s) === "port" ? { kind: "local", field: "port", key: "mailServer:invalidPort" } : null;
 }

@@ -1,20 +1,29 @@
-import { Alert, Badge, Button, Group, Loader, Paper, Select, Stack, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Badge, Button, Group, Loader, Modal, Paper, Select, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useMutation, useSubscription } from "urql";
 import { graphql } from "../gql";
 import type { MessageStatus, TransportKind } from "../gql/graphql";
-import { fieldError, formErrors, noErrors, type FormErrors } from "../lib/errors";
+import { fieldError } from "../lib/errors";
 import { CheckResult, ServerSettingsForm } from "../lib/ServerSettingsForm";
-import { CheckMailServer, initialSettings, toInput, type SettingsState, type StoredSettings } from "../lib/serverSettings";
+import { CheckMailServer, initialSettings, toInput, type StoredSettings } from "../lib/serverSettings";
 import { ErrorAlert } from "../lib/ui";
-import { isFinal, parseTestMailTarget, settingsFieldProblem, statusColor, tenantSupportAddress, testMailVariables, type TestMailTarget } from "./mailServerForms";
+import {
+  isFinal,
+  localSettingsProblem,
+  parseTestMailTarget,
+  problemErrors,
+  serverProblem,
+  statusColor,
+  tenantSupportAddress,
+  testMailVariables,
+  type FormProblem,
+  type TestMailTarget,
+} from "./mailServerForms";
 
 // Parts the E-Mail-Server page and the Tenants page share: a titled
 // section, the tenant's own server, its support address, and a test mail
 // with its live status.
-
-type Translate = (key: string, opts?: Record<string, unknown>) => string;
 
 export function Section({ title, children }: { title: string; children: React.ReactNode }) {
   const id = useId();
@@ -31,15 +40,6 @@ export function Section({ title, children }: { title: string; children: React.Re
 export function TransportBadge({ kind }: { kind: TransportKind }) {
   const { t } = useTranslation();
   return <Badge color={kind === "NONE" ? "red" : "green"}>{t(`transport.${kind}`)}</Badge>;
-}
-
-// The form's own checks before anything is sent (the server checks again
-// and names the field).
-export function localSettingsErrors(t: Translate, s: SettingsState): FormErrors | null {
-  if (settingsFieldProblem(s) === "port") {
-    return { fields: { port: t("mailServer:invalidPort") }, general: [], codes: ["INVALID_INPUT"] };
-  }
-  return null;
 }
 
 const ConfigureTenantServer = graphql(`
@@ -73,11 +73,13 @@ export function TenantServerSection({
 }) {
   const { t } = useTranslation("mailServer");
   const [value, setValue] = useState(() => initialSettings(tenant.server));
-  const [errs, setErrs] = useState<FormErrors>(noErrors);
+  const [problem, setErrs] = useState<FormProblem>(null);
+  const errs = problemErrors(t, problem);
   const [saved, setSaved] = useState(false);
   const [saveRes, save] = useMutation(ConfigureTenantServer);
   const [removeRes, remove] = useMutation(RemoveTenantServer);
   const [checkRes, check] = useMutation(CheckMailServer);
+  const [confirming, setConfirming] = useState(false);
 
   if (!tenant.policy.allowOwnServer) {
     return (
@@ -91,25 +93,28 @@ export function TenantServerSection({
 
   const onSave = async () => {
     setSaved(false);
-    const local = localSettingsErrors(t, value);
+    const local = localSettingsProblem(value);
     if (local) return setErrs(local);
     const r = await save({ tenantId: tenant.id, input: toInput(value) });
-    setErrs(formErrors(t, r.error));
+    setErrs(serverProblem(r.error));
     if (!r.error && r.data) {
       setValue(initialSettings(r.data.configureTenantServer.server));
       setSaved(true);
     }
   };
   const onCheck = async () => {
-    const local = localSettingsErrors(t, value);
+    const local = localSettingsProblem(value);
     if (local) return setErrs(local);
     const r = await check({ tenantId: tenant.id, input: toInput(value) });
-    setErrs(formErrors(t, r.error));
+    setErrs(serverProblem(r.error));
   };
+  // Removing deletes the stored settings and secrets: only after the
+  // dialog's confirmation (Cancel has the focus).
   const onRemove = async () => {
     setSaved(false);
+    setConfirming(false);
     const r = await remove({ tenantId: tenant.id });
-    setErrs(formErrors(t, r.error));
+    setErrs(serverProblem(r.error));
     if (!r.error) setValue(initialSettings(null));
   };
 
@@ -126,12 +131,25 @@ export function TenantServerSection({
             {t("common:settings.check")}
           </Button>
           {tenant.server && (
-            <Button color="red" variant="outline" onClick={onRemove} loading={removeRes.fetching}>
+            <Button color="red" variant="outline" onClick={() => setConfirming(true)} loading={removeRes.fetching}>
               {t("tenantServer.remove")}
             </Button>
           )}
         </Group>
       )}
+      <Modal opened={confirming} onClose={() => setConfirming(false)} title={t("tenantServer.removeTitle")} closeButtonProps={{ "aria-label": t("common:close") }}>
+        <Stack>
+          <Text>{t("tenantServer.removeText")}</Text>
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => setConfirming(false)} data-autofocus>
+              {t("common:cancel")}
+            </Button>
+            <Button color="red" onClick={onRemove}>
+              {t("tenantServer.removeConfirm")}
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
       {saved && (
         <Text role="status" c="green">
           {t("common:saved")}
@@ -165,13 +183,14 @@ export function TenantSupportSection({
 }) {
   const { t } = useTranslation("mailServer");
   const [address, setAddress] = useState(tenant.supportAddress ?? "");
-  const [errs, setErrs] = useState<FormErrors>(noErrors);
+  const [problem, setErrs] = useState<FormProblem>(null);
+  const errs = problemErrors(t, problem);
   const [saved, setSaved] = useState(false);
   const [res, run] = useMutation(SetTenantSupportAddress);
   const submit = async (a: string | null) => {
     setSaved(false);
     const r = await run({ tenantId: tenant.id, address: a });
-    setErrs(formErrors(t, r.error));
+    setErrs(serverProblem(r.error));
     if (!r.error) {
       setAddress(r.data?.setTenantSupportAddress.supportAddress ?? "");
       setSaved(true);
@@ -259,7 +278,8 @@ export function TestMailSection({
     : [];
   const [choice, setChoice] = useState<string | null>(choices[0]?.value ?? null);
   const [to, setTo] = useState("");
-  const [errs, setErrs] = useState<FormErrors>(noErrors);
+  const [problem, setErrs] = useState<FormProblem>(null);
+  const errs = problemErrors(t, problem);
   const [sent, setSent] = useState<{ id: string; status: MessageStatus; lastError?: string | null } | null>(null);
   const [res, send] = useMutation(SendTestMail);
 
@@ -269,7 +289,7 @@ export function TestMailSection({
     let target: TestMailTarget = { kind: "system" };
     if (tenantId) target = parseTestMailTarget(choice ?? "tenant", tenantId);
     const r = await send(testMailVariables(target, to));
-    setErrs(formErrors(t, r.error));
+    setErrs(serverProblem(r.error));
     if (!r.error && r.data) setSent(r.data.sendTestMail);
   };
   return (
