@@ -76,6 +76,11 @@ test("users: create with roles, duplicate login name, search, block, token shown
   const shown = page.getByRole("dialog", { name: "New API token" });
   await expect(shown.getByText("it will not be shown again")).toBeVisible();
   await expect(shown.getByRole("button", { name: "Copy" })).toBeVisible();
+  // R21 shown once: no key press loses it — Escape leaves it open, there is
+  // no ✕, only "Done" closes it.
+  await page.keyboard.press("Escape");
+  await expect(shown).toBeVisible();
+  await expect(shown.getByRole("button")).toHaveText(["Copy", "Done"]);
   const token = await shown.getByLabel("New token").inputValue();
   expect(token).toMatch(/^abs_[^_]+_.+/);
   const who = await gql<{ principal: { role: string; user: { loginName: string } } }>(token, `{ principal { role user { loginName } } }`);
@@ -174,6 +179,15 @@ test("users: an administrator is offered tokens and roles only within R21", asyn
   await expect(page.getByRole("button", { name: "API tokens of Emil Employee" })).toBeVisible();
   await expect(page.getByRole("button", { name: "API tokens of Adam Admin" })).toBeVisible();
   await expect(page.getByRole("button", { name: "Block Adam Admin", exact: true })).toHaveCount(0);
+  // The token this session signed in with is marked (revoking it signs out); others are not.
+  await gql(env.adminToken, `mutation($u: ID!) { issueApiToken(userId: $u, name: "other") }`, { u: admin.createUser.id });
+  await page.getByRole("button", { name: "API tokens of Adam Admin" }).click();
+  const own = page.getByRole("dialog", { name: "API tokens of Adam Admin" });
+  await expect(own.getByRole("row").filter({ hasText: "e2e" })).toContainText("This session");
+  await expect(own.getByRole("row").filter({ hasText: "other" })).not.toContainText("This session");
+  await expect(own.getByText("This session")).toHaveCount(1);
+  await page.keyboard.press("Escape");
+  await expect(own).toHaveCount(0);
   // New users: only EMPLOYEE and EXTERNAL.
   await page.getByRole("button", { name: "New user" }).click();
   await page.getByRole("dialog", { name: "New user" }).getByRole("combobox", { name: "Role" }).click();
@@ -235,5 +249,29 @@ test("users: edit, delete with confirmation, pages of 25, and in German (R18)", 
   await page.keyboard.press("Escape");
   await page.getByRole("tab", { name: "Gruppen" }).click();
   await expect(page.getByText("Keine Gruppen gefunden.")).toBeVisible();
+  g.check();
+});
+
+test("users: deleting the last row of a later page steps back a page, not to the empty text (R18)", async ({ page }) => {
+  const tenantId = await newTenant("Zurück GmbH");
+  for (let i = 0; i < 26; i++) {
+    const n = String(i).padStart(2, "0");
+    await gql(
+      env.adminToken,
+      `mutation($t: ID!, $l: String!, $n: String!) { createUser(tenantId: $t, loginName: $l, displayName: $n, email: "back${n}@back.example", role: EMPLOYEE) { id } }`,
+      { t: tenantId, l: `back${n}.${run}`, n: `Back ${n}` },
+    );
+  }
+  const g = await guard(page);
+  await signIn(page, env.adminToken);
+  await page.goto(`/users?tenant=${tenantId}`);
+  await page.getByRole("button", { name: "Next page" }).click();
+  await expect(page.getByText("26–26 of 26")).toBeVisible();
+  await page.getByRole("button", { name: "Delete Back 25" }).click();
+  await page.getByRole("dialog", { name: "Delete user" }).getByRole("button", { name: "Delete" }).click();
+  await expect(page.getByText("1–25 of 25")).toBeVisible();
+  await expect(page.getByTestId(`user-back00.${run}`)).toBeVisible();
+  await expect(page.getByText("No users found.")).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Previous page" })).toBeDisabled();
   g.check();
 });

@@ -50,6 +50,8 @@ export const en = {
     copy: "Copy",
     copied: "Copied",
     done: "Done",
+    thisSession: "This session",
+    thisSessionHint: "You are signed in with this token: revoking it signs you out.",
   },
   group: {
     search: "Search groups",
@@ -122,6 +124,8 @@ export const de: typeof en = {
     copy: "Kopieren",
     copied: "Kopiert",
     done: "Fertig",
+    thisSession: "Diese Sitzung",
+    thisSessionHint: "Sie sind mit diesem Token angemeldet: Wenn Sie es widerrufen, werden Sie abgemeldet.",
   },
   group: {
     search: "Gruppen suchen",

@@ -7,7 +7,7 @@ import { graphql } from "../../gql";
 import { fieldError, formErrors } from "../../lib/errors";
 import { canAdminister, useSession } from "../../lib/session";
 import { Empty, ErrorAlert, Loading } from "../../lib/ui";
-import { Pager, pageSize, useCursorPages } from "./paging";
+import { Pager, pageSize, useCursorPages, useStepBackWhenEmpty } from "./paging";
 
 const TenantGroups = graphql(`
   query TenantGroups($tenantId: ID!, $first: Int, $after: String, $search: String) {
@@ -86,6 +86,7 @@ export function GroupsTab({ tenantId }: { tenantId: string }) {
   const [{ data, fetching, error }, refetch] = useQuery({
     query: TenantGroups,
     variables: { tenantId, first: pageSize, after: pages.after, search: debounced || null },
+    requestPolicy: "cache-and-network",
   });
   const reload = () => refetch({ requestPolicy: "network-only" });
   const [name, setName] = useState("");
@@ -95,6 +96,7 @@ export function GroupsTab({ tenantId }: { tenantId: string }) {
   const [deleting, setDeleting] = useState<GroupRow | null>(null);
   const conn = data?.tenant?.groups;
   const rows = conn?.edges.map((e) => e.node) ?? [];
+  const steppingBack = useStepBackWhenEmpty(pages, rows.length, conn?.totalCount, fetching);
 
   return (
     <Stack gap="sm">
@@ -132,7 +134,7 @@ export function GroupsTab({ tenantId }: { tenantId: string }) {
       </Group>
       <ErrorAlert messages={createErrs.general} />
       <ErrorAlert error={error} />
-      {fetching && !data ? (
+      {(fetching && !data) || steppingBack ? (
         <Loading />
       ) : rows.length === 0 ? (
         <Empty>{t("group.none")}</Empty>
@@ -216,6 +218,7 @@ function MembersModal({ tenantId, group, admin, onClose }: { tenantId: string; g
   const addErrs = formErrors(t, addState.error);
   const conn = data?.group?.members;
   const rows = conn?.edges.map((e) => e.node) ?? [];
+  const steppingBack = useStepBackWhenEmpty(pages, rows.length, conn?.totalCount, fetching);
   const found = (candidates.data?.tenant?.users.edges ?? []).map((e) => ({ value: e.node.id, label: `${e.node.displayName} (${e.node.loginName})` }));
   // The chosen user stays an option while the search shows its label.
   const options = picked && !found.some((o) => o.value === picked.value) ? [picked, ...found] : found;
@@ -225,7 +228,7 @@ function MembersModal({ tenantId, group, admin, onClose }: { tenantId: string; g
       <Stack gap="sm">
         <ErrorAlert error={error} />
         <ErrorAlert error={removeState.error} />
-        {fetching && !data ? (
+        {(fetching && !data) || steppingBack ? (
           <Loading />
         ) : rows.length === 0 ? (
           <Empty>{t("group.noMembers")}</Empty>

@@ -1,11 +1,12 @@
-import { Alert, Button, CopyButton, Group, Modal, Stack, Table, TextInput } from "@mantine/core";
+import { Alert, Badge, Button, CopyButton, Group, Modal, Stack, Table, TextInput } from "@mantine/core";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useMutation, useQuery } from "urql";
 import { graphql } from "../../gql";
 import { fieldError, formErrors } from "../../lib/errors";
+import { useSession } from "../../lib/session";
 import { Empty, ErrorAlert, Loading } from "../../lib/ui";
-import { mayIssueToken, mayRevokeToken } from "./rules";
+import { isSessionToken, mayIssueToken, mayRevokeToken } from "./rules";
 import { useViewer, type UserRow } from "./viewer";
 
 const ApiTokens = graphql(`
@@ -31,6 +32,7 @@ const RevokeApiToken = graphql(`
 export function TokensModal({ user, onClose }: { user: UserRow; onClose: () => void }) {
   const { t, i18n } = useTranslation("users");
   const viewer = useViewer();
+  const { tokenName: sessionTokenName } = useSession();
   const [{ data, fetching, error }, refetch] = useQuery({ query: ApiTokens, variables: { userId: user.id }, requestPolicy: "network-only" });
   const reload = () => refetch({ requestPolicy: "network-only" });
   const [name, setName] = useState("");
@@ -44,20 +46,26 @@ export function TokensModal({ user, onClose }: { user: UserRow; onClose: () => v
 
   if (issued) {
     return (
-      <Modal opened onClose={() => setIssued(null)} title={t("token.newTitle")} closeOnClickOutside={false}>
+      // Shown once: only "Done" closes it, so no key press or stray click
+      // loses the only copy.
+      <Modal opened onClose={() => undefined} title={t("token.newTitle")} closeOnClickOutside={false} closeOnEscape={false} withCloseButton={false}>
         <Stack gap="sm">
           <Alert color="yellow" role="alert">
             {t("token.shownOnce")}
           </Alert>
           <TextInput label={t("token.newToken")} value={issued} readOnly onFocus={(e) => e.currentTarget.select()} styles={{ input: { fontFamily: "monospace" } }} />
           <Group justify="flex-end">
-            <CopyButton value={issued}>
-              {({ copied, copy }) => (
-                <Button variant="light" color={copied ? "teal" : undefined} onClick={copy}>
-                  {copied ? t("token.copied") : t("token.copy")}
-                </Button>
-              )}
-            </CopyButton>
+            {/* navigator.clipboard exists in secure contexts only; elsewhere
+                the read-only field (selected on focus) is the way to copy. */}
+            {window.isSecureContext && (
+              <CopyButton value={issued}>
+                {({ copied, copy }) => (
+                  <Button variant="light" color={copied ? "teal" : undefined} onClick={copy}>
+                    {copied ? t("token.copied") : t("token.copy")}
+                  </Button>
+                )}
+              </CopyButton>
+            )}
             <Button onClick={() => setIssued(null)}>{t("token.done")}</Button>
           </Group>
         </Stack>
@@ -87,7 +95,14 @@ export function TokensModal({ user, onClose }: { user: UserRow; onClose: () => v
             <Table.Tbody>
               {data.apiTokens.map((tok) => (
                 <Table.Tr key={tok.id}>
-                  <Table.Td>{tok.name}</Table.Td>
+                  <Table.Td>
+                    {tok.name}
+                    {isSessionToken(viewer, sessionTokenName, user.id, tok.name) && (
+                      <Badge ml="xs" variant="light" title={t("token.thisSessionHint")}>
+                        {t("token.thisSession")}
+                      </Badge>
+                    )}
+                  </Table.Td>
                   <Table.Td>{when(tok.createdAt)}</Table.Td>
                   <Table.Td>{when(tok.lastUsedAt)}</Table.Td>
                   {mayRevoke && (

@@ -8,7 +8,7 @@ import type { Role } from "../../gql/graphql";
 import { fieldError, formErrors, noErrors, type FormErrors } from "../../lib/errors";
 import { canAdminister } from "../../lib/session";
 import { Empty, ErrorAlert, Loading } from "../../lib/ui";
-import { Pager, pageSize, useCursorPages } from "./paging";
+import { Pager, pageSize, useCursorPages, useStepBackWhenEmpty } from "./paging";
 import {
   assignableRoles,
   editableRoles,
@@ -72,6 +72,7 @@ export function UsersTab({ tenantId }: { tenantId: string }) {
   const [{ data, fetching, error }, refetch] = useQuery({
     query: TenantUsers,
     variables: { tenantId, first: pageSize, after: pages.after, search: debounced || null },
+    requestPolicy: "cache-and-network",
   });
   const reload = () => refetch({ requestPolicy: "network-only" });
   const [editing, setEditing] = useState<UserRow | "new" | null>(null);
@@ -81,6 +82,7 @@ export function UsersTab({ tenantId }: { tenantId: string }) {
   const mayCreate = canAdminister(viewer.role) && assignableRoles(viewer.role).length > 0;
   const conn = data?.tenant?.users;
   const rows: UserRow[] = conn?.edges.map((e) => e.node) ?? [];
+  const steppingBack = useStepBackWhenEmpty(pages, rows.length, conn?.totalCount, fetching);
 
   return (
     <Stack gap="sm">
@@ -99,7 +101,7 @@ export function UsersTab({ tenantId }: { tenantId: string }) {
       </Group>
       <ErrorAlert error={error} />
       <ErrorAlert error={blockState.error} />
-      {fetching && !data ? (
+      {(fetching && !data) || steppingBack ? (
         <Loading />
       ) : rows.length === 0 ? (
         <Empty>{t("user.none")}</Empty>

@@ -1,5 +1,5 @@
 import { Button, Group, Text } from "@mantine/core";
-import { useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
 export const pageSize = 25;
@@ -13,9 +13,27 @@ export function useCursorPages() {
     after,
     index: stack.length,
     next: (endCursor: string | null | undefined) => endCursor && setStack((s) => [...s, endCursor]),
-    prev: () => setStack((s) => s.slice(0, -1)),
+    prev: useCallback(() => setStack((s) => s.slice(0, -1)), []),
     reset: () => setStack([]),
   };
+}
+
+// A page after the first that came back empty although the connection
+// still has rows (its last row was just deleted): step back one page
+// instead of showing the empty text.
+export function shouldStepBack(index: number, shown: number, total: number | null | undefined): boolean {
+  return index > 0 && shown === 0 && (total ?? 0) > 0;
+}
+
+// Steps pages back while shouldStepBack holds for the loaded page; returns
+// whether it is stepping (show <Loading/>, not <Empty/>).
+export function useStepBackWhenEmpty(pages: ReturnType<typeof useCursorPages>, shown: number, total: number | null | undefined, fetching: boolean): boolean {
+  const step = !fetching && shouldStepBack(pages.index, shown, total);
+  const { prev } = pages;
+  useEffect(() => {
+    if (step) prev();
+  }, [step, prev]);
+  return step;
 }
 
 export function Pager({

@@ -4,6 +4,7 @@ import {
   editableRoles,
   emptyUserForm,
   hasChanges,
+  isSessionToken,
   mayBlockOrDelete,
   mayIssueToken,
   mayListTokens,
@@ -112,5 +113,19 @@ describe("user form → createUser / updateUser variables", () => {
       email: "e@example.com",
       role: "EMPLOYEE",
     });
+  });
+});
+
+// The token row of this console session is marked (revoking it signs out).
+describe("isSessionToken", () => {
+  const me = { role: "ADMINISTRATOR" as const, tenantId: "t1", userId: "u1" };
+  it("marks the viewer's own token named as the session's", () => {
+    expect(isSessionToken(me, "laptop", "u1", "laptop")).toBe(true);
+  });
+  it("marks no other name, no other user's token of that name, and nothing without a session name", () => {
+    expect(isSessionToken(me, "laptop", "u1", "phone")).toBe(false);
+    expect(isSessionToken(me, "laptop", "u2", "laptop")).toBe(false);
+    expect(isSessionToken(me, "", "u1", "")).toBe(false);
+    expect(isSessionToken({ ...me, userId: null }, "laptop", "u1", "laptop")).toBe(false);
   });
 });

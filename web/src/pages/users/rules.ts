@@ -52,6 +52,13 @@ export function mayIssueToken(viewer: Viewer, subject: Subject): boolean {
 // Revoking follows issuing (R21).
 export const mayRevokeToken = mayIssueToken;
 
+// The token this console session signed in with: the subject is the viewer
+// and the token's name is the session's tokenName (Query.principal).
+// Revoking it signs the viewer out, so its row is marked.
+export function isSessionToken(viewer: Viewer, sessionTokenName: string | null | undefined, subjectId: string, tokenName: string): boolean {
+  return !!viewer.userId && viewer.userId === subjectId && !!sessionTokenName && sessionTokenName === tokenName;
+}
+
 // Who sees a user's tokens (without secrets): system administrators and
 // auditors everyone's, the others whom they may issue for.
 export function mayListTokens(viewer: Viewer, subject: Subject): boolean {
