@@ -1,6 +1,6 @@
 import { Alert, Button, Group, List, Modal, Select, Stack, Text, Title } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useMutation, useQuery, type CombinedError, type OperationResult } from "urql";
 import { graphql } from "../gql";
@@ -68,7 +68,7 @@ const SetRestricted = graphql(`
   }
 `);
 
-export function MailboxAccess({ mailboxId, tenantId, canEdit }: { mailboxId: string; tenantId: string; canEdit: boolean }) {
+export function MailboxAccess({ mailboxId, tenantId, canEdit, onConfirm }: { mailboxId: string; tenantId: string; canEdit: boolean; onConfirm?: (open: boolean) => void }) {
   const { t } = useTranslation("mailboxes");
   const [{ data, fetching, error }, refetch] = useQuery({ query: MailboxAccessQuery, variables: { id: mailboxId } });
   const [grantU, grantUser] = useMutation(GrantUser);
@@ -77,6 +77,8 @@ export function MailboxAccess({ mailboxId, tenantId, canEdit }: { mailboxId: str
   const [, revokeGroup] = useMutation(RevokeGroup);
   const [restrict, setRestricted] = useMutation(SetRestricted);
   const [confirmOpen, setConfirmOpen] = useState(false);
+  useEffect(() => onConfirm?.(confirmOpen), [confirmOpen, onConfirm]);
+  useEffect(() => () => onConfirm?.(false), [onConfirm]);
   // The last operation's error only (cleared by a later success), so an
   // old failure neither stays nor hides a newer one.
   const [opError, setOpError] = useState<CombinedError | null>(null);
@@ -117,7 +119,8 @@ export function MailboxAccess({ mailboxId, tenantId, canEdit }: { mailboxId: str
         </Group>
       )}
       {/* A modal of its own: it traps focus on Cancel and gives it back to
-          the button that opened it. */}
+          the button that opened it. Its Escape closes only it: the
+          access modal around it ignores Escape meanwhile (onConfirm). */}
       <Modal
         opened={canEdit && m.restricted && confirmOpen}
         onClose={() => setConfirmOpen(false)}

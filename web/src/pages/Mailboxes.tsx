@@ -101,6 +101,7 @@ function MailboxList({ tenantId }: { tenantId: string }) {
   const [cursors, setCursors] = useState<(string | null)[]>([null]); // one per page shown so far
   const [dialog, setDialog] = useState<Dialog>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false); // the access dialog's own confirm is open
   const after = cursors[cursors.length - 1];
   const [{ data, fetching, error }, refetch] = useQuery({
     query: MailboxesQuery,
@@ -254,8 +255,8 @@ function MailboxList({ tenantId }: { tenantId: string }) {
         {dialog?.kind === "add" && <MailboxForm tenantId={tenantId} onDone={close} onCancel={() => setDialog(null)} />}
         {dialog?.kind === "edit" && <MailboxForm tenantId={tenantId} mailbox={dialog.mailbox} readOnly={!admin} onDone={close} onCancel={() => setDialog(null)} />}
       </Modal>
-      <Modal closeButtonProps={{ "aria-label": t("common:close") }} opened={dialog?.kind === "access"} onClose={() => close()} size="lg" title={dialog?.kind === "access" ? t("accessTitle", { address: dialog.mailbox.address }) : ""}>
-        {dialog?.kind === "access" && <MailboxAccess mailboxId={dialog.mailbox.id} tenantId={tenantId} canEdit={admin} />}
+      <Modal closeButtonProps={{ "aria-label": t("common:close") }} opened={dialog?.kind === "access"} onClose={() => close()} closeOnEscape={!confirming} size="lg" title={dialog?.kind === "access" ? t("accessTitle", { address: dialog.mailbox.address }) : ""}>
+        {dialog?.kind === "access" && <MailboxAccess mailboxId={dialog.mailbox.id} tenantId={tenantId} canEdit={admin} onConfirm={setConfirming} />}
       </Modal>
       <Modal closeButtonProps={{ "aria-label": t("common:close") }} opened={dialog?.kind === "remove"} onClose={() => setDialog(null)} title={dialog?.kind === "remove" ? t("removeTitle", { address: dialog.mailbox.address }) : ""}>
         {dialog?.kind === "remove" && <RemoveConfirm mailbox={dialog.mailbox} onDone={close} onCancel={() => setDialog(null)} />}
