@@ -108,7 +108,7 @@ test("R9 R12: mailboxes added with the four check boxes are listed with those fl
   g.check();
 });
 
-test("R10: with the default quota of 1 the second mailbox is refused, in words, in the form", async ({ page }) => {
+test("R10 §6: at the default quota of 1 Add is disabled with the quota note; a quota lowered while the form is open is refused in the form", async ({ page }) => {
   const g = await guard(page);
   const id = await tenant(`Kontingent GmbH ${unique()}`);
   await open(page, id);
@@ -120,7 +120,20 @@ test("R10: with the default quota of 1 the second mailbox is refused, in words, 
   await expectListed(page, "eins@kontingent.example", "Eins", f);
   await expect(page.getByText("1 of 1 mailboxes used")).toBeVisible();
 
+  // §6 no button that can only fail: Add stays, disabled, the note its description.
+  const addButton = page.getByRole("button", { name: "+ Add e-mail address" });
+  await expect(addButton).toBeDisabled();
+  await expect(addButton).toHaveAccessibleDescription("The quota is used up: a system administrator can allow more mailboxes.");
+  await addButton.click({ force: true });
+  await expect(page.getByRole("dialog", { name: "Add e-mail address" })).toHaveCount(0);
+
+  // Another administrator lowers the quota while the form is open: the
+  // server's QUOTA_EXCEEDED shows in the form.
+  await gql(env.adminToken, `mutation($t: ID!, $q: Int) { setTenantPolicy(tenantId: $t, mailboxQuota: $q) { id } }`, { t: id, q: 2 });
+  await page.reload();
+  await expect(page.getByText("1 of 2 mailboxes used")).toBeVisible();
   dialog = await fillAdd(page, "zwei@kontingent.example", "Zwei", f);
+  await gql(env.adminToken, `mutation($t: ID!, $q: Int) { setTenantPolicy(tenantId: $t, mailboxQuota: $q) { id } }`, { t: id, q: 1 });
   await dialog.getByRole("button", { name: "Add", exact: true }).click();
   await expect(dialog.getByRole("alert")).toContainText("The quota is used up.");
   await expect(dialog).toBeVisible();
@@ -174,9 +187,24 @@ test("R11: a mailbox restricted to a group lists the grant; opening it says it r
   await expect(dialog.getByTestId("access-state")).toContainText("Restricted: only the users and groups below");
 
   // Opening asks first and says the remaining grant goes with it (R11).
-  await dialog.getByRole("button", { name: "Open to everyone" }).click();
-  await expect(dialog.getByRole("alertdialog")).toContainText("The remaining grants (1) are revoked in the same step.");
-  await dialog.getByRole("alertdialog").getByRole("button", { name: "Cancel" }).click();
+  // By keyboard (§6): Enter opens the confirm with focus on its Cancel, Tab
+  // reaches its Open button, Escape closes it and focus returns.
+  const openButton = dialog.getByRole("button", { name: "Open to everyone" });
+  await openButton.focus();
+  await page.keyboard.press("Enter");
+  const confirm = page.getByRole("dialog", { name: "Open this mailbox to everyone?" });
+  await expect(confirm).toContainText("The remaining grants (1) are revoked in the same step.");
+  await expect(confirm.getByRole("button", { name: "Cancel" })).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(confirm.getByRole("button", { name: "Open to everyone" })).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(confirm).toHaveCount(0);
+  await expect(openButton).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(confirm.getByRole("button", { name: "Cancel" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(confirm).toHaveCount(0);
+  await expect(openButton).toBeFocused();
   await expect(dialog.getByRole("list", { name: "User groups" })).toContainText(group);
 
   await dialog.getByRole("button", { name: "Close" }).click();
@@ -306,8 +334,9 @@ test("R11 R12: a tenant administrator adds without Global, grants a user, and op
   await expect(dialog.getByTestId("access-state")).toContainText("Restricted: only");
 
   await dialog.getByRole("button", { name: "Open to everyone" }).click();
-  await expect(dialog.getByRole("alertdialog")).toContainText("The remaining grants (1) are revoked in the same step.");
-  await dialog.getByRole("alertdialog").getByRole("button", { name: "Open to everyone" }).click();
+  const confirm = page.getByRole("dialog", { name: "Open this mailbox to everyone?" });
+  await expect(confirm).toContainText("The remaining grants (1) are revoked in the same step.");
+  await confirm.getByRole("button", { name: "Open to everyone" }).click();
   await expect(dialog.getByTestId("access-state")).toContainText("Not restricted");
   await expect(dialog.getByText("No users granted.")).toBeVisible();
 
@@ -337,5 +366,52 @@ test("§6: mailboxes come in pages of 20, with the total", async ({ page }) => {
   await expect(page.getByText("21 of 21", { exact: true })).toBeVisible();
   await page.getByRole("button", { name: "← Previous page" }).click();
   await expect(page.getByRole("row").filter({ hasText: "box01@seiten.example" })).toHaveCount(1);
+
+  // Removing the only row of page 2 steps back to page 1, not an empty page.
+  await page.getByRole("button", { name: "Next page →" }).click();
+  await page.getByRole("button", { name: "Remove: box21@seiten.example" }).click();
+  await page.getByRole("dialog", { name: "Remove box21@seiten.example?" }).getByRole("button", { name: "Remove", exact: true }).click();
+  await expect(page.getByText("20 of 20", { exact: true })).toBeVisible();
+  await expect(page.getByRole("row").filter({ hasText: "box01@seiten.example" })).toHaveCount(1);
+  await expect(page.getByText("Nothing here yet.")).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "← Previous page" })).toHaveCount(0);
+  g.check();
+});
+
+test("R11: the access dialog shows the last operation's error only; a later success clears it", async ({ page }) => {
+  const g = await guard(page);
+  const u = unique();
+  const id = await tenant(`Fehler GmbH ${u}`);
+  const mk = (login: string) =>
+    gql<{ createUser: { id: string } }>(
+      env.adminToken,
+      `mutation($t: ID!, $l: String!) { createUser(tenantId: $t, loginName: $l, displayName: $l, email: "x@fehler.example", role: EMPLOYEE) { id } }`,
+      { t: id, l: login },
+    );
+  const keep = await mk(`keep.${u}`);
+  const gone = await mk(`gone.${u}`);
+  const m = await gql<{ addMailbox: { id: string } }>(
+    env.adminToken,
+    `mutation($t: ID!) { addMailbox(tenantId: $t, address: "info@fehler.example", displayName: "Info", sender: true, replyTo: true) { id } }`,
+    { t: id },
+  );
+  await gql(env.adminToken, `mutation($m: ID!, $u: ID!) { grantUser(mailboxId: $m, userId: $u) { id } }`, { m: m.addMailbox.id, u: keep.createUser.id });
+  await open(page, id);
+  await page.getByRole("button", { name: "Access: info@fehler.example" }).click();
+  const dialog = page.getByRole("dialog", { name: "Access to info@fehler.example" });
+  await expect(dialog.getByRole("list", { name: "Users" })).toContainText(`keep.${u}`);
+
+  // The picked user is deleted before the grant: the grant fails.
+  await dialog.getByLabel("User (by login name)").click();
+  await dialog.getByLabel("User (by login name)").fill(`gone.${u}`);
+  await page.getByRole("option", { name: new RegExp(`gone\\.${u}`) }).click();
+  await gql(env.adminToken, `mutation($u: ID!) { deleteUser(userId: $u) }`, { u: gone.createUser.id });
+  await dialog.getByRole("button", { name: "+ Add user", exact: true }).click();
+  await expect(dialog.getByText("Not found.", { exact: false })).toBeVisible();
+
+  // A later successful revoke clears the old failure.
+  await dialog.getByRole("button", { name: `Revoke keep.${u}` }).click();
+  await expect(dialog.getByText("No users granted.")).toBeVisible();
+  await expect(dialog.getByText("Not found.", { exact: false })).toHaveCount(0);
   g.check();
 });

@@ -1,10 +1,12 @@
-import { Alert, Button, Group, List, Select, Stack, Text, Title } from "@mantine/core";
+import { Alert, Button, Group, List, Modal, Select, Stack, Text, Title } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { useMutation, useQuery } from "urql";
+import { useMutation, useQuery, type CombinedError, type OperationResult } from "urql";
 import { graphql } from "../gql";
+import { formErrors } from "../lib/errors";
 import { ErrorAlert, Loading } from "../lib/ui";
+import { accessErrors, lastError } from "./mailboxForm";
 
 // Who may use a mailbox (R11): restricted or not, the users and groups it
 // is granted to, and — for administrators — grant, revoke, restrict and
@@ -66,30 +68,39 @@ const SetRestricted = graphql(`
   }
 `);
 
-export function MailboxAccess({ mailboxId, tenantId, canEdit }: { mailboxId: string; tenantId: string; canEdit: boolean }) {
+export function MailboxAccess({ mailboxId, tenantId, canEdit, onConfirm }: { mailboxId: string; tenantId: string; canEdit: boolean; onConfirm?: (open: boolean) => void }) {
   const { t } = useTranslation("mailboxes");
   const [{ data, fetching, error }, refetch] = useQuery({ query: MailboxAccessQuery, variables: { id: mailboxId } });
   const [grantU, grantUser] = useMutation(GrantUser);
-  const [revokeU, revokeUser] = useMutation(RevokeUser);
+  const [, revokeUser] = useMutation(RevokeUser);
   const [grantG, grantGroup] = useMutation(GrantGroup);
-  const [revokeG, revokeGroup] = useMutation(RevokeGroup);
+  const [, revokeGroup] = useMutation(RevokeGroup);
   const [restrict, setRestricted] = useMutation(SetRestricted);
   const [confirmOpen, setConfirmOpen] = useState(false);
+  useEffect(() => onConfirm?.(confirmOpen), [confirmOpen, onConfirm]);
+  useEffect(() => () => onConfirm?.(false), [onConfirm]);
+  // The last operation's error only (cleared by a later success), so an
+  // old failure neither stays nor hides a newer one.
+  const [opError, setOpError] = useState<CombinedError | null>(null);
   const reload = () => refetch({ requestPolicy: "network-only" });
-  const after = <T,>(p: Promise<T>) => void p.then(reload);
+  const after = (p: Promise<OperationResult>) =>
+    void p.then((r) => {
+      setOpError(lastError(r));
+      reload();
+    });
 
   if (fetching && !data) return <Loading />;
   const m = data?.mailbox;
   if (!m) return <ErrorAlert error={error} />;
   const grants = m.grantedUsers.length + m.grantedGroups.length;
-  const opError = grantU.error ?? revokeU.error ?? grantG.error ?? revokeG.error ?? restrict.error;
+  const errs = accessErrors(formErrors(t, opError));
 
   return (
     <Stack>
       <Alert color={m.restricted ? "yellow" : "blue"} role="status" data-testid="access-state">
         {!m.restricted ? t("accessOpen") : grants > 0 ? t("accessRestricted") : t("accessRestrictedNone")}
       </Alert>
-      <ErrorAlert error={opError} />
+      {errs.general.length > 0 && <ErrorAlert messages={errs.general} />}
       {canEdit && !m.restricted && (
         <Group>
           <Button variant="default" loading={restrict.fetching} onClick={() => after(setRestricted({ id: m.id, restricted: true }))}>
@@ -100,35 +111,41 @@ export function MailboxAccess({ mailboxId, tenantId, canEdit }: { mailboxId: str
           </Text>
         </Group>
       )}
-      {canEdit && m.restricted && !confirmOpen && (
+      {canEdit && m.restricted && (
         <Group>
           <Button variant="default" onClick={() => setConfirmOpen(true)}>
             {t("open")}
           </Button>
         </Group>
       )}
-      {canEdit && m.restricted && confirmOpen && (
-        <Alert color="orange" title={t("openTitle")} role="alertdialog" aria-label={t("openTitle")}>
-          <Stack>
-            <Text size="sm">{t("openText", { count: grants })}</Text>
-            <Group>
-              <Button
-                color="orange"
-                loading={restrict.fetching}
-                onClick={() => {
-                  setConfirmOpen(false);
-                  after(setRestricted({ id: m.id, restricted: false }));
-                }}
-              >
-                {t("open")}
-              </Button>
-              <Button variant="default" onClick={() => setConfirmOpen(false)}>
-                {t("common:cancel")}
-              </Button>
-            </Group>
-          </Stack>
-        </Alert>
-      )}
+      {/* A modal of its own: it traps focus on Cancel and gives it back to
+          the button that opened it. Its Escape closes only it: the
+          access modal around it ignores Escape meanwhile (onConfirm). */}
+      <Modal
+        opened={canEdit && m.restricted && confirmOpen}
+        onClose={() => setConfirmOpen(false)}
+        title={t("openTitle")}
+        closeButtonProps={{ "aria-label": t("common:close") }}
+      >
+        <Stack>
+          <Text size="sm">{t("openText", { count: grants })}</Text>
+          <Group justify="flex-end">
+            <Button variant="default" data-autofocus onClick={() => setConfirmOpen(false)}>
+              {t("common:cancel")}
+            </Button>
+            <Button
+              color="orange"
+              loading={restrict.fetching}
+              onClick={() => {
+                setConfirmOpen(false);
+                after(setRestricted({ id: m.id, restricted: false }));
+              }}
+            >
+              {t("open")}
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
 
       <Title order={4}>{t("grantedUsers")}</Title>
       {m.grantedUsers.length === 0 ? (
@@ -154,7 +171,7 @@ export function MailboxAccess({ mailboxId, tenantId, canEdit }: { mailboxId: str
           ))}
         </List>
       )}
-      {canEdit && <GrantPicker kind="user" tenantId={tenantId} busy={grantU.fetching} onGrant={(id) => after(grantUser({ mailboxId: m.id, userId: id }))} />}
+      {canEdit && <GrantPicker kind="user" tenantId={tenantId} busy={grantU.fetching} error={errs.userId} onGrant={(id) => after(grantUser({ mailboxId: m.id, userId: id }))} />}
 
       <Title order={4}>{t("grantedGroups")}</Title>
       {m.grantedGroups.length === 0 ? (
@@ -178,7 +195,7 @@ export function MailboxAccess({ mailboxId, tenantId, canEdit }: { mailboxId: str
           ))}
         </List>
       )}
-      {canEdit && <GrantPicker kind="group" tenantId={tenantId} busy={grantG.fetching} onGrant={(id) => after(grantGroup({ mailboxId: m.id, groupId: id }))} />}
+      {canEdit && <GrantPicker kind="group" tenantId={tenantId} busy={grantG.fetching} error={errs.groupId} onGrant={(id) => after(grantGroup({ mailboxId: m.id, groupId: id }))} />}
       {canEdit && !m.restricted && (
         <Text size="sm" c="dimmed">
           {t("grantFirstNote")}
@@ -190,7 +207,7 @@ export function MailboxAccess({ mailboxId, tenantId, canEdit }: { mailboxId: str
 
 // A searchable select over the tenant's users (by login name) or groups,
 // and the button that grants the chosen one.
-function GrantPicker({ kind, tenantId, busy, onGrant }: { kind: "user" | "group"; tenantId: string; busy: boolean; onGrant: (id: string) => void }) {
+function GrantPicker({ kind, tenantId, busy, error, onGrant }: { kind: "user" | "group"; tenantId: string; busy: boolean; error?: string; onGrant: (id: string) => void }) {
   const { t } = useTranslation("mailboxes");
   const [search, setSearch] = useState("");
   const [picked, setPicked] = useState<{ value: string; label: string } | null>(null);
@@ -222,6 +239,7 @@ function GrantPicker({ kind, tenantId, busy, onGrant }: { kind: "user" | "group"
         clearable
         nothingFoundMessage={t("common:empty")}
         miw={300}
+        error={error}
       />
       <Button
         variant="light"

@@ -1,6 +1,6 @@
-import { Alert, Badge, Button, Checkbox, Fieldset, Group, Modal, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Badge, Button, Checkbox, Fieldset, Group, Modal, Stack, Table, Text, TextInput, Title, Tooltip } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useMutation, useQuery, type CombinedError } from "urql";
 import { graphql } from "../gql";
@@ -12,7 +12,7 @@ import { canAdminister, useSession } from "../lib/session";
 import { TenantPicker, useTenantId } from "../lib/TenantPicker";
 import { Empty, ErrorAlert, Loading } from "../lib/ui";
 import { MailboxAccess } from "./MailboxAccess";
-import { emptyMailbox, fromMailbox, hasChanges, settingsChanged, toAddVariables, toUpdateVariables, unshownErrors, validate, type MailboxFormState } from "./mailboxForm";
+import { canAdd, emptyMailbox, pageAfterEmpty, fromMailbox, hasChanges, settingsChanged, toAddVariables, toUpdateVariables, unshownErrors, validate, type MailboxFormState } from "./mailboxForm";
 
 // Zusätzliche Postfächer (seed 001, SPEC §6, R9–R12): the tenant's
 // mailboxes with the four check boxes, their own server settings when
@@ -101,6 +101,7 @@ function MailboxList({ tenantId }: { tenantId: string }) {
   const [cursors, setCursors] = useState<(string | null)[]>([null]); // one per page shown so far
   const [dialog, setDialog] = useState<Dialog>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false); // the access dialog's own confirm is open
   const after = cursors[cursors.length - 1];
   const [{ data, fetching, error }, refetch] = useQuery({
     query: MailboxesQuery,
@@ -118,6 +119,14 @@ function MailboxList({ tenantId }: { tenantId: string }) {
   const used = tenant?.all.totalCount ?? 0;
   const quota = tenant?.policy.mailboxQuota ?? 0;
   const shown = (cursors.length - 1) * pageSize + rows.length;
+  const total = tenant?.mailboxes.totalCount ?? 0;
+  const addable = canAdd(used, quota);
+  // Removing the last row of a page after the first: back one page rather
+  // than an empty one while mailboxes remain.
+  const emptied = !fetching && !!tenant && pageAfterEmpty(cursors, rows.length, total) !== cursors;
+  useEffect(() => {
+    if (emptied) setCursors((c) => pageAfterEmpty(c, 0, 1));
+  }, [emptied]);
 
   return (
     <Stack>
@@ -127,21 +136,31 @@ function MailboxList({ tenantId }: { tenantId: string }) {
             <Text fw={500} data-testid="mailbox-quota">
               {t("quota", { used, quota })}
             </Text>
-            {admin && used >= quota && (
-              <Text size="sm" c="dimmed">
+            {admin && !addable && (
+              <Text size="sm" c="dimmed" id="mailbox-quota-full">
                 {t("quotaFull")}
               </Text>
             )}
           </Stack>
           {admin && (
-            <Button
-              onClick={() => {
-                setNotice(null);
-                setDialog({ kind: "add" });
-              }}
-            >
-              {t("add")}
-            </Button>
+            // At the quota the button stays in place but disabled, the note
+            // beside it as its description (SPEC §6: no button that can
+            // only fail). data-disabled rather than disabled keeps it
+            // focusable and its tooltip working (Mantine's advice).
+            <Tooltip label={t("quotaFull")} disabled={addable}>
+              <Button
+                data-disabled={!addable || undefined}
+                aria-disabled={!addable || undefined}
+                aria-describedby={addable ? undefined : "mailbox-quota-full"}
+                onClick={() => {
+                  if (!addable) return;
+                  setNotice(null);
+                  setDialog({ kind: "add" });
+                }}
+              >
+                {t("add")}
+              </Button>
+            </Tooltip>
           )}
         </Group>
       )}
@@ -163,7 +182,7 @@ function MailboxList({ tenantId }: { tenantId: string }) {
       <ErrorAlert error={error} />
       {fetching && !data && <Loading />}
       {data && !tenant && <Empty>{t("common:code.NOT_FOUND")}</Empty>}
-      {tenant && rows.length === 0 && <Empty />}
+      {tenant && rows.length === 0 && !emptied && <Empty />}
       {rows.length > 0 && (
         <Table striped highlightOnHover aria-label={t("title")}>
           <Table.Thead>
@@ -236,8 +255,8 @@ function MailboxList({ tenantId }: { tenantId: string }) {
         {dialog?.kind === "add" && <MailboxForm tenantId={tenantId} onDone={close} onCancel={() => setDialog(null)} />}
         {dialog?.kind === "edit" && <MailboxForm tenantId={tenantId} mailbox={dialog.mailbox} readOnly={!admin} onDone={close} onCancel={() => setDialog(null)} />}
       </Modal>
-      <Modal closeButtonProps={{ "aria-label": t("common:close") }} opened={dialog?.kind === "access"} onClose={() => close()} size="lg" title={dialog?.kind === "access" ? t("accessTitle", { address: dialog.mailbox.address }) : ""}>
-        {dialog?.kind === "access" && <MailboxAccess mailboxId={dialog.mailbox.id} tenantId={tenantId} canEdit={admin} />}
+      <Modal closeButtonProps={{ "aria-label": t("common:close") }} opened={dialog?.kind === "access"} onClose={() => close()} closeOnEscape={!confirming} size="lg" title={dialog?.kind === "access" ? t("accessTitle", { address: dialog.mailbox.address }) : ""}>
+        {dialog?.kind === "access" && <MailboxAccess mailboxId={dialog.mailbox.id} tenantId={tenantId} canEdit={admin} onConfirm={setConfirming} />}
       </Modal>
       <Modal closeButtonProps={{ "aria-label": t("common:close") }} opened={dialog?.kind === "remove"} onClose={() => setDialog(null)} title={dialog?.kind === "remove" ? t("removeTitle", { address: dialog.mailbox.address }) : ""}>
         {dialog?.kind === "remove" && <RemoveConfirm mailbox={dialog.mailbox} onDone={close} onCancel={() => setDialog(null)} />}

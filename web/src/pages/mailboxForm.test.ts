@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyMailbox, fromMailbox, hasChanges, toAddVariables, toUpdateVariables, unshownErrors, validate, type StoredMailbox } from "./mailboxForm";
+import { accessErrors, canAdd, lastError, pageAfterEmpty, emptyMailbox, fromMailbox, hasChanges, toAddVariables, toUpdateVariables, unshownErrors, validate, type StoredMailbox } from "./mailboxForm";
 
 const stored: StoredMailbox = {
   address: "welcome@celanio.example",
@@ -108,5 +108,38 @@ describe("server errors the form cannot show at a field", () => {
     expect(unshownErrors(errs({ host: "bad host" }), true)).toEqual([]);
     // settings hidden (not authenticated): their error is not lost
     expect(unshownErrors(errs({ "settings.host": "bad host" }), false)).toEqual(["bad host"]);
+  });
+});
+
+describe("quota, paging and access errors (review fixes)", () => {
+  it("R10 §6: Add is possible only below the quota", () => {
+    expect(canAdd(0, 1)).toBe(true);
+    expect(canAdd(3, 4)).toBe(true);
+    expect(canAdd(4, 4)).toBe(false);
+    expect(canAdd(5, 4)).toBe(false);
+  });
+  it("§6: an emptied page after the first steps back one page while mailboxes remain", () => {
+    expect(pageAfterEmpty([null, "c1"], 0, 20)).toEqual([null]);
+    expect(pageAfterEmpty([null, "c1", "c2"], 0, 40)).toEqual([null, "c1"]);
+    expect(pageAfterEmpty([null, "c1"], 3, 23)).toEqual([null, "c1"]);
+    expect(pageAfterEmpty([null], 0, 0)).toEqual([null]);
+    expect(pageAfterEmpty([null, "c1"], 0, 0)).toEqual([null, "c1"]);
+  });
+  it("R11: the last operation's error replaces an earlier one; success clears it", () => {
+    const failed = { error: "grant failed" };
+    let shown = lastError(failed);
+    expect(shown).toBe("grant failed");
+    shown = lastError<string>({ error: undefined });
+    expect(shown).toBeNull();
+    shown = lastError({ error: "revoke failed" });
+    expect(shown).toBe("revoke failed");
+  });
+  it("§6: a grant's error goes to the picker extensions.field names, the rest stays general", () => {
+    const errs = { fields: { userId: "No such user.", other: "Other." }, general: ["Forbidden."], codes: [] };
+    expect(accessErrors(errs)).toEqual({ userId: "No such user.", groupId: undefined, general: ["Forbidden.", "Other."] });
+    const g = accessErrors({ fields: { groupId: "No such group." }, general: [], codes: [] });
+    expect(g.groupId).toBe("No such group.");
+    expect(g.userId).toBeUndefined();
+    expect(g.general).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { initialSettings, toInput, type SettingsState, type StoredSettings } from "../lib/serverSettings";
 import type { ServerSettingsInput } from "../gql/graphql";
-import type { FormErrors } from "../lib/errors";
+import { fieldError, type FormErrors } from "../lib/errors";
 
 // The mailbox form's state (R9) and how it becomes addMailbox /
 // updateMailbox variables. Kept apart from the page so its rules are
@@ -140,4 +140,32 @@ export function unshownErrors(errs: FormErrors, withSettings: boolean): string[]
     if (!shown) general.push(v);
   }
   return general;
+}
+
+// SPEC §6 "no buttons that can only fail" (R10): adding is possible only
+// while the tenant's mailboxes are below its quota.
+export function canAdd(used: number, quota: number): boolean {
+  return used < quota;
+}
+
+// The pages shown so far (one cursor each, see Mailboxes.tsx): when the
+// current page beyond the first came back empty (its last row removed)
+// while others remain, step back one page instead of showing "empty".
+export function pageAfterEmpty<T>(cursors: T[], rows: number, total: number): T[] {
+  if (cursors.length > 1 && rows === 0 && total > 0) return cursors.slice(0, -1);
+  return cursors;
+}
+
+// The access dialog shows the outcome of the last operation only: its
+// error, or nothing once an operation succeeded.
+export function lastError<E>(result: { error?: E | null }): E | null {
+  return result.error ?? null;
+}
+
+// A grant's error at the picker its extensions.field names (userId or
+// groupId, SPEC §6); everything else for the general alert.
+export function accessErrors(errs: FormErrors): { userId?: string; groupId?: string; general: string[] } {
+  const picker = (k: string) => ["userId", "groupId"].some((n) => k === n || k.endsWith(`.${n}`));
+  const general = [...errs.general, ...Object.entries(errs.fields).filter(([k]) => !picker(k)).map(([, v]) => v)];
+  return { userId: fieldError(errs, "userId"), groupId: fieldError(errs, "groupId"), general };
 }
