@@ -10,7 +10,7 @@ TESTFLAGS ?=
 BENCH     ?= .
 BENCHTIME ?= 2s
 
-.PHONY: all build console console-deps test-console run test bench bench-write-path generate lint lint-schema fmt tidy clean
+.PHONY: all build console console-deps console-screenshots test-console test-console-run run test bench bench-write-path generate lint lint-schema fmt tidy clean
 
 all: lint test
 
@@ -28,6 +28,11 @@ console-deps:
 	@[ web/node_modules/.package-lock.json -nt web/package-lock.json ] || \
 		(cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 
+## console-screenshots: the whole console suite, saving the pages the walk visits as PNGs
+## in docs/console/ (the README shows them)
+console-screenshots: console
+	SCREENSHOTS=$(CURDIR)/docs/console $(GO) test -tags console_e2e -count=1 -timeout 15m ./web/e2e/
+
 ## run: build and serve on the embedded SQLite database ./absender.db
 run: build
 	./$(BIN) serve
@@ -43,12 +48,14 @@ test: console
 	$(GO) test -race -timeout 30m $(TESTFLAGS) ./...
 	@echo "Paging 10,000 users while users are added (SPEC §4), without the race detector (under it the test pages 2,000):"
 	$(GO) test -timeout 10m $(TESTFLAGS) -run '^TestConnectionsR19_PagingStableUnderConcurrentWrites$$' ./e2e/
-	@$(MAKE) --no-print-directory test-console
+	@$(MAKE) --no-print-directory test-console-run
 
 ## test-console: the console's type check and Vitest tests, then its end-to-end tests in
 ## headless Chromium against a real `absender serve` (web/e2e; skipped, saying why, when
 ## /usr/bin/chromium is missing — a failure under CI=true)
-test-console: console
+test-console: console test-console-run
+
+test-console-run:
 	cd web && npx --no-install tsc -b && npx --no-install vitest run
 	$(GO) test -tags console_e2e -timeout 15m $(TESTFLAGS) ./web/e2e/
 

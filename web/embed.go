@@ -51,11 +51,10 @@ func handler(root fs.FS) http.Handler {
 		p := r.URL.Path
 		switch {
 		case strings.HasPrefix(p, "/assets/"):
-			if f, err := app.Open(strings.TrimPrefix(path.Clean(p), "/")); err != nil {
+			// A file, not a directory (no listing of the assets).
+			if st, err := fs.Stat(app, strings.TrimPrefix(path.Clean(p), "/")); err != nil || st.IsDir() {
 				http.NotFound(w, r)
 				return
-			} else {
-				_ = f.Close()
 			}
 			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 			assets.ServeHTTP(w, r)

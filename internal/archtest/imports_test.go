@@ -71,7 +71,7 @@ var allowedImports = map[string][]string{
 	// server and the CLI commands.
 	"server": {
 		"app", "content", "database", "domain/...", "eventstore", "fanout", "graph", "history", "keyring",
-		"migrations", "projections", "saga", "telemetry", "transport",
+		"migrations", "projections", "saga", "telemetry", "transport", "web",
 	},
 	"cmd/absender": {
 		"app", "content", "database", "domain/...", "envelope", "eventstore", "fanout", "graph",
@@ -83,6 +83,9 @@ var allowedImports = map[string][]string{
 	"examples/consumer": {},
 	"e2e":               {},
 	"internal/archtest": {},
+	// The admin console's files (built by Node into web/dist/app) and their
+	// handler; the server mounts it at / (SPEC §6).
+	"web": {},
 
 	// Test helpers: imported by test files only, never by a package's code.
 	"internal/dbtest":       {"database", "migrations"},

@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -56,6 +57,7 @@ func TestConsole(t *testing.T) {
 	serve := exec.CommandContext(ctx, bin, "serve", "--database-url", db, "--listen", listen,
 		"--allow-private-hosts", "--log-format", "text", "--log-level", "warn")
 	serve.Env = cleanEnv()
+	inGroup(serve)
 	logFile, err := os.Create(filepath.Join(t.TempDir(), "serve.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -79,11 +81,21 @@ func TestConsole(t *testing.T) {
 	admin := issue(t, bin, db, "--system-admin", "e2e admin")
 	auditor := issue(t, bin, db, "--auditor", "e2e auditor")
 
+	// Playwright, its node and Chromium run in a process group of their own
+	// that is killed as a whole when the test's deadline nears, so a hung
+	// browser cannot outlive the test.
+	pctx := context.Background()
+	if d, ok := t.Deadline(); ok {
+		var stop context.CancelFunc
+		pctx, stop = context.WithDeadline(pctx, d.Add(-30*time.Second))
+		defer stop()
+	}
 	args := []string{"playwright", "test"}
 	if g := os.Getenv("E2E_GREP"); g != "" {
 		args = append(args, "--grep", g)
 	}
-	pw := exec.Command("npx", args...)
+	pw := exec.CommandContext(pctx, "npx", args...)
+	inGroup(pw)
 	pw.Dir = webDir
 	pw.Env = append(os.Environ(),
 		"ABSENDER_URL="+base,
@@ -99,6 +111,16 @@ func TestConsole(t *testing.T) {
 	if err != nil {
 		t.Fatalf("playwright test: %v", err)
 	}
+}
+
+// inGroup starts cmd in a process group of its own and, when its context
+// ends, kills the whole group (a program and every child it started).
+func inGroup(cmd *exec.Cmd) {
+	// Pdeathsig: should the test binary itself die (a panic at -timeout), the
+	// kernel kills the child too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 10 * time.Second
 }
 
 // need skips the test when a prerequisite is missing, and fails it under

@@ -53,13 +53,25 @@ export async function guard(page: Page) {
       outside.push(req.url());
     }
   });
+  // A request the Content-Security-Policy blocks never fires a request
+  // event: the page reports it as a violation instead.
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
   const missing: string[] = [];
+  const blocked: string[] = [];
   page.on("console", (msg) => {
-    if (msg.type() === "error" && msg.text().startsWith("i18n: missing key")) missing.push(msg.text());
+    if (msg.type() !== "error") return;
+    const text = msg.text();
+    if (text.startsWith("i18n: missing key")) missing.push(text);
+    if (text.startsWith("CSP violation") || text.includes("Content Security Policy")) blocked.push(text);
   });
   return {
     check() {
       expect(outside, "requests outside the server").toEqual([]);
+      expect(blocked, "loads the Content-Security-Policy blocked").toEqual([]);
       expect(missing, "missing translation keys").toEqual([]);
     },
   };

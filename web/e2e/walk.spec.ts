@@ -1,5 +1,9 @@
 import { expect, test, type Page } from "@playwright/test";
 import { env, gql, guard, signIn } from "./env";
+import { de as deCommon, en as enCommon } from "../src/i18n/common";
+
+const deCodes = deCommon.code;
+const enCodes = enCommon.code;
 
 // SPEC §6: every page renders in German and in English without a missing
 // catalogue key, for each role that sees it, with data on it (a tenant
@@ -19,6 +23,7 @@ const pages = [
 interface Fixture {
   tenantId: string;
   ownerToken: string;
+  adminToken: string;
   employeeToken: string;
 }
 
@@ -40,6 +45,7 @@ async function fixture(): Promise<Fixture> {
     return { id: u.createUser.id, token: tok.issueApiToken };
   };
   const owner = await mk("inhaberin", "LEGAL_REPRESENTATIVE");
+  const administrator = await mk("verwalter", "ADMINISTRATOR");
   const employee = await mk("mitarbeiter", "EMPLOYEE");
   const g = await gql<{ createGroup: { id: string } }>(env.adminToken, `mutation($t: ID!) { createGroup(tenantId: $t, name: "Vertrieb") { id } }`, {
     t: tenantId,
@@ -50,7 +56,7 @@ async function fixture(): Promise<Fixture> {
     `mutation($t: ID!) { addMailbox(tenantId: $t, address: "info@rundgang.example", displayName: "Info", sender: true, replyTo: true) { id } }`,
     { t: tenantId },
   );
-  return { tenantId, ownerToken: owner.token, employeeToken: employee.token };
+  return { tenantId, ownerToken: owner.token, adminToken: administrator.token, employeeToken: employee.token };
 }
 
 async function walk(page: Page, role: string, token: string, tenantId: string | null, expected: string[]) {
@@ -66,12 +72,19 @@ async function walk(page: Page, role: string, token: string, tenantId: string | 
       }
       await expect(link).toBeVisible();
       await page.goto(p.path + (tenantId ? `?tenant=${encodeURIComponent(tenantId)}` : ""));
-      await expect(page.getByRole("main")).toBeVisible();
+      await expect(page.getByRole("heading", { level: 2, name: p[lang], exact: true })).toBeVisible();
       // Let the page's queries settle, so every state it renders is seen.
       await page.waitForLoadState("networkidle");
       await expect(page.getByRole("status").filter({ hasText: lang === "de" ? "Wird geladen" : "Loading" })).toHaveCount(0);
+      // No error in place of the page (a refused query, a broken page).
+      const codes = Object.values(lang === "de" ? deCodes : enCodes);
+      for (const alert of await page.getByRole("alert").allInnerTexts()) {
+        expect(codes.some((c) => alert.includes(c)), `${role} ${p.path} (${lang}) shows an error: ${alert}`).toBe(false);
+      }
+      // The screenshots in docs/console: a system administrator's pages
+      // and the employee's Kommunikationsmanager, in German.
       const dir = process.env.SCREENSHOTS;
-      if (dir && lang === "de") {
+      if (dir && lang === "de" && (role === "system-admin" || (role === "employee" && p.path === "/compose"))) {
         await page.screenshot({ path: `${dir}/${role}${p.path.replace(/\//g, "-")}.png`, fullPage: true });
       }
     }
@@ -83,7 +96,8 @@ async function walk(page: Page, role: string, token: string, tenantId: string | 
 test("every page in both languages, for every role, without a missing key (SPEC §6)", async ({ page }) => {
   const f = await fixture();
   await walk(page, "system-admin", env.adminToken, f.tenantId, ["/mail-server", "/tenants", "/mailboxes", "/users", "/messages", "/audit"]);
-  await walk(page, "auditor", env.auditorToken, f.tenantId, ["/tenants", "/mailboxes", "/users", "/messages", "/audit"]);
+  await walk(page, "auditor", env.auditorToken, f.tenantId, ["/mail-server", "/tenants", "/mailboxes", "/users", "/messages", "/audit"]);
   await walk(page, "owner", f.ownerToken, null, ["/mail-server", "/mailboxes", "/users", "/compose", "/messages", "/audit"]);
+  await walk(page, "administrator", f.adminToken, null, ["/mail-server", "/mailboxes", "/users", "/compose", "/messages", "/audit"]);
   await walk(page, "employee", f.employeeToken, null, ["/compose", "/messages"]);
 });

@@ -1,6 +1,6 @@
 import { AppShell, Burger, Button, Group, NavLink, SegmentedControl, Stack, Text, Title } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
-import { useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { BrowserRouter, Navigate, NavLink as RouterLink, Route, Routes, useLocation } from "react-router";
 import { Provider, useQuery } from "urql";
@@ -48,11 +48,11 @@ export function App() {
   const [token, setTok] = useState<string | null>(getToken());
   // Why the sign-in form shows again: the server refused the token.
   const [refused, setRefused] = useState(false);
-  const signOut = (wasRefused = false) => {
+  const signOut = useCallback((wasRefused = false) => {
     setToken(null);
     setTok(null);
     setRefused(wasRefused);
-  };
+  }, []);
   if (!token) {
     return (
       <SignIn
@@ -69,10 +69,17 @@ export function App() {
 }
 
 function SignedIn({ token, signOut }: { token: string; signOut: (refused?: boolean) => void }) {
-  const { client, dispose } = useMemo(() => makeClient(token), [token]);
-  useEffect(() => dispose, [dispose]);
+  // The client lives as long as this effect: created and disposed together,
+  // so React's development double-mount cannot leave a disposed one behind.
+  const [conn, setConn] = useState<ReturnType<typeof makeClient> | null>(null);
+  useEffect(() => {
+    const c = makeClient(token, () => signOut(true));
+    setConn(c);
+    return c.dispose;
+  }, [token, signOut]);
+  if (!conn) return null;
   return (
-    <Provider value={client}>
+    <Provider value={conn.client}>
       <BrowserRouter>
         <Shell token={token} signOut={signOut} />
       </BrowserRouter>
@@ -119,7 +126,7 @@ function Shell({ token, signOut }: { token: string; signOut: (refused?: boolean)
         <AppShell.Header>
           <Group h="100%" px="md" justify="space-between" wrap="nowrap">
             <Group wrap="nowrap">
-              <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
+              <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={t("menu")} />
               <Title order={3}>{t("appName")}</Title>
             </Group>
             <Group wrap="nowrap">
@@ -147,7 +154,10 @@ function Shell({ token, signOut }: { token: string; signOut: (refused?: boolean)
         </AppShell.Navbar>
         <AppShell.Main>
           <Routes>
-            <Route path="/" element={<Navigate to={pages.length ? routes[pages[0]].path : "/none"} replace />} />
+            <Route
+              path="/"
+              element={pages.length ? <Navigate to={routes[pages[0]].path} replace /> : <Text role="status">{t("noPages", { role: t(`role.${p.role}`) })}</Text>}
+            />
             {pages.map((pg) => (
               <Route key={pg} path={routes[pg].path} element={routes[pg].element} />
             ))}

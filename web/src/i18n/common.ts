@@ -15,6 +15,9 @@ export const en = {
     refused: "The token was refused.",
   },
   signOut: "Sign out",
+  menu: "Menu",
+  graphiql: { console: "← Back to the console", changeToken: "Use another token" },
+  noPages: "This token ({{role}}) has no pages in the console: it is for the API only.",
   signedInAs: "Signed in as {{name}} ({{role}})",
   nav: {
     mailServer: "E-mail server",
@@ -131,6 +134,9 @@ export const de: Catalogue = {
     refused: "Das Token wurde abgelehnt.",
   },
   signOut: "Abmelden",
+  menu: "Menü",
+  graphiql: { console: "← Zurück zur Konsole", changeToken: "Anderes Token verwenden" },
+  noPages: "Dieses Token ({{role}}) hat keine Seiten in der Konsole: Es ist nur für die API.",
   signedInAs: "Angemeldet als {{name}} ({{role}})",
   nav: {
     mailServer: "E-Mail-Server",

@@ -1,10 +1,17 @@
 import { Select } from "@mantine/core";
 import { useState } from "react";
+import { useDebouncedValue } from "@mantine/hooks";
 import { useTranslation } from "react-i18next";
 import { useQuery } from "urql";
 import { graphql } from "../gql";
 import { useSession, isSystemRole } from "./session";
 import { useSearchParams } from "react-router";
+
+const ChosenTenant = graphql(`
+  query ChosenTenant($id: ID!) {
+    tenant(id: $id) { id name }
+  }
+`);
 
 const TenantsForPicker = graphql(`
   query TenantsForPicker($search: String) {
@@ -42,9 +49,18 @@ export function TenantPicker({ label }: { label?: string }) {
   const session = useSession();
   const [tenantId, setTenantId] = useTenantId();
   const [search, setSearch] = useState("");
-  const [{ data }] = useQuery({ query: TenantsForPicker, variables: { search: search || null }, pause: !isSystemRole(session.role) });
-  if (!isSystemRole(session.role)) return null;
+  // One request per pause in typing, not per key.
+  const [debounced] = useDebouncedValue(search, 250);
+  const system = isSystemRole(session.role);
+  const [{ data }] = useQuery({ query: TenantsForPicker, variables: { search: debounced || null }, pause: !system });
+  // The chosen tenant (e.g. from ?tenant=) stays shown when it is not among
+  // the first matches.
+  const [{ data: chosen }] = useQuery({ query: ChosenTenant, variables: { id: tenantId ?? "" }, pause: !system || !tenantId });
+  if (!system) return null;
   const options = (data?.tenants.edges ?? []).map((e) => ({ value: e.node.id, label: e.node.name }));
+  if (chosen?.tenant && !options.some((o) => o.value === chosen.tenant!.id)) {
+    options.unshift({ value: chosen.tenant.id, label: chosen.tenant.name });
+  }
   return (
     <Select
       label={label ?? t("tenant")}

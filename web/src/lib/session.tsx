@@ -43,7 +43,7 @@ export function pagesFor(role: Role, hasUser: boolean): Page[] {
     case "SYSTEM_ADMIN":
       return ["mailServer", "tenants", "mailboxes", "users", "messages", "audit"];
     case "AUDITOR":
-      return ["tenants", "mailboxes", "users", "messages", "audit"];
+      return ["mailServer", "tenants", "mailboxes", "users", "messages", "audit"];
     case "LEGAL_REPRESENTATIVE":
     case "ADMINISTRATOR":
       return ["mailServer", "mailboxes", "users", ...(hasUser ? (["compose"] as Page[]) : []), "messages", "audit"];

@@ -9,7 +9,9 @@ import { looksLikeToken } from "../lib/token";
 export function SignIn({ onSignedIn, refused }: { onSignedIn: (token: string) => void; refused?: boolean }) {
   const { t } = useTranslation();
   const [value, setValue] = useState("");
-  const [error, setError] = useState<string | null>(refused ? t("signIn.refused") : null);
+  // The error as a key, put into words when rendered (so it follows a
+  // switch of language).
+  const [error, setError] = useState<"invalid" | "refused" | null>(refused ? "refused" : null);
   return (
     <Center mih="100vh" p="md">
       <Paper withBorder p="xl" w={480} component="main">
@@ -18,7 +20,7 @@ export function SignIn({ onSignedIn, refused }: { onSignedIn: (token: string) =>
             e.preventDefault();
             const tok = value.trim();
             if (!looksLikeToken(tok)) {
-              setError(t("signIn.invalid"));
+              setError("invalid");
               return;
             }
             onSignedIn(tok);
@@ -38,7 +40,7 @@ export function SignIn({ onSignedIn, refused }: { onSignedIn: (token: string) =>
                 setValue(e.currentTarget.value);
                 setError(null);
               }}
-              error={error}
+              error={error ? t(`signIn.${error}`) : null}
               autoFocus
               autoComplete="off"
             />
