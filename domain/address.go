@@ -202,3 +202,22 @@ func AddressKey(s string) string {
 	}
 	return strings.ToLower(strings.TrimSpace(s))
 }
+
+// NormalizeDomain checks a mail domain name as received (CheckLine, R34)
+// and returns its lower-case punycode and Unicode forms (IDNA, NFC): a
+// host name of at least two labels, as the domain of an address
+// (NormalizeAddress). Errors are INVALID_INPUT naming field.
+func NormalizeDomain(field, s string) (ascii, uni string, err error) {
+	if err := CheckLine(field, s, MaxString); err != nil {
+		return "", "", err
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", "", InvalidInput(field, "domain is required")
+	}
+	ascii, uni, ok := normalizeHost(s)
+	if !ok || !strings.Contains(ascii, ".") {
+		return "", "", InvalidInput(field, "is not a valid domain name")
+	}
+	return ascii, uni, nil
+}

@@ -43,7 +43,7 @@ func From(rec eventstore.Record) Envelope {
 }
 
 // secretFields are removed from event data wherever they appear.
-var secretFields = map[string]bool{"password": true, "graphClientSecret": true, "secretHash": true}
+var secretFields = map[string]bool{"password": true, "graphClientSecret": true, "secretHash": true, "passwordHash": true}
 
 // secretNames are the secret fields' names as they appear quoted in JSON,
 // for mayHoldSecret's quick look.

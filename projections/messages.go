@@ -7,10 +7,12 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/absender/absender/domain/account"
 	"github.com/absender/absender/domain/check"
 	"github.com/absender/absender/domain/group"
 	"github.com/absender/absender/domain/login"
 	"github.com/absender/absender/domain/mailbox"
+	"github.com/absender/absender/domain/maildomain"
 	"github.com/absender/absender/domain/message"
 	"github.com/absender/absender/domain/system"
 	"github.com/absender/absender/domain/tenant"
@@ -73,6 +75,8 @@ func (Messages) Ignores() map[string]string {
 		ignoring("configuration, not a message", login.Events()...), ignoring("configuration, not a message", user.Events()...),
 		ignoring("configuration, not a message", group.Events()...), ignoring("configuration, not a message", mailbox.Events()...),
 		ignoring("configuration, not a message", token.Events()...), ignoring("a connection check sends no message", check.Events()...),
+		ignoring("hosted accounts and mail domains, not a message (issue 15)", account.Events()...),
+		ignoring("hosted accounts and mail domains, not a message (issue 15)", maildomain.Events()...),
 	)
 }
 

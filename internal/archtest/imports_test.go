@@ -30,6 +30,7 @@ var allowedImports = map[string][]string{
 	// Layer 1 — infrastructure without business knowledge.
 	"telemetry":  {},
 	"keyring":    {},
+	"srs":        {},
 	"database":   {},
 	"migrations": {"database"},
 
