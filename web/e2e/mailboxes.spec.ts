@@ -1,5 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { env, gql, guard, signIn } from "./env";
+import { fillAdd, type Flags } from "./mailbox";
 
 // Zusätzliche Postfächer (SPEC §6, seed 001) as a system administrator:
 // R9 (the four check boxes, errors at their field), R10 (quota), R11
@@ -20,30 +21,6 @@ async function open(page: Page, tenantId: string) {
   await signIn(page, env.adminToken);
   await page.goto(`/mailboxes?tenant=${encodeURIComponent(tenantId)}`);
   await expect(page.getByRole("heading", { name: "Additional mailboxes" })).toBeVisible();
-}
-
-interface Flags {
-  sender: boolean;
-  replyTo: boolean;
-  global: boolean;
-  authenticated: boolean;
-}
-
-// Fills the add dialog: address, display name, the four check boxes.
-async function fillAdd(page: Page, address: string, name: string, f: Flags) {
-  await page.getByRole("button", { name: "+ Add e-mail address" }).click();
-  const dialog = page.getByRole("dialog", { name: "Add e-mail address" });
-  await dialog.getByLabel("E-mail address").fill(address);
-  await dialog.getByLabel("Display name").fill(name);
-  for (const [label, on] of [
-    ["Sender", f.sender],
-    ["Reply", f.replyTo],
-    ["Global", f.global],
-    ["with authentication", f.authenticated],
-  ] as const) {
-    await dialog.getByRole("checkbox", { name: label, exact: true }).setChecked(on);
-  }
-  return dialog;
 }
 
 async function expectListed(page: Page, address: string, name: string, f: Flags) {

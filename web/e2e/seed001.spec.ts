@@ -1,5 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { env, gql, guard, inbox, signIn } from "./env";
+import { fillAdd, type Flags } from "./mailbox";
 
 // Seed 001 end to end across the console's pages (issue 14): an
 // administrator adds mailboxes with combinations of the four check boxes
@@ -12,13 +13,6 @@ import { env, gql, guard, inbox, signIn } from "./env";
 
 const stamp = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 const domain = `celanio-${stamp}.example`;
-
-interface Flags {
-  sender: boolean;
-  replyTo: boolean;
-  global: boolean;
-  authenticated: boolean;
-}
 
 async function user(tenantId: string, login: string, name: string): Promise<{ id: string; token: string }> {
   const u = await gql<{ createUser: { id: string } }>(
@@ -33,18 +27,7 @@ async function user(tenantId: string, login: string, name: string): Promise<{ id
 }
 
 async function addMailbox(page: Page, address: string, name: string, f: Flags) {
-  await page.getByRole("button", { name: "+ Add e-mail address" }).click();
-  const dialog = page.getByRole("dialog", { name: "Add e-mail address" });
-  await dialog.getByLabel("E-mail address").fill(address);
-  await dialog.getByLabel("Display name").fill(name);
-  for (const [label, on] of [
-    ["Sender", f.sender],
-    ["Reply", f.replyTo],
-    ["Global", f.global],
-    ["with authentication", f.authenticated],
-  ] as const) {
-    await dialog.getByRole("checkbox", { name: label, exact: true }).setChecked(on);
-  }
+  const dialog = await fillAdd(page, address, name, f);
   if (f.authenticated) {
     await dialog.getByLabel("Encryption").click();
     await page.getByRole("option", { name: "None", exact: true }).click();

@@ -37,3 +37,19 @@ export function ErrorAlert({ error, messages }: { error?: CombinedError | null; 
     </Alert>
   );
 }
+
+// The outcome of saving a form: "Saved." as a status, and the errors that
+// belong to no field of it (a field's error stands under that field).
+export function SaveOutcome({ saved, errors }: { saved: boolean; errors: string[] }) {
+  const { t } = useTranslation();
+  return (
+    <>
+      {saved && (
+        <Text role="status" c="green">
+          {t("common:saved")}
+        </Text>
+      )}
+      <ErrorAlert messages={errors} />
+    </>
+  );
+}

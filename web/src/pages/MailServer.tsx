@@ -7,7 +7,7 @@ import { fieldError } from "../lib/errors";
 import { CheckResult, ServerSettingsForm } from "../lib/ServerSettingsForm";
 import { CheckMailServer, initialSettings, toInput, type StoredSettings } from "../lib/serverSettings";
 import { canAdminister, isSystemRole, useSession } from "../lib/session";
-import { ErrorAlert, Loading } from "../lib/ui";
+import { ErrorAlert, Loading, SaveOutcome } from "../lib/ui";
 import { localSettingsProblem, problemErrors, serverProblem, supportState, supportVariables, type FormProblem, type SupportState } from "./mailServerForms";
 import { Section, TenantServerSection, TenantSupportSection, TestMailSection, TransportBadge } from "./mailServerParts";
 
@@ -150,12 +150,7 @@ function BasicSettings({ configured, enabled, stored, readOnly }: { configured: 
           </Button>
         </Group>
       )}
-      {saved && (
-        <Text role="status" c="green">
-          {t("common:saved")}
-        </Text>
-      )}
-      <ErrorAlert messages={errs.general} />
+      <SaveOutcome saved={saved} errors={errs.general} />
       {checkRes.data && !checkRes.error && <CheckResult {...checkRes.data.checkMailServer} />}
     </Stack>
   );
@@ -198,12 +193,7 @@ function SupportSettings({ initial, readOnly }: { initial: SupportState; readOnl
           </Button>
         </Group>
       )}
-      {saved && (
-        <Text role="status" c="green">
-          {t("common:saved")}
-        </Text>
-      )}
-      <ErrorAlert messages={errs.general} />
+      <SaveOutcome saved={saved} errors={errs.general} />
     </Stack>
   );
 }

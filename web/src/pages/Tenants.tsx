@@ -8,7 +8,7 @@ import type { DuplicatePolicy } from "../gql/graphql";
 import { fieldError } from "../lib/errors";
 import { useSession } from "../lib/session";
 import { useTenantId } from "../lib/TenantPicker";
-import { Empty, ErrorAlert, Loading } from "../lib/ui";
+import { Empty, ErrorAlert, Loading, SaveOutcome } from "../lib/ui";
 import { policyState, policyVariables, problemErrors, serverProblem, type FormProblem, type PolicyState, type StoredPolicy } from "./mailServerForms";
 import { Section, TenantServerSection, TenantSupportSection, TransportBadge } from "./mailServerParts";
 
@@ -288,12 +288,7 @@ function PolicyForm({ tenantId, stored, canEdit }: { tenantId: string; stored: S
           </Button>
         </Group>
       )}
-      {saved && (
-        <Text role="status" c="green">
-          {t("common:saved")}
-        </Text>
-      )}
-      <ErrorAlert messages={errs.general} />
+      <SaveOutcome saved={saved} errors={errs.general} />
     </Stack>
   );
 }

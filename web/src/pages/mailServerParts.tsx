@@ -7,7 +7,7 @@ import type { MessageStatus, TransportKind } from "../gql/graphql";
 import { fieldError } from "../lib/errors";
 import { CheckResult, ServerSettingsForm } from "../lib/ServerSettingsForm";
 import { CheckMailServer, initialSettings, toInput, type StoredSettings } from "../lib/serverSettings";
-import { ErrorAlert } from "../lib/ui";
+import { ErrorAlert, SaveOutcome } from "../lib/ui";
 import {
   isFinal,
   localSettingsProblem,
@@ -150,12 +150,7 @@ export function TenantServerSection({
           </Group>
         </Stack>
       </Modal>
-      {saved && (
-        <Text role="status" c="green">
-          {t("common:saved")}
-        </Text>
-      )}
-      <ErrorAlert messages={errs.general} />
+      <SaveOutcome saved={saved} errors={errs.general} />
       {checkRes.data && !checkRes.error && <CheckResult {...checkRes.data.checkMailServer} />}
     </Stack>
   );
@@ -227,12 +222,7 @@ export function TenantSupportSection({
           {t("common:save")}
         </Button>
       </Group>
-      {saved && (
-        <Text role="status" c="green">
-          {t("common:saved")}
-        </Text>
-      )}
-      <ErrorAlert messages={errs.general} />
+      <SaveOutcome saved={saved} errors={errs.general} />
     </Stack>
   );
 }
